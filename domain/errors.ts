@@ -1,0 +1,46 @@
+/**
+ * Every operating error is a stable snake_case code, mapped to HTTP in this one table.
+ * Programmer errors are assertions and crash instead.
+ */
+export const errorStatus = {
+  invalid_request: 400,
+  invalid_amount: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  not_found: 404,
+  customer_not_found: 404,
+  merchant_not_found: 404,
+  reservation_not_found: 404,
+  customer_exists: 409,
+  idempotency_key_reused: 409,
+  idempotency_key_in_use: 409,
+  insufficient_balance: 402,
+  wallet_frozen: 409,
+  wallet_not_frozen: 409,
+  wallet_already_frozen: 409,
+  reservation_not_active: 409,
+  reservation_expired: 409,
+  capture_exceeds_reservation: 422,
+  payload_too_large: 413,
+  rate_limited: 429,
+  overloaded: 503,
+  internal_error: 500,
+} as const;
+
+export type ErrorCode = keyof typeof errorStatus;
+
+/** An operating error with a stable code; thrown inside the API layer and rendered as problem+json. */
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = "DomainError";
+  }
+}
+
+export function statusOf(code: ErrorCode): number {
+  return errorStatus[code];
+}
