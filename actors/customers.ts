@@ -1,0 +1,97 @@
+import type { Environment } from "../domain/environment.js";
+import { DomainError } from "../domain/errors.js";
+import { newId } from "../domain/ids.js";
+import type { Log } from "../wal/log.js";
+import type { CommittedRecord, IndexOp } from "../wal/record.js";
+
+export interface Customer {
+  id: string;
+  externalId: string;
+  name: string | null;
+  email: string | null;
+  env: Environment;
+  merchantId: string;
+  createdAt: number;
+}
+
+const customerIndex = (env: string, merchantId: string, externalId: string) =>
+  `x!c!${env}!${merchantId}!${externalId}`;
+
+/**
+ * Customers, found by the merchant's own `externalId` within one environment. The lookup index is
+ * written with the `customer.created` record; a small cache keeps hot customers in memory.
+ */
+export class CustomerDirectory {
+  private readonly creating = new Set<string>();
+  private readonly cache = new Map<string, Customer>();
+  private static readonly cacheMax = 50_000;
+
+  constructor(
+    private readonly log: Log,
+    private readonly onCommitted: (record: CommittedRecord) => void,
+  ) {}
+
+  async create(
+    env: Environment,
+    merchantId: string,
+    input: { externalId: string; name: string | null; email: string | null },
+    idempotency?: (customer: Customer) => { scope: string; op: IndexOp },
+  ): Promise<Customer> {
+    const indexKey = customerIndex(env, merchantId, input.externalId);
+    if (this.creating.has(indexKey) || (await this.find(env, merchantId, input.externalId))) {
+      throw new DomainError("customer_exists", `a customer with externalId "${input.externalId}" already exists`);
+    }
+    this.creating.add(indexKey);
+    try {
+      const at = this.log.now();
+      const customer: Customer = { id: newId("cus"), ...input, env, merchantId, createdAt: at };
+      const ops: IndexOp[] = [{ type: "put", key: indexKey, value: JSON.stringify(customer) }];
+      const idem = idempotency?.(customer);
+      if (idem) ops.push(idem.op);
+      const record = await this.log.append(
+        {
+          env,
+          merchantId,
+          entity: `customer:${customer.id}`,
+          command: { type: "customer.create", customerId: customer.id, ...input },
+          facts: [{ type: "customer.created", customerId: customer.id, ...input }],
+          postings: [],
+          keys: idem ? [idem.scope] : [],
+        },
+        at,
+        ops,
+      );
+      this.remember(indexKey, customer);
+      this.onCommitted(record);
+      return customer;
+    } finally {
+      this.creating.delete(indexKey);
+    }
+  }
+
+  /** Finds a customer in this environment only: the other environment's customers do not exist here. */
+  async find(env: Environment, merchantId: string, externalId: string): Promise<Customer | undefined> {
+    const indexKey = customerIndex(env, merchantId, externalId);
+    const cached = this.cache.get(indexKey);
+    if (cached) return cached;
+    const stored = await this.log.get(indexKey);
+    if (stored === undefined) return undefined;
+    const customer = JSON.parse(stored) as Customer;
+    this.remember(indexKey, customer);
+    return customer;
+  }
+
+  async require(env: Environment, merchantId: string, externalId: string): Promise<Customer> {
+    const customer = await this.find(env, merchantId, externalId);
+    if (!customer) throw new DomainError("customer_not_found", `no customer with externalId "${externalId}"`);
+    return customer;
+  }
+
+  private remember(indexKey: string, customer: Customer): void {
+    if (this.cache.size >= CustomerDirectory.cacheMax) {
+      const oldest = this.cache.keys().next().value;
+      if (oldest !== undefined) this.cache.delete(oldest);
+    }
+    this.cache.set(indexKey, customer);
+  }
+}

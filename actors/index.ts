@@ -1,0 +1,11 @@
+export { Runtime, type RuntimeOptions, type RecoveryReport } from "./runtime.js";
+export { IdempotencyStore, type StoredResponse, type IdempotencyClaim } from "./idempotency.js";
+export { MerchantDirectory, adminTokenMatches, sha256Hex, type Merchant, type ApiKeyOwner } from "./merchants.js";
+export { CustomerDirectory, type Customer } from "./customers.js";
+export { WalletService, type WalletOperation, type WalletCommandInput } from "./wallets.js";
+export { OverloadedError } from "./overloaded.js";
+export { RecordFeed, type RecordListener } from "./feed.js";
+export type { ReservationEntry } from "./walletIndexes.js";
+export { LogIntegrityError, LogOverloadedError } from "../wal/errors.js";
+export { ReplayDivergedError } from "../snapshots/replay.js";
+export type { CommittedRecord } from "../wal/record.js";

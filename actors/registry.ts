@@ -1,0 +1,231 @@
+import type { AnyStateMachine } from "xstate";
+import { limits } from "../domain/limits.js";
+import { assertBalanced, type Posting } from "../domain/postings.js";
+import { toLoggable } from "../domain/bigintJson.js";
+import { decide } from "../machines/decide.js";
+import type { EntityKind, EntityState } from "../machines/kind.js";
+import { encodeSnapshot } from "../snapshots/snapshot.js";
+import { loadEntity } from "../snapshots/load.js";
+import type { Log } from "../wal/log.js";
+import { keys } from "../wal/keys.js";
+import type { CommittedRecord, IndexOp, LoggedCommand } from "../wal/record.js";
+import { OverloadedError } from "./overloaded.js";
+
+/** One resident entity: the state the world may see, and the state later commands are decided on. */
+export class Resident<TContext> {
+  /** Includes appended but not yet durable records: commands are decided against it. */
+  speculative: EntityState<TContext>;
+  inFlight = 0;
+  dirty = false;
+
+  constructor(
+    readonly entity: string,
+    readonly entityId: string,
+    /** Only durable records: what reads return. */
+    public committed: EntityState<TContext>,
+    public lastSeq: number,
+    public lastHash: string,
+  ) {
+    this.speculative = committed;
+  }
+}
+
+export interface CommandContext {
+  env: string;
+  merchantId: string;
+  /** Ledger time and sequence of the record, known before it is appended. */
+  at: number;
+  seq: number;
+}
+
+export interface CommandPlan<TCommand, TContext, TFact, TResult> {
+  /** Builds the command once ledger time and sequence are known (inside the actor's turn). */
+  command: (ctx: CommandContext) => TCommand;
+  /** Index entries to make durable with the record. */
+  indexOps?: (fact: TFact, next: EntityState<TContext>, ctx: CommandContext) => IndexOp[];
+  /** The caller's result, computed before the write so an idempotent response can be stored with it. */
+  result: (fact: TFact, next: EntityState<TContext>, ctx: CommandContext) => TResult;
+  /** Idempotency entry for the result, written in the same batch. */
+  idempotency?: (result: TResult) => { scope: string; op: IndexOp };
+}
+
+export type CommandOutcome<TResult> =
+  | { ok: true; result: TResult; record: CommittedRecord }
+  | { ok: false; code: string };
+
+type Job<TContext> = (resident: Resident<TContext>) => void;
+
+interface Loading<TContext> {
+  mailbox: Array<Job<TContext>>;
+  failed: unknown;
+}
+
+/**
+ * The actors of one kind: one mailbox each, resident in memory while in use, passivated to a
+ * snapshot when the resident set is full, rehydrated from snapshot + replayed tail on demand.
+ */
+export class EntityRegistry<TContext, TCommand, TFact> {
+  private readonly residents = new Map<string, Resident<TContext>>();
+  private readonly loading = new Map<string, Loading<TContext>>();
+  private readonly evicting = new Map<string, Promise<void>>();
+  private readonly residentMax: number;
+
+  constructor(
+    private readonly log: Log,
+    readonly kind: EntityKind<AnyStateMachine, TContext, TCommand, TFact>,
+    private readonly onCommitted: (record: CommittedRecord) => void,
+    options: { residentMax?: number } = {},
+  ) {
+    this.residentMax = options.residentMax ?? limits.residentActorsMax;
+  }
+
+  get residentCount(): number {
+    return this.residents.size;
+  }
+
+  /** The durable state of an entity (loading it if needed). */
+  async read(entity: string, entityId: string): Promise<Resident<TContext>> {
+    return new Promise((resolve, reject) => {
+      this.dispatch(entity, entityId, (resident) => resolve(resident)).catch(reject);
+    });
+  }
+
+  /**
+   * Runs a command in the entity's turn: decide against the speculative state, append the record,
+   * and resolve once it is durable. A rejected command writes nothing.
+   */
+  execute<TResult>(
+    meta: { env: string; merchantId: string },
+    entity: string,
+    entityId: string,
+    plan: CommandPlan<TCommand, TContext, TFact, TResult>,
+  ): Promise<CommandOutcome<TResult>> {
+    return new Promise((resolve, reject) => {
+      this.dispatch(entity, entityId, (resident) => {
+        this.decideAndAppend(meta, resident, plan).then(resolve, reject);
+      }).catch(reject);
+    });
+  }
+
+  private decideAndAppend<TResult>(
+    meta: { env: string; merchantId: string },
+    resident: Resident<TContext>,
+    plan: CommandPlan<TCommand, TContext, TFact, TResult>,
+  ): Promise<CommandOutcome<TResult>> {
+    const ctx: CommandContext = { ...meta, at: this.log.now(), seq: this.log.nextSeq };
+    const command = plan.command(ctx);
+    const before = resident.speculative;
+    const decision = decide(this.kind.machine, this.kind.toSnapshot(before), command as never);
+    if (!decision.ok) return Promise.resolve({ ok: false, code: decision.code });
+    const next = this.kind.fromSnapshot(decision.next);
+    const fact = this.kind.factOf(command, before.context, next.context);
+    const postings: Posting[] = this.kind.postingsOf(fact, {
+      env: meta.env,
+      merchantId: meta.merchantId,
+      entityId: resident.entityId,
+    });
+    assertBalanced(postings, `${resident.entity} ${String((command as { type: string }).type)}`);
+    const result = plan.result(fact, next, ctx);
+    const ops = plan.indexOps?.(fact, next, ctx) ?? [];
+    const idempotency = plan.idempotency?.(result);
+    if (idempotency) ops.push(idempotency.op);
+    resident.speculative = next;
+    resident.inFlight += 1;
+    const appended = this.log.append(
+      {
+        env: meta.env as "test" | "live",
+        merchantId: meta.merchantId,
+        entity: resident.entity,
+        command: toLoggable(command) as LoggedCommand,
+        facts: [toLoggable(fact) as LoggedCommand],
+        postings,
+        keys: idempotency ? [idempotency.scope] : [],
+      },
+      ctx.at,
+      ops,
+    );
+    return appended.then(
+      (record) => {
+        resident.committed = next;
+        resident.lastSeq = record.seq;
+        resident.lastHash = record.hash;
+        resident.inFlight -= 1;
+        resident.dirty = true;
+        this.onCommitted(record);
+        return { ok: true as const, result, record };
+      },
+      (error: unknown) => {
+        resident.inFlight -= 1;
+        throw error;
+      },
+    );
+  }
+
+  /** Puts a job in the entity's mailbox; it runs synchronously in arrival order once the entity is resident. */
+  private async dispatch(entity: string, entityId: string, job: Job<TContext>): Promise<void> {
+    const resident = this.residents.get(entity);
+    if (resident) {
+      this.touch(resident);
+      job(resident);
+      return;
+    }
+    const pending = this.loading.get(entity);
+    if (pending) {
+      if (pending.mailbox.length >= limits.mailboxCommandsMax) throw new OverloadedError("mailbox is full");
+      pending.mailbox.push(job);
+      return;
+    }
+    const loading: Loading<TContext> = { mailbox: [job], failed: null };
+    this.loading.set(entity, loading);
+    try {
+      await this.evicting.get(entity);
+      const loaded = await loadEntity(this.log, this.kind, entity, entityId);
+      const created = new Resident(entity, entityId, loaded.state, loaded.lastSeq, "");
+      if (loaded.lastSeq > 0) created.lastHash = (await this.log.getRecord(loaded.lastSeq))?.hash ?? "";
+      this.residents.set(entity, created);
+      this.loading.delete(entity);
+      for (const queued of loading.mailbox) queued(created);
+      this.evictIfFull();
+    } catch (error) {
+      this.loading.delete(entity);
+      throw error;
+    }
+  }
+
+  private touch(resident: Resident<TContext>): void {
+    // Map order is the LRU order: move to the newest end.
+    this.residents.delete(resident.entity);
+    this.residents.set(resident.entity, resident);
+  }
+
+  private evictIfFull(): void {
+    if (this.residents.size <= this.residentMax) return;
+    for (const resident of this.residents.values()) {
+      if (this.residents.size <= this.residentMax) break;
+      if (resident.inFlight > 0) continue;
+      this.residents.delete(resident.entity);
+      if (!resident.dirty || resident.lastSeq === 0) continue;
+      const value = encodeSnapshot(this.kind, resident.committed, resident.lastSeq, resident.lastHash);
+      const written = this.log
+        .putUnsynced([{ key: keys.snapshot(resident.entity), value }])
+        .finally(() => this.evicting.delete(resident.entity));
+      this.evicting.set(resident.entity, written);
+    }
+  }
+
+  /** Snapshots every changed resident entity (a cache; the log stays the truth). */
+  async snapshotDirty(): Promise<number> {
+    const entries: Array<{ key: string; value: string }> = [];
+    for (const resident of this.residents.values()) {
+      if (!resident.dirty || resident.lastSeq === 0) continue;
+      entries.push({
+        key: keys.snapshot(resident.entity),
+        value: encodeSnapshot(this.kind, resident.committed, resident.lastSeq, resident.lastHash),
+      });
+      resident.dirty = false;
+    }
+    await this.log.putUnsynced(entries);
+    await Promise.all(this.evicting.values());
+    return entries.length;
+  }
+}

@@ -1,0 +1,159 @@
+import { randomBytes } from "node:crypto";
+import { limits } from "../domain/limits.js";
+import { walletKind } from "../machines/walletKind.js";
+import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
+import { Log, type LogOptions } from "../wal/log.js";
+import { keys } from "../wal/keys.js";
+import { CustomerDirectory } from "./customers.js";
+import { RecordFeed } from "./feed.js";
+import { IdempotencyStore } from "./idempotency.js";
+import { MerchantDirectory, sha256Hex } from "./merchants.js";
+import { EntityRegistry } from "./registry.js";
+import { TimerSweeper } from "./timers.js";
+import { WalletService } from "./wallets.js";
+
+export interface RuntimeOptions {
+  dataDir: string;
+  /** When set, this token is the admin credential; otherwise one is generated on first start. */
+  adminToken?: string | undefined;
+  residentWalletsMax?: number;
+  snapshotIntervalRecords?: number;
+  startTimers?: boolean;
+  log?: LogOptions;
+}
+
+interface Checkpoint {
+  atSeq: number;
+  hash: string;
+}
+
+export interface RecoveryReport {
+  headSeq: number;
+  checkpointSeq: number;
+  replayedRecords: number;
+  replayedEntities: number;
+  ms: number;
+}
+
+/**
+ * Everything that holds state, opened in order: the log (verified), the actors (tail replayed
+ * from the last checkpoint), the durable timers. Closing flushes and snapshots.
+ */
+export class Runtime {
+  readonly feed = new RecordFeed();
+  readonly idempotency: IdempotencyStore;
+  readonly merchants: MerchantDirectory;
+  readonly customers: CustomerDirectory;
+  readonly wallets: WalletService;
+  readonly timers: TimerSweeper;
+  /** Set when this start generated the admin token: shown once, never stored. */
+  generatedAdminToken: string | null = null;
+  adminTokenSha256 = "";
+  recovery: RecoveryReport = { headSeq: 0, checkpointSeq: 0, replayedRecords: 0, replayedEntities: 0, ms: 0 };
+  private recordsSinceCheckpoint = 0;
+  private checkpointing: Promise<void> | null = null;
+  private readonly snapshotIntervalRecords: number;
+
+  private constructor(
+    readonly log: Log,
+    options: RuntimeOptions,
+  ) {
+    const publish = this.publish.bind(this);
+    this.idempotency = new IdempotencyStore(log);
+    this.merchants = new MerchantDirectory(log, publish);
+    this.customers = new CustomerDirectory(log, publish);
+    const registry = new EntityRegistry<WalletContext, WalletCommand, WalletFact>(log, walletKind, publish, {
+      residentMax: options.residentWalletsMax ?? limits.residentActorsMax,
+    });
+    this.wallets = new WalletService(log, registry);
+    this.timers = new TimerSweeper(log, this.wallets);
+    this.snapshotIntervalRecords = options.snapshotIntervalRecords ?? limits.snapshotIntervalRecords;
+  }
+
+  static async open(options: RuntimeOptions): Promise<Runtime> {
+    const log = await Log.open(options.dataDir, options.log ?? {});
+    const runtime = new Runtime(log, options);
+    try {
+      await runtime.setUpAdminToken(options.adminToken);
+      await runtime.recover();
+    } catch (error) {
+      await log.close();
+      throw error;
+    }
+    if (options.startTimers ?? true) runtime.timers.start();
+    return runtime;
+  }
+
+  private async setUpAdminToken(configured: string | undefined): Promise<void> {
+    if (configured) {
+      this.adminTokenSha256 = sha256Hex(configured);
+      return;
+    }
+    const stored = await this.log.get(keys.meta("admin_token_sha256"));
+    if (stored) {
+      this.adminTokenSha256 = stored;
+      return;
+    }
+    const token = `bm_admin_${randomBytes(24).toString("base64url")}`;
+    this.adminTokenSha256 = sha256Hex(token);
+    await this.log.db.put(keys.meta("admin_token_sha256"), this.adminTokenSha256, { sync: true });
+    this.generatedAdminToken = token;
+  }
+
+  /** Replays every wallet touched after the last checkpoint, checking each recorded fact. */
+  private async recover(): Promise<void> {
+    const started = performance.now();
+    const stored = await this.log.get(keys.meta("checkpoint"));
+    let checkpoint: Checkpoint = { atSeq: 0, hash: "" };
+    if (stored) {
+      const parsed = JSON.parse(stored) as Checkpoint;
+      const anchor = parsed.atSeq > 0 ? await this.log.getRecord(parsed.atSeq) : undefined;
+      if (anchor && anchor.hash === parsed.hash) checkpoint = parsed;
+    }
+    const touched = new Set<string>();
+    let replayed = 0;
+    for await (const record of this.log.scan(checkpoint.atSeq + 1)) {
+      replayed += 1;
+      if (record.entity.startsWith("wallet:")) touched.add(record.entity);
+    }
+    for (const entity of touched) await this.wallets.registry.read(entity, entity.slice("wallet:".length));
+    this.recovery = {
+      headSeq: this.log.head.seq,
+      checkpointSeq: checkpoint.atSeq,
+      replayedRecords: replayed,
+      replayedEntities: touched.size,
+      ms: performance.now() - started,
+    };
+  }
+
+  private publish(record: Parameters<RecordFeed["publish"]>[0]): void {
+    this.feed.publish(record);
+    this.recordsSinceCheckpoint += 1;
+    if (this.recordsSinceCheckpoint >= this.snapshotIntervalRecords && !this.checkpointing) {
+      this.checkpointing = this.checkpoint().finally(() => {
+        this.checkpointing = null;
+      });
+    }
+  }
+
+  /** Snapshots changed wallets and records the sequence they reflect, so restart replays only the tail. */
+  async checkpoint(): Promise<void> {
+    this.recordsSinceCheckpoint = 0;
+    const atSeq = this.log.durableHead;
+    const anchor = atSeq > 0 ? await this.log.getRecord(atSeq) : undefined;
+    await this.wallets.registry.snapshotDirty();
+    if (anchor) {
+      await this.log.putUnsynced([
+        { key: keys.meta("checkpoint"), value: JSON.stringify({ atSeq, hash: anchor.hash } satisfies Checkpoint) },
+      ]);
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.timers.stop();
+    await this.log.flush();
+    await this.checkpointing;
+    await this.checkpoint();
+    await this.log.close();
+  }
+}

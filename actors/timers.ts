@@ -1,0 +1,82 @@
+import { limits } from "../domain/limits.js";
+import type { Environment } from "../domain/environment.js";
+import { newId } from "../domain/ids.js";
+import { DomainError } from "../domain/errors.js";
+import type { Log } from "../wal/log.js";
+import type { WalletService } from "./wallets.js";
+import { timerPrefix, timerRangeEnd, type ExpiryTimer } from "./walletIndexes.js";
+
+/**
+ * Fires durable timers. Timers are index entries written with the record that set them and
+ * removed with the record that settles them, so a restart neither forgets nor repeats one:
+ * an expiry that already happened is rejected by the wallet machine and the entry dropped.
+ */
+export class TimerSweeper {
+  private handle: NodeJS.Timeout | null = null;
+  private sweeping: Promise<number> | null = null;
+
+  constructor(
+    private readonly log: Log,
+    private readonly wallets: WalletService,
+    private readonly intervalMs: number = limits.timerSweepIntervalMs,
+  ) {}
+
+  start(): void {
+    if (this.handle) return;
+    this.handle = setInterval(() => void this.sweep(), this.intervalMs);
+    this.handle.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.handle) clearInterval(this.handle);
+    this.handle = null;
+    await this.sweeping;
+  }
+
+  /** Fires every timer due at or before `now` (ledger time); returns how many fired. */
+  sweep(now: number = this.log.now()): Promise<number> {
+    if (this.sweeping) return this.sweeping;
+    this.sweeping = this.fireDue(now).finally(() => {
+      this.sweeping = null;
+    });
+    return this.sweeping;
+  }
+
+  private async fireDue(now: number): Promise<number> {
+    const due: Array<{ key: string; timer: ExpiryTimer }> = [];
+    for await (const [key, value] of this.log.db.iterator({ gte: timerPrefix, lt: timerRangeEnd(now), limit: 1000 })) {
+      due.push({ key, timer: JSON.parse(value) as ExpiryTimer });
+    }
+    const fired = await Promise.all(due.map(({ key, timer }) => this.fire(key, timer)));
+    return fired.filter(Boolean).length;
+  }
+
+  private async fire(key: string, timer: ExpiryTimer): Promise<boolean> {
+    const customer = {
+      id: timer.customerId,
+      env: timer.env as Environment,
+      merchantId: timer.merchantId,
+      externalId: "",
+      name: null,
+      email: null,
+      createdAt: 0,
+    };
+    try {
+      await this.wallets.execute(customer, ({ at }) => ({
+        type: "wallet.expire",
+        reservationId: timer.reservationId,
+        transactionId: newId("wtx"),
+        at,
+      }));
+      return true;
+    } catch (error) {
+      if (error instanceof DomainError && error.code === ("reservation_not_found" as string)) {
+        // Settled already (captured or released in the same instant): the timer is stale.
+        await this.log.db.del(key);
+        return false;
+      }
+      if (error instanceof DomainError) return false;
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,97 @@
+import type { Environment } from "../domain/environment.js";
+import { DomainError, type ErrorCode } from "../domain/errors.js";
+import type { EntityState } from "../machines/kind.js";
+import { walletEntity } from "../machines/walletKind.js";
+import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
+import type { Log } from "../wal/log.js";
+import type { CommittedRecord, IndexOp } from "../wal/record.js";
+import type { Customer } from "./customers.js";
+import type { CommandContext, EntityRegistry } from "./registry.js";
+import { reservationKey, walletIndexOps, type ReservationEntry } from "./walletIndexes.js";
+
+export type WalletRegistry = EntityRegistry<WalletContext, WalletCommand, WalletFact>;
+
+/** The outcome of an accepted wallet command, as known before the write (sequence and time included). */
+export interface WalletOperation {
+  fact: WalletFact;
+  state: EntityState<WalletContext>;
+  seq: number;
+  at: number;
+}
+
+export type WalletCommandInput = (ctx: CommandContext) => WalletCommand;
+
+/** Customer wallets: commands go through the wallet actor; reads see only durable state. */
+export class WalletService {
+  constructor(
+    private readonly log: Log,
+    readonly registry: WalletRegistry,
+  ) {}
+
+  async state(customer: Customer): Promise<EntityState<WalletContext>> {
+    const resident = await this.registry.read(walletEntity(customer.id), customer.id);
+    return resident.committed;
+  }
+
+  /** Runs a command; a rejection becomes a DomainError with the machine's code. */
+  async execute(
+    customer: Customer,
+    command: WalletCommandInput,
+    idempotency?: (operation: WalletOperation) => { scope: string; op: IndexOp },
+  ): Promise<WalletOperation> {
+    const owner = { customerId: customer.id, env: customer.env, merchantId: customer.merchantId };
+    const outcome = await this.registry.execute(
+      { env: customer.env, merchantId: customer.merchantId },
+      walletEntity(customer.id),
+      customer.id,
+      {
+        command,
+        indexOps: (fact) => walletIndexOps(fact, owner),
+        result: (fact, next, ctx) => ({ fact, state: next, seq: ctx.seq, at: ctx.at }),
+        ...(idempotency ? { idempotency } : {}),
+      },
+    );
+    if (!outcome.ok) throw new DomainError(outcome.code as ErrorCode, rejectionMessage(outcome.code));
+    return outcome.result;
+  }
+
+  /** The wallet's records, newest first, before `beforeSeq` when paging. */
+  async transactions(
+    customer: Customer,
+    options: { limit: number; beforeSeq?: number },
+  ): Promise<{ records: CommittedRecord[]; hasMore: boolean }> {
+    const seqs = await this.log.entitySeqs(walletEntity(customer.id), {
+      reverse: true,
+      limit: options.limit + 1,
+      ...(options.beforeSeq !== undefined ? { beforeSeq: options.beforeSeq } : {}),
+    });
+    const page = seqs.slice(0, options.limit).filter((seq) => seq <= this.log.durableHead);
+    const records = await Promise.all(page.map((seq) => this.log.getRecord(seq)));
+    return { records: records.filter((r): r is CommittedRecord => r !== undefined), hasMore: seqs.length > options.limit };
+  }
+
+  async reservation(env: Environment, customer: Customer, id: string): Promise<ReservationEntry> {
+    const stored = await this.log.get(reservationKey(id));
+    const entry = stored === undefined ? undefined : (JSON.parse(stored) as ReservationEntry);
+    if (!entry || entry.env !== env || entry.customerId !== customer.id) {
+      throw new DomainError("reservation_not_found", `no reservation ${id} on this wallet`);
+    }
+    return entry;
+  }
+}
+
+const messages: Record<string, string> = {
+  insufficient_balance: "the wallet's available balance is lower than the amount",
+  wallet_frozen: "the wallet is frozen: it refuses debits, reservations and captures",
+  wallet_already_frozen: "the wallet is already frozen",
+  wallet_not_frozen: "the wallet is not frozen",
+  reservation_not_found: "the reservation is not held by this wallet (captured, released, expired or unknown)",
+  reservation_expired: "the reservation has expired and can no longer be captured",
+  reservation_not_expired: "the reservation has not expired yet",
+  capture_exceeds_reservation: "the capture amount is larger than the reservation",
+  reservations_limit_reached: "the wallet holds the maximum number of open reservations",
+};
+
+function rejectionMessage(code: string): string {
+  return messages[code] ?? code;
+}

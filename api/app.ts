@@ -1,0 +1,58 @@
+import { bodyParser } from "@koa/bodyparser";
+import Router from "@koa/router";
+import Koa from "koa";
+import type { Runtime } from "../actors/index.js";
+import { limits } from "../domain/limits.js";
+import { authenticate } from "./auth.js";
+import { idempotency } from "./idempotency.js";
+import { openApiDocument } from "./openapi.js";
+import { koaPath, type Operation } from "./operation.js";
+import { problems } from "./problem.js";
+import { requestId } from "./requestId.js";
+import { adminOperations } from "./routes/admin.js";
+import { customerOperations } from "./routes/customers.js";
+import { walletOperations } from "./routes/wallets.js";
+
+export function operationsOf(runtime: Runtime): Operation[] {
+  return [...adminOperations(runtime), ...customerOperations(runtime), ...walletOperations(runtime)];
+}
+
+/** The Koa application: small middleware, then one route per operation. */
+export function createApp(runtime: Runtime): Koa {
+  const app = new Koa();
+  const router = new Router();
+  const operations = operationsOf(runtime);
+  const document = openApiDocument(operations);
+
+  router.get("/health", (ctx) => {
+    ctx.body = { status: "ok", ledgerSeq: runtime.log.durableHead };
+  });
+  router.get("/api/openapi", (ctx) => {
+    ctx.body = document;
+  });
+  for (const op of operations) {
+    router[op.method](koaPath(op.path), async (ctx) => {
+      const params = op.params ? op.params.parse(ctx.params) : {};
+      const query = op.query ? op.query.parse(ctx.query) : {};
+      const body = op.body ? op.body.parse(ctx.request.body ?? {}) : {};
+      const result = await op.handle(ctx, { params, query, body });
+      ctx.status = result.status;
+      ctx.body = result.body;
+    });
+  }
+
+  app.use(requestId);
+  app.use(problems);
+  app.use(
+    bodyParser({
+      enableTypes: ["json"],
+      jsonLimit: limits.requestBodyBytesMax,
+      encoding: "utf-8",
+    }),
+  );
+  app.use(authenticate(runtime));
+  app.use(idempotency(runtime));
+  app.use(router.routes());
+  app.use(router.allowedMethods());
+  return app;
+}

@@ -1,0 +1,41 @@
+import type { Context, Next } from "koa";
+import { adminTokenMatches, type Runtime } from "../actors/index.js";
+import { DomainError } from "../domain/errors.js";
+import type { Environment } from "../domain/environment.js";
+
+export interface MerchantAuth {
+  merchantId: string;
+  env: Environment;
+}
+
+function bearer(ctx: Context): string | undefined {
+  const header = ctx.get("Authorization");
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  return match?.[1];
+}
+
+/** Admin routes take the admin token; everything else under /v1 takes a merchant's API key. */
+export function authenticate(runtime: Runtime) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    if (!ctx.path.startsWith("/v1/")) return next();
+    const token = bearer(ctx);
+    if (!token) throw new DomainError("unauthorized", "send 'Authorization: Bearer <key>'");
+    if (ctx.path.startsWith("/v1/admin/")) {
+      if (!adminTokenMatches(token, runtime.adminTokenSha256)) {
+        throw new DomainError("unauthorized", "the admin token is not valid");
+      }
+      ctx.state.admin = true;
+      return next();
+    }
+    const owner = await runtime.merchants.authenticate(token);
+    if (!owner) throw new DomainError("unauthorized", "the API key is not valid");
+    ctx.state.auth = owner satisfies MerchantAuth;
+    return next();
+  };
+}
+
+export function merchantOf(ctx: Context): MerchantAuth {
+  const auth = ctx.state.auth as MerchantAuth | undefined;
+  if (!auth) throw new DomainError("unauthorized", "this route needs a merchant API key");
+  return auth;
+}

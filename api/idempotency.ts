@@ -1,0 +1,70 @@
+import { createHash } from "node:crypto";
+import stableStringify from "fast-json-stable-stringify";
+import type { Context, Next } from "koa";
+import { IdempotencyStore, type Runtime, type StoredResponse } from "../actors/index.js";
+import { DomainError } from "../domain/errors.js";
+import { limits } from "../domain/limits.js";
+import type { IndexOp } from "../wal/record.js";
+
+export interface IdempotencyState {
+  scope: string;
+  fingerprint: string;
+}
+
+/**
+ * `Idempotency-Key` on mutating requests: a stored response is replayed (same request) or refused
+ * with 409 `idempotency_key_reused` (different request). The response of a fresh request is
+ * stored by the handler in the same batch as its change (see `storedWith`).
+ */
+export function idempotency(runtime: Runtime) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const key = ctx.get("Idempotency-Key");
+    if (!key || (ctx.method !== "POST" && ctx.method !== "PATCH")) return next();
+    if (key.length > limits.idempotencyKeyLengthMax) {
+      throw new DomainError("invalid_request", `Idempotency-Key is longer than ${limits.idempotencyKeyLengthMax}`);
+    }
+    const scope = IdempotencyStore.scope(ctx.state.admin ? "admin" : merchantScope(ctx), key);
+    const fingerprint = createHash("sha256")
+      .update(`${ctx.method} ${ctx.path}\n${stableStringify(ctx.request.body ?? null)}`)
+      .digest("hex");
+    const claim = await runtime.idempotency.claim(scope, fingerprint);
+    if (claim.kind === "in_use") {
+      ctx.set("Retry-After", "1");
+      throw new DomainError("idempotency_key_in_use", "a request with this Idempotency-Key is still running");
+    }
+    if (claim.kind === "reused") {
+      throw new DomainError("idempotency_key_reused", "this Idempotency-Key was used with a different request");
+    }
+    if (claim.kind === "replay") {
+      ctx.status = claim.response.status;
+      ctx.body = claim.response.body;
+      ctx.set("Idempotent-Replayed", "true");
+      return;
+    }
+    ctx.state.idempotency = { scope, fingerprint } satisfies IdempotencyState;
+    try {
+      await next();
+    } finally {
+      claim.release();
+    }
+  };
+}
+
+function merchantScope(ctx: Context): string {
+  const auth = ctx.state.auth as { env: string; merchantId: string } | undefined;
+  if (!auth) throw new DomainError("unauthorized", "this route needs an API key");
+  return `${auth.env}!${auth.merchantId}`;
+}
+
+/** The idempotency entry a handler writes with its change: the response it is about to send. */
+export function storedWith<T>(
+  ctx: Context,
+  render: (result: T) => { status: number; body: unknown },
+): ((result: T) => { scope: string; op: IndexOp }) | undefined {
+  const state = ctx.state.idempotency as IdempotencyState | undefined;
+  if (!state) return undefined;
+  return (result: T) => {
+    const response: StoredResponse = { fingerprint: state.fingerprint, ...render(result) };
+    return IdempotencyStore.entry(state.scope, response);
+  };
+}

@@ -1,0 +1,241 @@
+import type { Context } from "koa";
+import type { Runtime, WalletOperation, WalletCommandInput } from "../../actors/index.js";
+import { DomainError } from "../../domain/errors.js";
+import { newId } from "../../domain/ids.js";
+import { limits } from "../../domain/limits.js";
+import { parseDecimalToMicros } from "../../domain/money.js";
+import { merchantOf } from "../auth.js";
+import { storedWith } from "../idempotency.js";
+import { operation, type Operation } from "../operation.js";
+import {
+  captureRequest,
+  debitRequest,
+  emptyRequest,
+  externalIdParams,
+  freezeRequest,
+  grantRequest,
+  listQuery,
+  reservationParams,
+  reserveRequest,
+  transactionList,
+  wallet,
+  walletOperation,
+} from "../schemas.js";
+import { transactionFromRecord, walletOperationView, walletView } from "../views.js";
+
+/** A positive amount within limits, in micro-units. */
+function positiveMicros(amount: string): bigint {
+  const parsed = parseDecimalToMicros(amount);
+  if (!parsed.ok) throw new DomainError("invalid_amount", `amount ${parsed.reason}`);
+  if (parsed.micros <= 0n) throw new DomainError("invalid_amount", "amount must be greater than zero");
+  if (parsed.micros > limits.amountMicrosMax) throw new DomainError("invalid_amount", "amount is over the maximum");
+  return parsed.micros;
+}
+
+export function walletOperations(runtime: Runtime): Operation[] {
+  const customerOf = (ctx: Context, externalId: string) => {
+    const { env, merchantId } = merchantOf(ctx);
+    return runtime.customers.require(env, merchantId, externalId);
+  };
+
+  /** Runs a wallet command and stores its response with it when an Idempotency-Key came along. */
+  const run = async (ctx: Context, externalId: string, status: number, command: WalletCommandInput) => {
+    const customer = await customerOf(ctx, externalId);
+    const render = (op: WalletOperation) => ({ status, body: walletOperationView(customer, op) });
+    const op = await runtime.wallets.execute(customer, command, storedWith(ctx, render));
+    return render(op);
+  };
+
+  const mutation = { method: "post" as const, tag: "Wallets", auth: "merchant" as const, response: walletOperation };
+  const base = "/v1/customers/{externalId}/wallet";
+
+  return [
+    operation({
+      operationId: "retrieveWallet",
+      method: "get",
+      path: base,
+      summary: "Retrieve a customer's CNY wallet: balance, reserved, available and status.",
+      tag: "Wallets",
+      auth: "merchant",
+      params: externalIdParams,
+      response: wallet,
+      status: 200,
+      handle: async (ctx, { params }) => {
+        const customer = await customerOf(ctx, params.externalId);
+        return { status: 200, body: walletView(customer, await runtime.wallets.state(customer)) };
+      },
+    }),
+    operation({
+      operationId: "listWalletTransactions",
+      method: "get",
+      path: `${base}/transactions`,
+      summary: "The wallet's ledger history, newest first.",
+      tag: "Wallets",
+      auth: "merchant",
+      params: externalIdParams,
+      query: listQuery,
+      response: transactionList,
+      status: 200,
+      handle: async (ctx, { params, query }) => {
+        const customer = await customerOf(ctx, params.externalId);
+        const page = await runtime.wallets.transactions(customer, {
+          limit: query.limit,
+          ...(query.startingAfter !== undefined ? { beforeSeq: Number(query.startingAfter) } : {}),
+        });
+        const data = page.records.map(transactionFromRecord);
+        const last = data[data.length - 1];
+        return {
+          status: 200,
+          body: {
+            object: "list",
+            data,
+            hasMore: page.hasMore,
+            nextCursor: page.hasMore && last ? String(last.sequence) : null,
+          },
+        };
+      },
+    }),
+    operation({
+      ...mutation,
+      operationId: "grantWalletCredit",
+      path: `${base}/grants`,
+      summary: "Grant promotional credit, with a reason.",
+      params: externalIdParams,
+      body: grantRequest,
+      status: 201,
+      handle: (ctx, { params, body }) => {
+        const amountMicros = positiveMicros(body.amount);
+        const transactionId = newId("wtx");
+        return run(ctx, params.externalId, 201, ({ at }) => ({
+          type: "wallet.grant",
+          amountMicros,
+          reason: body.reason,
+          transactionId,
+          at,
+        }));
+      },
+    }),
+    operation({
+      ...mutation,
+      operationId: "debitWallet",
+      path: `${base}/debits`,
+      summary: "Debit an amount; refused with insufficient_balance rather than overdrawn.",
+      params: externalIdParams,
+      body: debitRequest,
+      status: 201,
+      handle: (ctx, { params, body }) => {
+        const amountMicros = positiveMicros(body.amount);
+        const transactionId = newId("wtx");
+        return run(ctx, params.externalId, 201, ({ at }) => ({
+          type: "wallet.debit",
+          amountMicros,
+          description: body.description ?? null,
+          transactionId,
+          at,
+        }));
+      },
+    }),
+    operation({
+      ...mutation,
+      operationId: "reserveWalletCredit",
+      path: `${base}/reservations`,
+      summary: "Hold an amount until captured, released or expired (default 15 minutes).",
+      params: externalIdParams,
+      body: reserveRequest,
+      status: 201,
+      handle: (ctx, { params, body }) => {
+        const amountMicros = positiveMicros(body.amount);
+        const ids = { transactionId: newId("wtx"), reservationId: newId("rsv") };
+        const expiresInMs = (body.expiresInSeconds ?? limits.reservationExpirySecondsDefault) * 1000;
+        return run(ctx, params.externalId, 201, ({ at }) => ({
+          type: "wallet.reserve",
+          amountMicros,
+          expiresAt: at + expiresInMs,
+          ...ids,
+          at,
+        }));
+      },
+    }),
+    operation({
+      ...mutation,
+      operationId: "captureReservation",
+      path: `${base}/reservations/{reservationId}/capture`,
+      summary: "Capture all or part of a reservation; the uncaptured rest is released at once.",
+      params: reservationParams,
+      body: captureRequest,
+      status: 200,
+      handle: async (ctx, { params, body }) => {
+        const amountMicros = body.amount === undefined ? null : positiveMicros(body.amount);
+        await requireActiveReservation(ctx, params.externalId, params.reservationId);
+        const transactionId = newId("wtx");
+        return run(ctx, params.externalId, 200, ({ at }) => ({
+          type: "wallet.capture",
+          reservationId: params.reservationId,
+          amountMicros,
+          transactionId,
+          at,
+        }));
+      },
+    }),
+    operation({
+      ...mutation,
+      operationId: "releaseReservation",
+      path: `${base}/reservations/{reservationId}/release`,
+      summary: "Release a reservation: its whole amount becomes available again.",
+      params: reservationParams,
+      body: emptyRequest,
+      status: 200,
+      handle: async (ctx, { params }) => {
+        await requireActiveReservation(ctx, params.externalId, params.reservationId);
+        const transactionId = newId("wtx");
+        return run(ctx, params.externalId, 200, ({ at }) => ({
+          type: "wallet.release",
+          reservationId: params.reservationId,
+          transactionId,
+          at,
+        }));
+      },
+    }),
+    operation({
+      ...mutation,
+      operationId: "freezeWallet",
+      path: `${base}/freeze`,
+      summary: "Freeze the wallet: debits, reservations and captures are refused with wallet_frozen.",
+      params: externalIdParams,
+      body: freezeRequest,
+      status: 200,
+      handle: (ctx, { params, body }) => {
+        const transactionId = newId("wtx");
+        return run(ctx, params.externalId, 200, ({ at }) => ({
+          type: "wallet.freeze",
+          reason: body.reason ?? null,
+          transactionId,
+          at,
+        }));
+      },
+    }),
+    operation({
+      ...mutation,
+      operationId: "unfreezeWallet",
+      path: `${base}/unfreeze`,
+      summary: "Unfreeze the wallet.",
+      params: externalIdParams,
+      body: emptyRequest,
+      status: 200,
+      handle: (ctx, { params }) => {
+        const transactionId = newId("wtx");
+        return run(ctx, params.externalId, 200, ({ at }) => ({ type: "wallet.unfreeze", transactionId, at }));
+      },
+    }),
+  ];
+
+  async function requireActiveReservation(ctx: Context, externalId: string, reservationId: string) {
+    const customer = await customerOf(ctx, externalId);
+    const entry = await runtime.wallets.reservation(customer.env, customer, reservationId);
+    if (entry.status !== "active") {
+      throw new DomainError("reservation_not_active", `the reservation is already ${entry.status}`, {
+        reservationStatus: entry.status,
+      });
+    }
+  }
+}

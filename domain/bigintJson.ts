@@ -1,0 +1,28 @@
+/**
+ * Money fields are named with their unit (`amountMicros`, `totalFen`) and are bigint in memory.
+ * In JSON they are digit strings; these two functions convert by that naming rule, so logged
+ * commands, facts and snapshots stay plain JSON.
+ */
+const moneyField = /(Micros|Fen)$/;
+
+export function toLoggable(value: unknown): unknown {
+  if (typeof value === "bigint") return value.toString();
+  if (Array.isArray(value)) return value.map(toLoggable);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = toLoggable(v);
+    return out;
+  }
+  return value;
+}
+
+export function fromLoggable(value: unknown, key = ""): unknown {
+  if (typeof value === "string" && moneyField.test(key) && /^-?\d+$/.test(value)) return BigInt(value);
+  if (Array.isArray(value)) return value.map((v) => fromLoggable(v));
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = fromLoggable(v, k);
+    return out;
+  }
+  return value;
+}

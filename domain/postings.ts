@@ -1,0 +1,30 @@
+/**
+ * Money moves only as postings. A posting adds its (signed) amount to its account's balance;
+ * the postings of one record sum to zero per currency. Sources outside the ledger (a merchant's
+ * promotional budget, a payment channel) go negative, so every balance is a plain sum.
+ */
+export interface Posting {
+  account: string;
+  currency: string;
+  /** Signed integer micro-units as a digit string ("-150000"). */
+  amountMicros: string;
+}
+
+export function posting(account: string, currency: string, amountMicros: bigint): Posting {
+  return { account, currency, amountMicros: amountMicros.toString() };
+}
+
+/** Sums per currency; an empty result means the postings balance. */
+export function unbalancedCurrencies(postings: readonly Posting[]): Map<string, bigint> {
+  const sums = new Map<string, bigint>();
+  for (const p of postings) sums.set(p.currency, (sums.get(p.currency) ?? 0n) + BigInt(p.amountMicros));
+  for (const [currency, sum] of sums) if (sum === 0n) sums.delete(currency);
+  return sums;
+}
+
+export function assertBalanced(postings: readonly Posting[], context: string): void {
+  const off = unbalancedCurrencies(postings);
+  if (off.size > 0) {
+    throw new Error(`postings do not balance for ${context}: ${[...off].map(([c, s]) => `${c} ${s}`).join(", ")}`);
+  }
+}

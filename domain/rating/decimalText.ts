@@ -1,0 +1,32 @@
+import type { Decimal } from "decimal.js";
+import { RatingDecimal } from "./decimal.js";
+import { ratingError, type RatingErrorCode, type RatingResult } from "./result.js";
+
+const decimalPattern = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
+
+export type DecimalRule = { readonly integerDigitsMax: number; readonly fractionDigitsMax: number };
+
+/** Parses a non-negative decimal string ("12.50") within `rule`; anything else fails with `code`. */
+export function parseDecimalText(
+  input: unknown,
+  rule: DecimalRule,
+  code: RatingErrorCode,
+  path: string,
+): RatingResult<Decimal> {
+  const match = typeof input === "string" ? decimalPattern.exec(input) : null;
+  if (typeof input !== "string" || match === null) {
+    return ratingError(code, path, `${path} must be a non-negative decimal string such as "12.5"`);
+  }
+  const [, whole = "", fraction = ""] = match;
+  if (whole.length > rule.integerDigitsMax) {
+    return ratingError(
+      code,
+      path,
+      `${path} must have at most ${rule.integerDigitsMax} digits before the point`,
+    );
+  }
+  if (fraction.length > rule.fractionDigitsMax) {
+    return ratingError(code, path, `${path} must have at most ${rule.fractionDigitsMax} decimal places`);
+  }
+  return { ok: true, value: new RatingDecimal(input) };
+}

@@ -1,0 +1,28 @@
+import { fromLoggable, toLoggable } from "../domain/bigintJson.js";
+import type { Environment } from "../domain/environment.js";
+import type { EntityKind, EntityState } from "./kind.js";
+import { walletMachine, walletMachineVersion } from "./wallet.js";
+import { walletFactOf } from "./walletFacts.js";
+import { walletPostingsOf } from "./walletPostings.js";
+import type { WalletCommand, WalletContext, WalletFact } from "./walletTypes.js";
+
+export const walletEntity = (customerId: string) => `wallet:${customerId}`;
+
+export const walletKind: EntityKind<typeof walletMachine, WalletContext, WalletCommand, WalletFact> = {
+  name: "wallet",
+  machine: walletMachine,
+  version: walletMachineVersion,
+  initialState: () => ({ value: "active", context: { balanceMicros: 0n, reservedMicros: 0n, reservations: {} } }),
+  toSnapshot: (state: EntityState<WalletContext>) => walletMachine.resolveState(state),
+  fromSnapshot: (snapshot) => ({ value: snapshot.value as string, context: snapshot.context }),
+  factOf: walletFactOf,
+  postingsOf: (fact, owner) =>
+    walletPostingsOf(fact, {
+      env: owner.env as Environment,
+      merchantId: owner.merchantId ?? "",
+      customerId: owner.entityId.slice("wallet:".length),
+    }),
+  commandFromLog: (logged) => fromLoggable(logged) as WalletCommand,
+  contextToJson: (context) => toLoggable(context),
+  contextFromJson: (json) => fromLoggable(json) as WalletContext,
+};

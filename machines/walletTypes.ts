@@ -1,0 +1,62 @@
+/** Commands, context, facts and rejection codes of the wallet; amounts are bigint micro-units. */
+export interface Reservation {
+  amountMicros: bigint;
+  /** Ledger time (ms) from which the reservation may no longer be captured. */
+  expiresAt: number;
+}
+
+export interface WalletContext {
+  /** Total credit: available + reserved. */
+  balanceMicros: bigint;
+  reservedMicros: bigint;
+  reservations: Record<string, Reservation>;
+}
+
+type Stamp = { transactionId: string; at: number };
+
+export type WalletCommand =
+  | ({ type: "wallet.grant"; amountMicros: bigint; reason: string } & Stamp)
+  | ({ type: "wallet.debit"; amountMicros: bigint; description: string | null } & Stamp)
+  | ({ type: "wallet.reserve"; reservationId: string; amountMicros: bigint; expiresAt: number } & Stamp)
+  | ({ type: "wallet.capture"; reservationId: string; amountMicros: bigint | null } & Stamp)
+  | ({ type: "wallet.release"; reservationId: string } & Stamp)
+  | ({ type: "wallet.expire"; reservationId: string } & Stamp)
+  | ({ type: "wallet.freeze"; reason: string | null } & Stamp)
+  | ({ type: "wallet.unfreeze" } & Stamp);
+
+export type WalletRejection =
+  | "insufficient_balance"
+  | "wallet_frozen"
+  | "wallet_already_frozen"
+  | "wallet_not_frozen"
+  | "reservation_not_found"
+  | "reservation_expired"
+  | "reservation_not_expired"
+  | "capture_exceeds_reservation"
+  | "reservations_limit_reached";
+
+export type WalletFactType =
+  | "wallet.granted"
+  | "wallet.debited"
+  | "wallet.reserved"
+  | "wallet.captured"
+  | "wallet.released"
+  | "wallet.expired"
+  | "wallet.frozen"
+  | "wallet.unfrozen";
+
+/** Facts carry amounts as digit strings so they log and compare as plain JSON. */
+export interface WalletFact {
+  type: WalletFactType;
+  transactionId: string;
+  /** Granted, debited, reserved or captured; for a release or expiry, what went back to available. */
+  amountMicros: string;
+  reservationId?: string;
+  /** For a capture: the part of the reservation released back to available. */
+  releasedMicros?: string;
+  reason?: string | null;
+  description?: string | null;
+  expiresAt?: number;
+  balanceAfterMicros: string;
+  availableAfterMicros: string;
+}

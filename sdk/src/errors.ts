@@ -1,0 +1,81 @@
+/** Codes the server sends today; the `string` arm keeps older SDKs working when it adds one. */
+export type BuffMoneyErrorCode =
+  | "invalid_request"
+  | "invalid_amount"
+  | "unauthorized"
+  | "forbidden"
+  | "not_found"
+  | "customer_not_found"
+  | "merchant_not_found"
+  | "reservation_not_found"
+  | "customer_exists"
+  | "idempotency_key_reused"
+  | "idempotency_key_in_use"
+  | "insufficient_balance"
+  | "wallet_frozen"
+  | "wallet_not_frozen"
+  | "wallet_already_frozen"
+  | "reservation_not_active"
+  | "reservation_expired"
+  | "capture_exceeds_reservation"
+  | "payload_too_large"
+  | "rate_limited"
+  | "overloaded"
+  | "internal_error"
+  /** A 2xx answer whose body was not JSON. */
+  | "invalid_response"
+  /** An error status without a problem+json `code`, e.g. from a proxy. */
+  | "unknown_error"
+  | (string & {});
+
+/** The server answered with an error (after any retries). `code` is stable; branch on it, not on `message`. */
+export class BuffMoneyError extends Error {
+  override readonly name = "BuffMoneyError";
+  readonly code: BuffMoneyErrorCode;
+  readonly status: number;
+  readonly requestId: string | undefined;
+  /** Per-field validation problems, as the server sent them. */
+  readonly errors: unknown[] | undefined;
+  /** The parsed response body (or its text when it was not JSON). */
+  readonly raw: unknown;
+
+  constructor(fields: {
+    code: BuffMoneyErrorCode;
+    status: number;
+    message: string;
+    requestId?: string | undefined;
+    errors?: unknown[] | undefined;
+    raw: unknown;
+  }) {
+    super(fields.message);
+    this.code = fields.code;
+    this.status = fields.status;
+    this.requestId = fields.requestId;
+    this.errors = fields.errors;
+    this.raw = fields.raw;
+  }
+}
+
+/**
+ * No answer arrived after every retry (network failure or timeout). The outcome is unknown:
+ * repeat the call with the caller's own `idempotencyKey` to learn it without doing the work twice.
+ */
+export class BuffMoneyConnectionError extends Error {
+  override readonly name = "BuffMoneyConnectionError";
+  readonly code = "connection_error";
+}
+
+/** Reads an `application/problem+json` body into a BuffMoneyError, tolerating anything else. */
+export function errorFromProblem(status: number, body: unknown): BuffMoneyError {
+  const problem: Record<string, unknown> = typeof body === "object" && body !== null ? { ...body } : {};
+  const text = (key: string): string | undefined =>
+    typeof problem[key] === "string" ? problem[key] : undefined;
+  return new BuffMoneyError({
+    code: text("code") ?? "unknown_error",
+    status,
+    message: text("detail") ?? text("title") ?? `HTTP ${status}`,
+    requestId: text("requestId"),
+    errors: Array.isArray(problem["errors"]) ? problem["errors"] : undefined,
+    raw: body,
+  });
+}

@@ -1,0 +1,3 @@
+export { replayRecord, ReplayDivergedError, type AnyKind } from "./replay.js";
+export { encodeSnapshot, decodeSnapshot, type StoredSnapshot } from "./snapshot.js";
+export { loadEntity, type LoadedEntity } from "./load.js";

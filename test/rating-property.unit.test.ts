@@ -1,0 +1,181 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import {
+  parseUsageQuantity,
+  periodTotalMicros,
+  periodTrueUpMicros,
+  rateEvent,
+  validateRateCardPrices,
+  type Price,
+  type UsageQuantity,
+} from "../domain/rating/index.js";
+
+/** A decimal string of `scaled` × 10^-places without trailing zeros, e.g. (1230n, 3) → "1.23". */
+function decimalText(scaled: bigint, places: number): string {
+  const digits = scaled.toString().padStart(places + 1, "0");
+  if (places === 0) return digits;
+  return `${digits.slice(0, -places)}.${digits.slice(-places)}`.replace(/\.?0+$/, "");
+}
+
+/** A number with up to `placesMax` decimal places in [min, unitsMax], as an integer count of 10^-places. */
+function scaled(placesMax: number, minScaled: bigint, unitsMax: bigint) {
+  return fc
+    .integer({ min: 0, max: placesMax })
+    .chain((places) =>
+      fc
+        .bigInt({ min: minScaled, max: unitsMax * 10n ** BigInt(places) })
+        .map((value) => ({ value: value * 10n ** BigInt(placesMax - places), places: placesMax })),
+    );
+}
+
+const nanoUnits = 9;
+const text = ({ value, places }: { value: bigint; places: number }) => decimalText(value, places);
+const quantityText = (unitsMax: bigint) => scaled(nanoUnits, 0n, unitsMax).map(text);
+// Amounts up to 100 and quantities up to 12 × 1000 keep every period total under the amount limit.
+const amountText = scaled(12, 0n, 100n).map(text);
+
+const tiers = fc
+  .array(fc.tuple(scaled(nanoUnits, 1n, 5_000n), amountText, fc.option(amountText, { nil: undefined })), {
+    minLength: 1,
+    maxLength: 5,
+  })
+  .map((drafts) => {
+    // Bounds are running sums of positive steps, so they ascend strictly.
+    let bound = 0n;
+    return drafts.map(([step, unitAmount, flatAmount], index) => {
+      bound += step.value;
+      const upTo = index === drafts.length - 1 ? null : decimalText(bound, nanoUnits);
+      return { upTo, unitAmount, ...(flatAmount === undefined ? {} : { flatAmount }) };
+    });
+  });
+
+const allowance = fc.option(
+  fc.record({ quantity: quantityText(10_000n), period: fc.constantFrom("month", "day") }),
+  { nil: undefined },
+);
+
+const priceInput = fc.oneof(
+  fc.record({ pricing: fc.constant("per_unit"), unitAmount: amountText }),
+  fc.record({
+    pricing: fc.constant("package"),
+    packageSize: scaled(2, 1n, 5_000n).map(text),
+    packageAmount: amountText,
+    rounding: fc.constantFrom("up", "down"),
+  }),
+  fc.record({ pricing: fc.constant("graduated"), tiers }),
+  fc.record({ pricing: fc.constant("volume"), tiers }),
+);
+
+const price: fc.Arbitrary<Price> = fc.tuple(priceInput, allowance).map(([model, freeAllowance]) => {
+  const input = { metric: "tokens", ...model, ...(freeAllowance === undefined ? {} : { freeAllowance }) };
+  const result = validateRateCardPrices([input]);
+  if (!result.ok) throw new Error(`generated an invalid price: ${result.message} at ${result.path}`);
+  return result.value[0] as Price;
+});
+
+const events = fc.array(quantityText(1_000n), { minLength: 1, maxLength: 12 });
+
+function total(text: string): UsageQuantity {
+  const result = parseUsageQuantity(text);
+  if (!result.ok) throw new Error(result.message);
+  return result.value;
+}
+
+describe("per-event charges", () => {
+  it("add up to the period total for any split of the usage into events", () => {
+    fc.assert(
+      fc.property(price, events, (given, quantities) => {
+        let cumulative = "0";
+        let charged = 0n;
+        for (const quantity of quantities) {
+          const rated = rateEvent(given, cumulative, quantity);
+          if (!rated.ok) throw new Error(`${rated.code}: ${rated.message}`);
+          const { chargeMicros, breakdown, cumulativeAfter } = rated.value;
+          expect(chargeMicros).toBeGreaterThanOrEqual(0n);
+          expect(breakdown.reduce((sum, line) => sum + line.amountMicros, 0n)).toBe(chargeMicros);
+          charged += chargeMicros;
+          cumulative = cumulativeAfter;
+        }
+        expect(charged).toBe(periodTotalMicros(given, total(cumulative)));
+        expect(periodTrueUpMicros(given, total(cumulative))).toBeGreaterThanOrEqual(0n);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("give the same total whether usage arrives at once or split in two", () => {
+    fc.assert(
+      fc.property(price, quantityText(1_000n), quantityText(1_000n), (given, first, second) => {
+        const whole = rateEvent(given, "0", decimalSum(first, second));
+        const head = rateEvent(given, "0", first);
+        if (!whole.ok || !head.ok) throw new Error("rating failed");
+        const tail = rateEvent(given, head.value.cumulativeAfter, second);
+        if (!tail.ok) throw new Error("rating failed");
+        expect(head.value.chargeMicros + tail.value.chargeMicros).toBe(whole.value.chargeMicros);
+        expect(tail.value.cumulativeAfter).toBe(whole.value.cumulativeAfter);
+        const free = decimalSum(head.value.freeQuantityUsed, tail.value.freeQuantityUsed);
+        expect(total(free)).toBe(whole.value.freeQuantityUsed);
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+describe("graduated totals", () => {
+  it("equal pricing each whole unit at its tier's rate, plus each entered tier's flat amount", () => {
+    // Whole-unit bounds and amounts in whole micros make the per-unit sum an exact oracle.
+    const wholeTiers = fc
+      .array(
+        fc.tuple(
+          fc.integer({ min: 1, max: 20 }),
+          fc.integer({ min: 0, max: 5_000_000 }),
+          fc.integer({ min: 0, max: 10 }),
+        ),
+        { minLength: 1, maxLength: 4 },
+      )
+      .map((drafts) => {
+        let bound = 0;
+        return drafts.map(([step, rateMicros, flatMicros], index) => {
+          bound += step;
+          return {
+            upTo: index === drafts.length - 1 ? null : bound,
+            rateMicros: BigInt(rateMicros),
+            flatMicros: BigInt(flatMicros),
+          };
+        });
+      });
+    fc.assert(
+      fc.property(wholeTiers, fc.integer({ min: 0, max: 100 }), (drafts, units) => {
+        const given = validateRateCardPrices([
+          {
+            metric: "tokens",
+            pricing: "graduated",
+            tiers: drafts.map(({ upTo, rateMicros, flatMicros }) => ({
+              upTo: upTo === null ? null : String(upTo),
+              unitAmount: decimalText(rateMicros, 6),
+              flatAmount: decimalText(flatMicros * 1_000_000n, 6),
+            })),
+          },
+        ]);
+        if (!given.ok) throw new Error(given.message);
+        let expected = 0n;
+        const entered = new Set<number>();
+        for (let unit = 1; unit <= units; unit++) {
+          const tier = drafts.findIndex(({ upTo }) => upTo === null || unit <= upTo);
+          const { rateMicros, flatMicros } = drafts[tier]!;
+          expected += rateMicros + (entered.has(tier) ? 0n : flatMicros * 1_000_000n);
+          entered.add(tier);
+        }
+        expect(periodTotalMicros(given.value[0]!, total(String(units)))).toBe(expected);
+      }),
+    );
+  });
+});
+
+function decimalSum(a: string, b: string): string {
+  const scale = (text: string) => {
+    const [whole = "0", fraction = ""] = text.split(".");
+    return BigInt(whole) * 10n ** 9n + BigInt(fraction.padEnd(9, "0"));
+  };
+  return decimalText(scale(a) + scale(b), nanoUnits);
+}

@@ -1,0 +1,13 @@
+export { Log, type LogOptions, type CommitStats } from "./log.js";
+export { LogIntegrityError, LogOverloadedError } from "./errors.js";
+export { keys, padSeq } from "./keys.js";
+export { encodeRecord, decodeRecord } from "./codec.js";
+export {
+  genesisHash,
+  type CommittedRecord,
+  type IndexOp,
+  type LogRecord,
+  type LoggedCommand,
+  type LoggedFact,
+  type RecordDraft,
+} from "./record.js";

@@ -1,0 +1,297 @@
+import { Level } from "level";
+import { limits } from "../domain/limits.js";
+import { decodeRecord, encodeRecord } from "./codec.js";
+import { LogIntegrityError, LogOverloadedError } from "./errors.js";
+import { keys, padSeq, seqFromEntityKey } from "./keys.js";
+import { genesisHash, type CommittedRecord, type IndexOp, type LogRecord, type RecordDraft } from "./record.js";
+
+export interface LogOptions {
+  /** Called when a synced write fails: the process must stop (fail-stop); restart replays. */
+  onFatal?: (error: unknown) => void;
+  /** Records per synced batch. */
+  batchRecordsMax?: number;
+  /** Records waiting for a batch before appends are refused. */
+  queueRecordsMax?: number;
+  /** Progress callback while verifying on open. */
+  onVerifyProgress?: (seq: number) => void;
+}
+
+interface PendingAppend {
+  seq: number;
+  key: string;
+  value: string;
+  entity: string;
+  ops: readonly IndexOp[];
+  record: CommittedRecord;
+  resolve: (record: CommittedRecord) => void;
+  reject: (error: unknown) => void;
+}
+
+export interface CommitStats {
+  batches: number;
+  records: number;
+  lastBatchRecords: number;
+  lastBatchMs: number;
+}
+
+const defaultFatal = (error: unknown): void => {
+  console.error("fatal: the ledger could not be written; stopping so that restart can replay", error);
+  process.exit(70);
+};
+
+/**
+ * The write-ahead log, which is the ledger. Appends get their sequence, time and hash at once
+ * (so callers can refer to them), and resolve only after the batch holding them is synced.
+ * Group commit: whatever arrives while a batch is being written goes into the next one.
+ */
+export class Log {
+  private lastSeq = 0;
+  private lastHash = genesisHash;
+  private lastAt = 0;
+  private durableSeq = 0;
+  private pending: PendingAppend[] = [];
+  private writing = false;
+  private scheduled = false;
+  private failed: unknown = null;
+  private closed = false;
+  private readonly batchRecordsMax: number;
+  private readonly queueRecordsMax: number;
+  private readonly onFatal: (error: unknown) => void;
+  private readonly idleWaiters: Array<() => void> = [];
+  readonly stats: CommitStats = { batches: 0, records: 0, lastBatchRecords: 0, lastBatchMs: 0 };
+
+  private constructor(
+    readonly db: Level<string, string>,
+    options: LogOptions,
+  ) {
+    this.batchRecordsMax = options.batchRecordsMax ?? limits.commitBatchRecordsMax;
+    this.queueRecordsMax = options.queueRecordsMax ?? limits.commitQueueRecordsMax;
+    this.onFatal = options.onFatal ?? defaultFatal;
+  }
+
+  /** Opens the store and verifies the whole log; throws LogIntegrityError naming the bad sequence. */
+  static async open(dir: string, options: LogOptions = {}): Promise<Log> {
+    const db = new Level<string, string>(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    await db.open();
+    const log = new Log(db, options);
+    try {
+      await log.verify(options.onVerifyProgress);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    return log;
+  }
+
+  private async verify(onProgress?: (seq: number) => void): Promise<void> {
+    let expected = 1;
+    let prevHash = genesisHash;
+    let prevAt = 0;
+    for await (const record of this.scan(1)) {
+      if (record.seq !== expected) {
+        throw new LogIntegrityError(
+          expected,
+          "gap",
+          `ledger record ${expected} is missing (found ${record.seq} next): the log has a gap`,
+        );
+      }
+      if (record.prevHash !== prevHash) {
+        throw new LogIntegrityError(
+          record.seq,
+          "broken_chain",
+          `ledger record ${record.seq} does not chain to record ${record.seq - 1}: the hash chain is broken`,
+        );
+      }
+      if (record.at < prevAt) {
+        throw new LogIntegrityError(record.seq, "malformed", `ledger record ${record.seq} goes back in time`);
+      }
+      prevHash = record.hash;
+      prevAt = record.at;
+      expected += 1;
+      if (onProgress && record.seq % 100_000 === 0) onProgress(record.seq);
+    }
+    this.lastSeq = expected - 1;
+    this.durableSeq = this.lastSeq;
+    this.lastHash = prevHash;
+    this.lastAt = prevAt;
+  }
+
+  /** Reads records in sequence order from `fromSeq`, checking each record's checksum. */
+  async *scan(fromSeq: number, toSeq?: number): AsyncGenerator<CommittedRecord> {
+    const iterator = this.db.iterator({
+      gte: keys.record(fromSeq),
+      lt: toSeq === undefined ? keys.recordPrefixEnd : keys.record(toSeq + 1),
+    });
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(1000);
+        if (entries.length === 0) break;
+        for (const [key, value] of entries) {
+          const seq = Number(key.slice(2));
+          const decoded = decodeRecord(value);
+          if (!decoded.ok) {
+            throw new LogIntegrityError(
+              seq,
+              decoded.reason,
+              decoded.reason === "bad_checksum"
+                ? `ledger record ${seq} fails its checksum: its bytes were changed`
+                : `ledger record ${seq} cannot be read`,
+            );
+          }
+          if (decoded.record.seq !== seq) {
+            throw new LogIntegrityError(seq, "sequence_mismatch", `ledger record stored at ${seq} says ${decoded.record.seq}`);
+          }
+          yield decoded.record;
+        }
+      }
+    } finally {
+      await iterator.close();
+    }
+  }
+
+  get head(): { seq: number; hash: string; at: number } {
+    return { seq: this.lastSeq, hash: this.lastHash, at: this.lastAt };
+  }
+
+  /** The highest sequence known to be on disk. */
+  get durableHead(): number {
+    return this.durableSeq;
+  }
+
+  get queuedRecords(): number {
+    return this.pending.length;
+  }
+
+  /** Ledger time for the next record: wall-clock time, but never earlier than the last record. */
+  now(): number {
+    const wall = Date.now();
+    return wall > this.lastAt ? wall : this.lastAt;
+  }
+
+  /** The sequence the next append will get (callers build responses that name it). */
+  get nextSeq(): number {
+    return this.lastSeq + 1;
+  }
+
+  /**
+   * Appends one record with the index entries that must be durable with it.
+   * `at` must come from now() in the same synchronous step.
+   */
+  append(draft: RecordDraft, at: number, ops: readonly IndexOp[] = []): Promise<CommittedRecord> {
+    if (this.failed !== null) return Promise.reject(new Error("the ledger has stopped after a write failure"));
+    if (this.closed) return Promise.reject(new Error("the ledger is closed"));
+    if (this.pending.length >= this.queueRecordsMax) return Promise.reject(new LogOverloadedError());
+    if (at < this.lastAt) throw new Error(`ledger time went back: ${at} < ${this.lastAt}`);
+    const seq = this.lastSeq + 1;
+    const body: LogRecord = { ...draft, seq, at, prevHash: this.lastHash };
+    const { value, hash } = encodeRecord(body);
+    this.lastSeq = seq;
+    this.lastHash = hash;
+    this.lastAt = at;
+    const record: CommittedRecord = { ...body, hash };
+    return new Promise<CommittedRecord>((resolve, reject) => {
+      this.pending.push({ seq, key: keys.record(seq), value, entity: draft.entity, ops, record, resolve, reject });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.writing || this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate lets every append made in this turn of the event loop join the batch.
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.writeBatch();
+    });
+  }
+
+  private async writeBatch(): Promise<void> {
+    if (this.writing || this.pending.length === 0) {
+      if (this.pending.length === 0) this.notifyIdle();
+      return;
+    }
+    this.writing = true;
+    const batch = this.pending.splice(0, this.batchRecordsMax);
+    const started = performance.now();
+    try {
+      const chained = this.db.batch();
+      for (const entry of batch) {
+        chained.put(entry.key, entry.value);
+        chained.put(keys.entityRecord(entry.entity, entry.seq), "");
+        for (const op of entry.ops) {
+          if (op.type === "put") chained.put(op.key, op.value);
+          else chained.del(op.key);
+        }
+      }
+      await chained.write({ sync: true });
+    } catch (error) {
+      this.failed = error;
+      for (const entry of [...batch, ...this.pending]) entry.reject(error);
+      this.pending = [];
+      this.writing = false;
+      this.onFatal(error);
+      return;
+    }
+    this.stats.batches += 1;
+    this.stats.records += batch.length;
+    this.stats.lastBatchRecords = batch.length;
+    this.stats.lastBatchMs = performance.now() - started;
+    this.durableSeq = batch[batch.length - 1]?.seq ?? this.durableSeq;
+    for (const entry of batch) entry.resolve(entry.record);
+    this.writing = false;
+    if (this.pending.length > 0) void this.writeBatch();
+    else this.notifyIdle();
+  }
+
+  private notifyIdle(): void {
+    for (const waiter of this.idleWaiters.splice(0)) waiter();
+  }
+
+  /** Resolves when everything appended so far is durable. */
+  flush(): Promise<void> {
+    if (!this.writing && !this.scheduled && this.pending.length === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async getRecord(seq: number): Promise<CommittedRecord | undefined> {
+    const value = await this.db.get(keys.record(seq));
+    if (value === undefined) return undefined;
+    const decoded = decodeRecord(value);
+    if (!decoded.ok) throw new LogIntegrityError(seq, decoded.reason, `ledger record ${seq} fails its checksum`);
+    return decoded.record;
+  }
+
+  /** Sequences of an entity's records after `afterSeq`, oldest first (or newest first with `reverse`). */
+  async entitySeqs(
+    entity: string,
+    options: { afterSeq?: number; beforeSeq?: number; reverse?: boolean; limit?: number } = {},
+  ): Promise<number[]> {
+    const prefix = keys.entityPrefix(entity);
+    const range = {
+      gt: options.afterSeq === undefined ? prefix : prefix + padSeq(options.afterSeq),
+      lt: options.beforeSeq === undefined ? prefix + "~" : prefix + padSeq(options.beforeSeq),
+      reverse: options.reverse ?? false,
+      limit: options.limit ?? -1,
+    };
+    const seqs: number[] = [];
+    for await (const key of this.db.keys(range)) seqs.push(seqFromEntityKey(key));
+    return seqs;
+  }
+
+  async get(key: string): Promise<string | undefined> {
+    return this.db.get(key);
+  }
+
+  /** Writes outside the ledger (snapshots, metadata): caches that are checked before use. */
+  async putUnsynced(entries: ReadonlyArray<{ key: string; value: string }>): Promise<void> {
+    if (entries.length === 0) return;
+    await this.db.batch(entries.map((e) => ({ type: "put" as const, key: e.key, value: e.value })));
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    await this.flush();
+    this.closed = true;
+    await this.db.close();
+  }
+}
