@@ -8,4 +8,4 @@ export { RecordFeed, type RecordListener } from "./feed.js";
 export type { ReservationEntry } from "./walletIndexes.js";
 export { LogIntegrityError, LogOverloadedError } from "../wal/errors.js";
 export { ReplayDivergedError } from "../snapshots/replay.js";
-export type { CommittedRecord } from "../wal/record.js";
+export type { CommittedRecord, IndexOp } from "../wal/record.js";

@@ -4,7 +4,7 @@ import type { Context, Next } from "koa";
 import { IdempotencyStore, type Runtime, type StoredResponse } from "../actors/index.js";
 import { DomainError } from "../domain/errors.js";
 import { limits } from "../domain/limits.js";
-import type { IndexOp } from "../wal/record.js";
+import type { IndexOp } from "../actors/index.js";
 
 export interface IdempotencyState {
   scope: string;

@@ -2,7 +2,7 @@ import type { Customer, ReservationEntry, WalletOperation } from "../actors/inde
 import { formatMicros } from "../domain/money.js";
 import type { EntityState } from "../machines/kind.js";
 import type { WalletContext, WalletFact } from "../machines/walletTypes.js";
-import type { CommittedRecord } from "../wal/record.js";
+import type { CommittedRecord } from "../actors/index.js";
 
 /** JSON views of the API: the only place that turns domain values into response bodies. */
 

@@ -20,7 +20,7 @@ export const walletKind: EntityKind<typeof walletMachine, WalletContext, WalletC
     walletPostingsOf(fact, {
       env: owner.env as Environment,
       merchantId: owner.merchantId ?? "",
-      customerId: owner.entityId.slice("wallet:".length),
+      customerId: owner.entityId,
     }),
   commandFromLog: (logged) => fromLoggable(logged) as WalletCommand,
   contextToJson: (context) => toLoggable(context),

@@ -56,6 +56,14 @@ describe("selectPrice", () => {
     expect(selectPrice(narrow, "tokens", { model: "qwen" })).toBeUndefined();
   });
 
+  it("keeps a filter keyed __proto__ from JSON as a filter", () => {
+    const narrow = version([
+      JSON.parse('{"metric":"tokens","pricing":"per_unit","unitAmount":"2","filters":{"__proto__":"x"}}'),
+    ]);
+    expect(selectPrice(narrow, "tokens", {})).toBeUndefined();
+    expect(selectPrice(narrow, "tokens", JSON.parse('{"__proto__":"x"}'))).toMatchObject({ unitAmount: "2" });
+  });
+
   it("does not match a filter through an inherited property", () => {
     const narrow = version([perUnit("2", { toString: "x" })]);
     expect(selectPrice(narrow, "tokens", {})).toBeUndefined();

@@ -6,10 +6,10 @@ export interface ApiFault {
   /** The channel's error code: WeChat `SYSTEM_ERROR`; Alipay sub_code `ACQ.SYSTEM_ERROR`. */
   code: string;
   /** WeChat: HTTP status; Alipay: gateway `code` (`40004`, `20000`…). Defaults per channel. */
-  status?: number;
-  message?: string;
+  status?: number | undefined;
+  message?: string | undefined;
   /** How many calls it applies to (default 1). */
-  times?: number;
+  times?: number | undefined;
 }
 
 export interface ApiFaultQueue {

@@ -28,7 +28,7 @@ export function periodLineMicros(lines: readonly PeriodLine[]): bigint[] {
   return lines.map((line) => roundToMicros(line.amount));
 }
 
-function sum(values: readonly bigint[]): bigint {
+export function sumMicros(values: readonly bigint[]): bigint {
   return values.reduce((total, value) => total + value, 0n);
 }
 
@@ -37,7 +37,7 @@ function sum(values: readonly bigint[]): bigint {
  * charges are differences of this, so they add up to it exactly however the usage was split.
  */
 export function periodTotalMicros(price: Price, cumulative: UsageQuantity): bigint {
-  return sum(periodLineMicros(periodLines(price, quantityDecimal(cumulative))));
+  return sumMicros(periodLineMicros(periodLines(price, quantityDecimal(cumulative))));
 }
 
 /**

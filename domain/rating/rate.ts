@@ -1,6 +1,6 @@
 import { limits } from "../limits.js";
 import { freeQuantityUsed } from "./allowance.js";
-import { periodLineMicros, periodLines } from "./periodTotal.js";
+import { periodLineMicros, periodLines, sumMicros } from "./periodTotal.js";
 import { parseQuantity, quantityCeiling, toUsageQuantity } from "./quantity.js";
 import { ratingError, type RatingResult } from "./result.js";
 import type { BreakdownLine, Price, RatedEvent } from "./types.js";
@@ -30,8 +30,7 @@ export function rateEvent(
   const linesAfter = periodLines(price, after);
   const microsBefore = periodLineMicros(linesBefore);
   const microsAfter = periodLineMicros(linesAfter);
-  const periodMicros = microsAfter.reduce((total, micros) => total + micros, 0n);
-  if (periodMicros > limits.amountMicrosMax) {
+  if (sumMicros(microsAfter) > limits.amountMicrosMax) {
     return ratingError("amount_too_large", "quantity", "the period's charges would exceed the amount limit");
   }
 

@@ -36,7 +36,7 @@ export function validatePrice(input: unknown, path: string): RatingResult<Price>
   if (!filters.ok) return filters;
   const allowance = validateAllowance(fields.value.freeAllowance, fieldPath(path, "freeAllowance"));
   if (!allowance.ok) return allowance;
-  const common = {
+  const common: PriceCommon = {
     metric: metric.value,
     ...(filters.value === undefined ? {} : { filters: filters.value }),
     ...(allowance.value === undefined ? {} : { freeAllowance: allowance.value }),
@@ -61,7 +61,9 @@ export function validatePrice(input: unknown, path: string): RatingResult<Price>
   }
 }
 
-function validatePackage(fields: Fields, path: string, common: Pick<Price, "metric">): RatingResult<Price> {
+type PriceCommon = Pick<Price, "metric" | "filters" | "freeAllowance">;
+
+function validatePackage(fields: Fields, path: string, common: PriceCommon): RatingResult<Price> {
   const sizePath = fieldPath(path, "packageSize");
   const packageSize = readQuantity(fields.packageSize, sizePath);
   if (!packageSize.ok) return packageSize;
@@ -97,21 +99,22 @@ function validateFilters(input: unknown, path: string): RatingResult<Dimensions 
       `${path} must have at most ${ratingLimits.filtersPerPriceMax} keys`,
     );
   }
-  const filters: Record<string, string> = {};
+  const filters: [string, string][] = [];
   for (const [key, value] of entries) {
     const keyPath = fieldPath(path, key);
-    if (key.length > ratingLimits.dimensionKeyLengthMax) {
+    if (key.length === 0 || key.length > ratingLimits.dimensionKeyLengthMax) {
       return ratingError(
         "invalid_rate_card",
         keyPath,
-        `filter keys must have at most ${ratingLimits.dimensionKeyLengthMax} characters`,
+        `filter keys must have 1 to ${ratingLimits.dimensionKeyLengthMax} characters`,
       );
     }
     const text = readText(value, keyPath, ratingLimits.dimensionValueLengthMax);
     if (!text.ok) return text;
-    filters[key] = text.value;
+    filters.push([key, text.value]);
   }
-  return { ok: true, value: entries.length === 0 ? undefined : filters };
+  // fromEntries defines own properties, so even a "__proto__" key stays a filter.
+  return { ok: true, value: filters.length === 0 ? undefined : Object.fromEntries(filters) };
 }
 
 function validateAllowance(input: unknown, path: string): RatingResult<FreeAllowance | undefined> {

@@ -1,6 +1,13 @@
 export { renderInvoicePdf } from "./renderInvoicePdf.js";
 export { formatFen, formatDecimalYuan, formatQuantity } from "./formatMoney.js";
-export { notFapiaoStatement, notFapiaoLabel } from "./labels.js";
+export {
+  channelLabels,
+  formatPeriod,
+  notFapiaoLabel,
+  notFapiaoStatement,
+  partyName,
+  titleLabel,
+} from "./labels.js";
 export type {
   InvoiceDocument,
   InvoiceStatus,

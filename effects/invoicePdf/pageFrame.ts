@@ -103,10 +103,11 @@ export function drawFooters(doc: Pdf, invoice: InvoiceDocument): void {
     const pageLabel = `${invoice.number} · 第 ${pageNumber}/${range.count} 页 Page ${pageNumber} of ${range.count}`;
     useFont(doc, "regular", 6.5, colors.muted);
     drawTextRight(doc, pageLabel, page.right, page.footerRuleY + 6);
-    const statementWidth = contentWidth - doc.widthOfString(pageLabel) - 16;
-    let y = page.footerRuleY + 6;
-    y += drawWrapped(doc, notFapiaoStatement.zh, page.left, y, statementWidth);
-    drawWrapped(doc, notFapiaoStatement.en, page.left, y, statementWidth);
+    // The Chinese line stops short of the page label; the English one gets the full width below it.
+    const zhWidth = contentWidth - doc.widthOfString(pageLabel) - 16;
+    const y = page.footerRuleY + 6;
+    const zhHeight = drawWrapped(doc, notFapiaoStatement.zh, page.left, y, zhWidth);
+    drawWrapped(doc, notFapiaoStatement.en, page.left, y + zhHeight, contentWidth);
     if (invoice.status === "draft" || invoice.status === "voided") drawWatermark(doc, invoice);
   }
 }

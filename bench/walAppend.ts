@@ -1,0 +1,216 @@
+import { Level } from "level";
+import { limits } from "../domain/limits.js";
+import { encodeRecord } from "../wal/codec.js";
+import { keys } from "../wal/keys.js";
+import { Log } from "../wal/log.js";
+import { genesisHash } from "../wal/record.js";
+import { benchCustomerId, benchMerchantId, WalletDraftWriter } from "./lib/drafts.js";
+import { log, runIfChild, type BenchRow } from "./lib/harness.js";
+import { percentile, Reservoir, round } from "./lib/stats.js";
+import { tempDir } from "./lib/tmp.js";
+
+/**
+ * 1. WAL append throughput with group commit, against a raw LevelDB baseline measured in the same
+ *    run: N producers, each awaiting its own append, for a fixed time window after a warm-up.
+ */
+const name = "walAppend";
+const producers = Number(process.env.BENCH_WAL_PRODUCERS ?? 1000);
+const warmupMs = Number(process.env.BENCH_WAL_WARMUP_MS ?? 1000);
+const measureMs = Number(process.env.BENCH_WAL_MEASURE_MS ?? 5000);
+const appendsPerProducerMax = 1_000_000; // a count bound besides the time bound
+
+interface Window {
+  records: number;
+  seconds: number;
+  latencies: Reservoir;
+}
+
+/**
+ * Runs `producers` loops of `op` until warm-up + measurement have passed; counts only operations
+ * that both started and finished inside the measurement window.
+ */
+async function drive(op: (producer: number, index: number) => Promise<unknown>): Promise<Window> {
+  const start = performance.now();
+  const measureFrom = start + warmupMs;
+  const stopAt = measureFrom + measureMs;
+  const latencies = new Reservoir();
+  let records = 0;
+  await Promise.all(
+    Array.from({ length: producers }, async (_, producer) => {
+      for (let i = 0; i < appendsPerProducerMax; i++) {
+        const began = performance.now();
+        if (began >= stopAt) break;
+        await op(producer, i);
+        const ended = performance.now();
+        if (began >= measureFrom && ended <= stopAt) {
+          records += 1;
+          latencies.add(ended - began);
+        }
+      }
+    }),
+  );
+  return { records, seconds: measureMs / 1000, latencies };
+}
+
+/** The baseline: a minimal group-commit loop over a chained LevelDB batch, synced; no hashing. */
+class RawGroupCommit {
+  private pending: Array<{ key: string; value: string; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private writing = false;
+  private scheduled = false;
+  batches = 0;
+
+  constructor(
+    private readonly db: Level<string, string>,
+    private readonly batchMax: number,
+  ) {}
+
+  put(key: string, value: string): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ key, value, resolve, reject });
+      if (!this.writing && !this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          void this.write();
+        });
+      }
+    });
+  }
+
+  private async write(): Promise<void> {
+    if (this.writing || this.pending.length === 0) return;
+    this.writing = true;
+    const batch = this.pending.splice(0, this.batchMax);
+    const chained = this.db.batch();
+    for (const entry of batch) chained.put(entry.key, entry.value);
+    try {
+      await chained.write({ sync: true });
+    } catch (error) {
+      for (const entry of batch) entry.reject(error);
+      throw error;
+    }
+    this.batches += 1;
+    for (const entry of batch) entry.resolve();
+    this.writing = false;
+    if (this.pending.length > 0) void this.write();
+  }
+}
+
+/** Realistic stored values (what Log.append writes for a wallet debit), encoded once up front. */
+function valuePool(size: number): string[] {
+  const pool: string[] = [];
+  let prevHash = genesisHash;
+  for (let i = 0; i < size; i++) {
+    const writer = new WalletDraftWriter(benchCustomerId(i), benchMerchantId);
+    writer.grant(1, 1_000_000_000n);
+    const draft = writer.debit(Date.now(), 10_000n);
+    const { value, hash } = encodeRecord({ ...draft, seq: i + 1, at: Date.now(), prevHash });
+    prevHash = hash;
+    pool.push(value);
+  }
+  return pool;
+}
+
+async function baseline(pool: string[]): Promise<Window & { batches: number }> {
+  const dir = await tempDir("wal-baseline");
+  try {
+    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    await db.open();
+    const committer = new RawGroupCommit(db, limits.commitBatchRecordsMax);
+    let seq = 0;
+    const result = await drive((producer) => {
+      seq += 1;
+      return committer.put(keys.record(seq), pool[(seq + producer) % pool.length] ?? "");
+    });
+    await db.close();
+    return { ...result, batches: committer.batches };
+  } finally {
+    await dir.remove();
+  }
+}
+
+async function ours(): Promise<Window & { batches: number; appended: number; avgValueBytes: number }> {
+  const dir = await tempDir("wal-log");
+  try {
+    const wal = await Log.open(dir.path, {
+      onFatal: (error) => {
+        throw error;
+      },
+    });
+    const writers = Array.from({ length: producers }, (_, i) => new WalletDraftWriter(benchCustomerId(i), benchMerchantId));
+    const result = await drive((producer, i) => {
+      const writer = writers[producer] as WalletDraftWriter;
+      const at = wal.now();
+      return wal.append(i === 0 ? writer.grant(at, 1_000_000_000n) : writer.debit(at, 10_000n), at);
+    });
+    await wal.flush();
+    const batches = wal.stats.batches;
+    const appended = wal.head.seq;
+    // Sample the stored size of what was written.
+    let bytes = 0;
+    let n = 0;
+    for await (const value of wal.db.values({ gte: keys.record(appended - 999), lt: keys.recordPrefixEnd })) {
+      bytes += value.length;
+      n += 1;
+    }
+    await wal.close();
+    return { ...result, batches, appended, avgValueBytes: n ? bytes / n : 0 };
+  } finally {
+    await dir.remove();
+  }
+}
+
+export async function walAppend(): Promise<{ rows: BenchRow[]; details: Record<string, unknown> }> {
+  const pool = valuePool(4096);
+  const poolBytes = pool.reduce((s, v) => s + v.length, 0) / pool.length;
+  log(name, `${producers} producers, ${warmupMs} ms warm-up + ${measureMs} ms each; baseline values ${poolBytes.toFixed(0)} B`);
+  const raw = await baseline(pool);
+  const rawRate = raw.records / raw.seconds;
+  log(name, `raw LevelDB chained batch: ${rawRate.toFixed(0)} records/s (${raw.batches} batches)`);
+  const mine = await ours();
+  const rate = mine.records / mine.seconds;
+  log(name, `Log.append: ${rate.toFixed(0)} records/s (${mine.batches} batches, ${mine.appended} appended in total)`);
+  if (raw.records === 0 || mine.records === 0) throw new Error("a WAL run completed no appends");
+  const ratio = rate / rawRate;
+  const rows: BenchRow[] = [
+    {
+      name: `WAL append, group commit (${producers} producers)`,
+      unit: "records/s",
+      measured: round(rate),
+      baseline: round(rawRate),
+      ratio: round(ratio, 2),
+      target: "≥ 0.80× baseline",
+      pass: ratio >= 0.8,
+      notes: `p50 ${percentile(mine.latencies.values, 50).toFixed(1)} ms, p99 ${percentile(mine.latencies.values, 99).toFixed(1)} ms per append (baseline p99 ${percentile(raw.latencies.values, 99).toFixed(1)} ms)`,
+    },
+  ];
+  return {
+    rows,
+    details: {
+      producers,
+      warmupMs,
+      measureMs,
+      baseline: {
+        recordsPerSecond: rawRate,
+        records: raw.records,
+        batches: raw.batches,
+        valueBytes: poolBytes,
+        p50Ms: percentile(raw.latencies.values, 50),
+        p99Ms: percentile(raw.latencies.values, 99),
+      },
+      log: {
+        recordsPerSecond: rate,
+        records: mine.records,
+        batches: mine.batches,
+        appendedTotal: mine.appended,
+        recordsPerBatch: mine.appended / Math.max(1, mine.batches),
+        valueBytes: mine.avgValueBytes,
+        p50Ms: percentile(mine.latencies.values, 50),
+        p99Ms: percentile(mine.latencies.values, 99),
+      },
+      ratio,
+    },
+  };
+}
+
+runIfChild(name, walAppend);

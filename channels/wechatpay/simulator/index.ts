@@ -1,0 +1,2 @@
+export { createWechatPaySimulator, type WechatPaySimulator, type WechatPaySimulatorOptions } from "./app.js";
+export type { PlatformKeyMode } from "./platform.js";

@@ -1,0 +1,133 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { adminToken, startTestServer } from "./support/server.js";
+
+let server: Awaited<ReturnType<typeof startTestServer>>;
+let key: string;
+
+beforeAll(async () => {
+  server = await startTestServer();
+  key = (await server.admin.merchants.create({ name: "HTTP" })).apiKeys.test;
+  await post("/v1/customers", { externalId: "u1" });
+  await post("/v1/customers/u1/wallet/grants", { amount: "10", reason: "r" });
+});
+afterAll(async () => {
+  await server.remove();
+});
+
+function post(path: string, body: unknown, headers: Record<string, string> = {}, raw?: string) {
+  return fetch(server.url + path, {
+    method: "POST",
+    headers: { Authorization: `Bearer ${key}`, "Content-Type": "application/json", ...headers },
+    body: raw ?? JSON.stringify(body),
+  });
+}
+
+describe("HTTP conventions", () => {
+  it("answers errors as application/problem+json with a stable code and the request id", async () => {
+    const response = await post("/v1/customers/nobody/wallet/debits", { amount: "1" });
+    expect(response.status).toBe(404);
+    expect(response.headers.get("content-type")).toMatch(/application\/problem\+json/);
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ code: "customer_not_found", status: 404 });
+    expect(body.requestId).toBe(response.headers.get("request-id"));
+  });
+
+  it("refuses a missing or wrong key with 401 unauthorized", async () => {
+    expect((await fetch(`${server.url}/v1/customers/u1`)).status).toBe(401);
+    const wrong = await fetch(`${server.url}/v1/customers/u1`, {
+      headers: { Authorization: "Bearer bm_test_nope" },
+    });
+    expect(((await wrong.json()) as { code: string }).code).toBe("unauthorized");
+    const merchantOnAdmin = await post("/v1/admin/merchants", { name: "x" });
+    expect(merchantOnAdmin.status).toBe(401);
+  });
+
+  it("refuses a body over the limit with 413 and malformed JSON with 400", async () => {
+    const huge = await post(
+      "/v1/customers",
+      null,
+      {},
+      JSON.stringify({ externalId: "x", name: "a".repeat(2_000_000) }),
+    );
+    expect(huge.status).toBe(413);
+    expect(((await huge.json()) as { code: string }).code).toBe("payload_too_large");
+    const malformed = await post("/v1/customers", null, {}, "{not json");
+    expect(malformed.status).toBe(400);
+    expect(((await malformed.json()) as { code: string }).code).toBe("invalid_request");
+  });
+
+  it("refuses unknown fields and lists every validation problem", async () => {
+    const response = await post("/v1/customers/u1/wallet/debits", { amount: "1", amout: "2" });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: Array<{ path: string }> };
+    expect(body.errors.length).toBeGreaterThan(0);
+  });
+
+  it("replays a stored response with Idempotent-Replayed and the same status and body", async () => {
+    const headers = { "Idempotency-Key": "http-1" };
+    const first = await post("/v1/customers/u1/wallet/debits", { amount: "1" }, headers);
+    const second = await post("/v1/customers/u1/wallet/debits", { amount: "1" }, headers);
+    expect(second.status).toBe(first.status);
+    expect(second.headers.get("idempotent-replayed")).toBe("true");
+    expect(await second.json()).toEqual(await first.json());
+  });
+
+  it("refuses a concurrent request with a key still in use (409 idempotency_key_in_use), applying one", async () => {
+    const headers = { "Idempotency-Key": "http-concurrent" };
+    const responses = await Promise.all(
+      Array.from({ length: 5 }, () => post("/v1/customers/u1/wallet/debits", { amount: "0.5" }, headers)),
+    );
+    const statuses = responses.map((r) => r.status).sort();
+    expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(1);
+    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+    const history = (await (
+      await fetch(`${server.url}/v1/customers/u1/wallet/transactions?limit=100`, {
+        headers: { Authorization: `Bearer ${key}` },
+      })
+    ).json()) as { data: Array<{ amount: string }> };
+    expect(history.data.filter((t) => t.amount === "0.50")).toHaveLength(1);
+  });
+
+  it("scopes idempotency keys per merchant and environment", async () => {
+    const other = (await server.admin.merchants.create({ name: "Other" })).apiKeys.test;
+    const headers = { "Idempotency-Key": "shared-key", Authorization: `Bearer ${other}` };
+    const mine = await post("/v1/customers", { externalId: "a" }, { "Idempotency-Key": "shared-key" });
+    const theirs = await post("/v1/customers", { externalId: "b" }, headers);
+    expect(mine.status).toBe(201);
+    expect(theirs.status).toBe(201);
+  });
+
+  it("serves an OpenAPI 3.1 document generated from the request schemas", async () => {
+    const document = (await (await fetch(`${server.url}/api/openapi`)).json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { requestBody?: unknown }>>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    expect(document.openapi).toBe("3.1.0");
+    expect(Object.keys(document.paths)).toEqual(
+      expect.arrayContaining([
+        "/v1/admin/merchants",
+        "/v1/customers",
+        "/v1/customers/{externalId}/wallet/debits",
+        "/v1/customers/{externalId}/wallet/reservations/{reservationId}/capture",
+      ]),
+    );
+    expect(Object.keys(document.components.schemas.DebitRequest?.properties ?? {})).toEqual([
+      "amount",
+      "description",
+    ]);
+    expect(document.components.schemas.Problem).toBeDefined();
+  });
+
+  it("admin routes take the admin token", async () => {
+    const response = await fetch(`${server.url}/v1/admin/merchants`, {
+      method: "POST",
+      headers: { Authorization: `Bearer ${adminToken}`, "Content-Type": "application/json" },
+      body: JSON.stringify({ name: "Admin-made" }),
+    });
+    expect(response.status).toBe(201);
+    const body = (await response.json()) as { apiKeys: { test: string; live: string } };
+    expect(body.apiKeys.test).toMatch(/^bm_test_/);
+    expect(body.apiKeys.live).toMatch(/^bm_live_/);
+  });
+});

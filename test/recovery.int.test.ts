@@ -1,0 +1,161 @@
+import { createHash } from "node:crypto";
+import stableStringify from "fast-json-stable-stringify";
+import { Level } from "level";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { ReplayDivergedError } from "../actors/index.js";
+import { decodeRecord, keys } from "../wal/index.js";
+import { debitOf, grantOf, openRuntime, seedCustomers } from "./support/runtimeFixture.js";
+import { tempDir } from "./support/tempDir.js";
+
+let dir: { path: string; remove: () => Promise<void> };
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => {
+  await dir.remove();
+});
+
+const yuan = (n: number) => BigInt(n) * 1_000_000n;
+
+describe("restart, snapshots and replay", () => {
+  it("restart after a clean close: latest snapshot + tail gives the same balances", async () => {
+    const runtime = await openRuntime(dir.path, { snapshotIntervalRecords: 15 });
+    const { customers } = await seedCustomers(runtime, 5);
+    for (const c of customers) await runtime.wallets.execute(c, grantOf(yuan(100)));
+    for (let i = 0; i < 40; i++) await runtime.wallets.execute(customers[i % 5]!, debitOf(yuan(1)));
+    const before = await Promise.all(customers.map((c) => runtime.wallets.state(c)));
+    await runtime.close();
+
+    const reopened = await openRuntime(dir.path);
+    expect(reopened.recovery.headSeq).toBe(runtime.log.head.seq);
+    const after = await Promise.all(customers.map((c) => reopened.wallets.state(c)));
+    expect(after).toEqual(before);
+    expect(after.map((s) => s.context.balanceMicros)).toEqual(Array(5).fill(yuan(92)));
+    await reopened.close();
+  });
+
+  it("restart without any snapshot (crash before the first checkpoint) replays every record", async () => {
+    const runtime = await openRuntime(dir.path);
+    const { customers } = await seedCustomers(runtime, 3);
+    for (const c of customers) await runtime.wallets.execute(c, grantOf(yuan(10)));
+    await runtime.wallets.execute(customers[0]!, debitOf(yuan(4)));
+    await runtime.log.flush();
+    // Simulate a crash: close the store without the runtime's checkpoint.
+    await runtime.log.close();
+
+    const reopened = await openRuntime(dir.path);
+    expect(reopened.recovery.checkpointSeq).toBe(0);
+    expect(reopened.recovery.replayedEntities).toBe(3);
+    expect((await reopened.wallets.state(customers[0]!)).context.balanceMicros).toBe(yuan(6));
+    await reopened.close();
+  });
+
+  it("passivates idle wallets past the resident bound and rehydrates them from snapshot + tail", async () => {
+    const runtime = await openRuntime(dir.path, { residentWalletsMax: 3 });
+    const { customers } = await seedCustomers(runtime, 10);
+    for (const c of customers) await runtime.wallets.execute(c, grantOf(yuan(50)));
+    expect(runtime.wallets.registry.residentCount).toBeLessThanOrEqual(3);
+    for (const c of customers) await runtime.wallets.execute(c, debitOf(yuan(5)));
+    const balances = await Promise.all(
+      customers.map(async (c) => (await runtime.wallets.state(c)).context.balanceMicros),
+    );
+    expect(balances).toEqual(Array(10).fill(yuan(45)));
+    expect(runtime.wallets.registry.residentCount).toBeLessThanOrEqual(3);
+    await runtime.close();
+  });
+
+  it("ignores a snapshot that no longer matches the log and replays from the entity's first record", async () => {
+    const runtime = await openRuntime(dir.path);
+    const { customers } = await seedCustomers(runtime, 1);
+    const customer = customers[0]!;
+    await runtime.wallets.execute(customer, grantOf(yuan(30)));
+    await runtime.close();
+    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    await db.open();
+    const snapshot = JSON.parse((await db.get(keys.snapshot(`wallet:${customer.id}`))) ?? "{}") as Record<
+      string,
+      unknown
+    >;
+    // A snapshot claiming a different balance, and a hash that matches nothing.
+    await db.put(
+      keys.snapshot(`wallet:${customer.id}`),
+      JSON.stringify({
+        ...snapshot,
+        hash: "0".repeat(64),
+        context: { balanceMicros: "999", reservedMicros: "0", reservations: {} },
+      }),
+    );
+    await db.close();
+    const reopened = await openRuntime(dir.path);
+    expect((await reopened.wallets.state(customer)).context.balanceMicros).toBe(yuan(30));
+    await reopened.close();
+  });
+
+  it("stops startup when replay does not reproduce a recorded fact", async () => {
+    const runtime = await openRuntime(dir.path);
+    const { customers } = await seedCustomers(runtime, 1);
+    await runtime.wallets.execute(customers[0]!, grantOf(yuan(30)));
+    const last = runtime.log.head.seq;
+    await runtime.log.close();
+    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    await db.open();
+    const decoded = decodeRecord((await db.get(keys.record(last))) ?? "");
+    if (!decoded.ok) throw new Error("unreadable");
+    const { hash: _hash, ...body } = decoded.record;
+    // The last record, rewritten consistently (valid checksum and chain) but claiming a bigger grant in its facts.
+    const forged = { ...body, facts: [{ ...body.facts[0], amountMicros: String(yuan(31)) }] };
+    const canonical = stableStringify(forged);
+    await db.put(keys.record(last), `${createHash("sha256").update(canonical).digest("hex")}\n${canonical}`);
+    await db.close();
+    const error = await openRuntime(dir.path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReplayDivergedError);
+    expect((error as ReplayDivergedError).seq).toBe(last);
+  });
+
+  it("expires a reservation durably: a restart after its time still releases it, exactly once", async () => {
+    const runtime = await openRuntime(dir.path);
+    const { customers } = await seedCustomers(runtime, 1);
+    const customer = customers[0]!;
+    await runtime.wallets.execute(customer, grantOf(yuan(20)));
+    await runtime.wallets.execute(customer, ({ at }) => ({
+      type: "wallet.reserve",
+      reservationId: "rsv_durable",
+      amountMicros: yuan(8),
+      expiresAt: at + 50,
+      transactionId: "wtx_reserve",
+      at,
+    }));
+    await runtime.close();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+
+    const reopened = await openRuntime(dir.path);
+    expect((await reopened.wallets.state(customer)).context.reservedMicros).toBe(yuan(8));
+    expect(await reopened.timers.sweep()).toBe(1);
+    expect(await reopened.timers.sweep()).toBe(0);
+    const state = await reopened.wallets.state(customer);
+    expect(state.context.reservedMicros).toBe(0n);
+    expect(state.context.balanceMicros).toBe(yuan(20));
+    const entry = await reopened.wallets.reservation("test", customer, "rsv_durable");
+    expect(entry.status).toBe("expired");
+    await reopened.close();
+  });
+
+  it("never overdraws under concurrent debits on one wallet", async () => {
+    const runtime = await openRuntime(dir.path);
+    const { customers } = await seedCustomers(runtime, 1);
+    const customer = customers[0]!;
+    await runtime.wallets.execute(customer, grantOf(yuan(10)));
+    const outcomes = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        runtime.wallets.execute(customer, debitOf(300_000n)).then(
+          () => "ok",
+          (e: { code?: string }) => e.code,
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === "ok")).toHaveLength(33);
+    expect(outcomes.filter((o) => o === "insufficient_balance")).toHaveLength(67);
+    expect((await runtime.wallets.state(customer)).context.balanceMicros).toBe(yuan(10) - 33n * 300_000n);
+    await runtime.close();
+  });
+});

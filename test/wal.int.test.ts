@@ -1,0 +1,133 @@
+import { Level } from "level";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { decodeRecord, keys, Log, LogIntegrityError } from "../wal/index.js";
+import { draft } from "./support/draft.js";
+import { tempDir } from "./support/tempDir.js";
+
+let dir: { path: string; remove: () => Promise<void> };
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => {
+  await dir.remove();
+});
+
+async function writeRecords(count: number): Promise<void> {
+  const log = await Log.open(dir.path);
+  await Promise.all(Array.from({ length: count }, (_, i) => log.append(draft(i + 1), log.now())));
+  await log.close();
+}
+
+/** Edits the raw store, as disk corruption or a LevelDB silent drop would. */
+async function tamper(edit: (db: Level<string, string>) => Promise<void>): Promise<void> {
+  const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
+  await db.open();
+  await edit(db);
+  await db.close();
+}
+
+describe("write-ahead log", () => {
+  it("assigns contiguous sequences, chains hashes, and reopens with the same head", async () => {
+    const log = await Log.open(dir.path);
+    const records = await Promise.all(
+      Array.from({ length: 50 }, (_, i) => log.append(draft(i + 1), log.now())),
+    );
+    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    for (let i = 1; i < records.length; i++) expect(records[i]?.prevHash).toBe(records[i - 1]?.hash);
+    const head = log.head;
+    await log.close();
+    const reopened = await Log.open(dir.path);
+    expect(reopened.head).toEqual(head);
+    const scanned = [];
+    for await (const r of reopened.scan(1)) scanned.push(r.seq);
+    expect(scanned).toHaveLength(50);
+    await reopened.close();
+  });
+
+  it("group commit puts concurrent appends into few synced batches", async () => {
+    const log = await Log.open(dir.path);
+    await Promise.all(Array.from({ length: 2_000 }, (_, i) => log.append(draft(i + 1), log.now())));
+    expect(log.stats.records).toBe(2_000);
+    expect(log.stats.batches).toBeLessThan(20);
+    await log.close();
+  });
+
+  it("resolves an append only once its batch is durable, in sequence order", async () => {
+    const log = await Log.open(dir.path);
+    const resolved: number[] = [];
+    await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        log.append(draft(i + 1), log.now()).then((r) => {
+          expect(log.durableHead).toBeGreaterThanOrEqual(r.seq);
+          resolved.push(r.seq);
+        }),
+      ),
+    );
+    expect(resolved).toEqual([...resolved].sort((a, b) => a - b));
+    await log.close();
+  });
+
+  it("writes index entries in the same batch as the record", async () => {
+    const log = await Log.open(dir.path);
+    await log.append(draft(1), log.now(), [{ type: "put", key: "i!test!k1", value: "stored" }]);
+    expect(await log.get("i!test!k1")).toBe("stored");
+    expect(await log.entitySeqs("wallet:cus_1")).toEqual([1]);
+    await log.close();
+  });
+
+  it("stops startup when a record's bytes were changed (bad checksum), naming the sequence", async () => {
+    await writeRecords(10);
+    await tamper(async (db) => {
+      const value = (await db.get(keys.record(4))) ?? "";
+      await db.put(keys.record(4), value.replace('"n":4', '"n":5'));
+    });
+    await expect(Log.open(dir.path)).rejects.toThrow(/ledger record 4 fails its checksum/);
+  });
+
+  it("stops startup when a record is missing from the middle (gap)", async () => {
+    await writeRecords(10);
+    await tamper((db) => db.del(keys.record(6)));
+    const error = await Log.open(dir.path).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LogIntegrityError);
+    expect((error as LogIntegrityError).seq).toBe(6);
+    expect((error as LogIntegrityError).problem).toBe("gap");
+  });
+
+  it("stops startup when a record was rewritten with a valid checksum but no longer chains (broken chain)", async () => {
+    await writeRecords(10);
+    await tamper(async (db) => {
+      const { createHash } = await import("node:crypto");
+      const stableStringify = (await import("fast-json-stable-stringify")).default;
+      const decoded = decodeRecord((await db.get(keys.record(8))) ?? "");
+      if (!decoded.ok) throw new Error("unreadable");
+      const { hash: _hash, ...body } = decoded.record;
+      const forged = { ...body, prevHash: "f".repeat(64) };
+      const canonical = stableStringify(forged);
+      await db.put(keys.record(8), `${createHash("sha256").update(canonical).digest("hex")}\n${canonical}`);
+    });
+    await expect(Log.open(dir.path)).rejects.toThrow(/ledger record 8 does not chain to record 7/);
+  });
+
+  it("refuses appends past its queue bound instead of queueing without end", async () => {
+    const log = await Log.open(dir.path, { queueRecordsMax: 10 });
+    const appends = Array.from({ length: 15 }, (_, i) =>
+      log.append(draft(i + 1), log.now()).then(
+        () => "ok",
+        (e: Error) => e.name,
+      ),
+    );
+    const outcomes = await Promise.all(appends);
+    expect(outcomes.filter((o) => o === "LogOverloadedError")).toHaveLength(5);
+    await log.close();
+  });
+
+  it("stops (fail-stop) when a synced write fails and rejects what was waiting", async () => {
+    let fatal: unknown = null;
+    const log = await Log.open(dir.path, { onFatal: (e) => (fatal = e) });
+    await log.append(draft(1), log.now());
+    await log.db.close();
+    await expect(log.append(draft(2), log.now())).rejects.toThrow();
+    expect(fatal).not.toBeNull();
+    await expect(log.append(draft(3), log.now())).rejects.toThrow(/stopped/);
+  });
+});
