@@ -3,6 +3,9 @@ import { DomainError } from "../domain/errors.js";
 import { newId } from "../domain/ids.js";
 import type { Log } from "../wal/log.js";
 import type { CommittedRecord, IndexOp } from "../wal/record.js";
+import { auditEntity, type Actor } from "./audit.js";
+
+export type BillingMode = "prepaid" | "postpaid";
 
 export interface Customer {
   id: string;
@@ -12,6 +15,16 @@ export interface Customer {
   env: Environment;
   merchantId: string;
   createdAt: number;
+  /** Which rate card prices this customer's usage, and how it is paid. */
+  rateCardId?: string | null;
+  billingMode?: BillingMode | null;
+}
+
+export interface CustomerChanges {
+  name?: string | null;
+  email?: string | null;
+  rateCardId?: string | null;
+  billingMode?: BillingMode | null;
 }
 
 const customerIndex = (env: string, merchantId: string, externalId: string) =>
@@ -23,6 +36,7 @@ const customerIndex = (env: string, merchantId: string, externalId: string) =>
  */
 export class CustomerDirectory {
   private readonly creating = new Set<string>();
+  private readonly updating = new Map<string, Promise<void>>();
   private readonly cache = new Map<string, Customer>();
   private static readonly cacheMax = 50_000;
 
@@ -39,7 +53,10 @@ export class CustomerDirectory {
   ): Promise<Customer> {
     const indexKey = customerIndex(env, merchantId, input.externalId);
     if (this.creating.has(indexKey) || (await this.find(env, merchantId, input.externalId))) {
-      throw new DomainError("customer_exists", `a customer with externalId "${input.externalId}" already exists`);
+      throw new DomainError(
+        "customer_exists",
+        `a customer with externalId "${input.externalId}" already exists`,
+      );
     }
     this.creating.add(indexKey);
     try {
@@ -79,6 +96,55 @@ export class CustomerDirectory {
     const customer = JSON.parse(stored) as Customer;
     this.remember(indexKey, customer);
     return customer;
+  }
+
+  /**
+   * Changes a customer; one change at a time per customer. `check` sees the merged result first
+   * (e.g. that a prepaid customer's card is in CNY) and throws to refuse it.
+   */
+  async update(
+    customer: Customer,
+    changes: CustomerChanges,
+    actor: Actor,
+    check: (next: Customer) => Promise<void>,
+    idempotency?: (customer: Customer) => { scope: string; op: IndexOp },
+  ): Promise<Customer> {
+    const indexKey = customerIndex(customer.env, customer.merchantId, customer.externalId);
+    const previous = this.updating.get(indexKey) ?? Promise.resolve();
+    const run = previous.then(async () => {
+      const current = await this.require(customer.env, customer.merchantId, customer.externalId);
+      const next: Customer = { ...current, ...changes };
+      await check(next);
+      const ops: IndexOp[] = [{ type: "put", key: indexKey, value: JSON.stringify(next) }];
+      const idem = idempotency?.(next);
+      if (idem) ops.push(idem.op);
+      const record = await this.log.append(
+        {
+          env: next.env,
+          merchantId: next.merchantId,
+          entity: `customer:${next.id}`,
+          command: { type: "customer.update", customerId: next.id, changes, by: actor },
+          facts: [{ type: "customer.updated", customerId: next.id, changes, by: actor }],
+          postings: [],
+          keys: idem ? [idem.scope] : [],
+          touches: [auditEntity(next.env, next.merchantId)],
+        },
+        this.log.now(),
+        ops,
+      );
+      this.remember(indexKey, next);
+      this.onCommitted(record);
+      return next;
+    });
+    const settled = run.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.updating.set(indexKey, settled);
+    void settled.then(() => {
+      if (this.updating.get(indexKey) === settled) this.updating.delete(indexKey);
+    });
+    return run;
   }
 
   async require(env: Environment, merchantId: string, externalId: string): Promise<Customer> {

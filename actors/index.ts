@@ -1,6 +1,12 @@
 export { Runtime, type RuntimeOptions, type RecoveryReport } from "./runtime.js";
 export { IdempotencyStore, type StoredResponse, type IdempotencyClaim } from "./idempotency.js";
-export { MerchantDirectory, adminTokenMatches, sha256Hex, type Merchant, type ApiKeyOwner } from "./merchants.js";
+export {
+  MerchantDirectory,
+  adminTokenMatches,
+  sha256Hex,
+  type Merchant,
+  type ApiKeyOwner,
+} from "./merchants.js";
 export { CustomerDirectory, type Customer } from "./customers.js";
 export { WalletService, type WalletOperation, type WalletCommandInput } from "./wallets.js";
 export { OverloadedError } from "./overloaded.js";
@@ -9,3 +15,13 @@ export type { ReservationEntry } from "./walletIndexes.js";
 export { LogIntegrityError, LogOverloadedError } from "../wal/errors.js";
 export { ReplayDivergedError } from "../snapshots/replay.js";
 export type { CommittedRecord, IndexOp } from "../wal/record.js";
+export {
+  RateCardDirectory,
+  type RateCard,
+  type PublishedVersion,
+  type InsufficientBalancePolicy,
+} from "./rateCards.js";
+export { MetricDirectory, type Metric } from "./metrics.js";
+export { UsageService, type UsageEventInput, type UsageEventResult } from "./usage.js";
+export { auditEntity, type Actor } from "./audit.js";
+export type { BillingMode, CustomerChanges } from "./customers.js";

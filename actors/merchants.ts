@@ -13,6 +13,8 @@ export interface Merchant {
 export interface ApiKeyOwner {
   merchantId: string;
   env: Environment;
+  /** A short, non-secret handle of the key (its hash's first 12 hex digits) for audit trails. */
+  keyId: string;
 }
 
 export const sha256Hex = (text: string): string => createHash("sha256").update(text).digest("hex");
@@ -81,7 +83,7 @@ export class MerchantDirectory {
     if (cached) return cached;
     const stored = await this.log.get(keyIndex(hash));
     if (stored === undefined) return undefined;
-    const owner = JSON.parse(stored) as ApiKeyOwner;
+    const owner = { ...(JSON.parse(stored) as Omit<ApiKeyOwner, "keyId">), keyId: hash.slice(0, 12) };
     if (this.keyCache.size >= MerchantDirectory.keyCacheMax) this.keyCache.clear();
     this.keyCache.set(hash, owner);
     return owner;

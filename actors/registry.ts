@@ -8,7 +8,7 @@ import { encodeSnapshot } from "../snapshots/snapshot.js";
 import { loadEntity } from "../snapshots/load.js";
 import type { Log } from "../wal/log.js";
 import { keys } from "../wal/keys.js";
-import type { CommittedRecord, IndexOp, LoggedCommand } from "../wal/record.js";
+import type { CommittedRecord, IndexOp, LoggedCommand, RecordPart } from "../wal/record.js";
 import { OverloadedError } from "./overloaded.js";
 
 /** One resident entity: the state the world may see, and the state later commands are decided on. */
@@ -50,8 +50,16 @@ export interface CommandPlan<TCommand, TContext, TFact, TResult> {
 }
 
 export type CommandOutcome<TResult> =
-  | { ok: true; result: TResult; record: CommittedRecord }
-  | { ok: false; code: string };
+  { ok: true; result: TResult; record: CommittedRecord } | { ok: false; code: string };
+
+/** One entity's share of a multi-entity record: build its command from the entity's current state. */
+export interface PartPlan<TCommand, TContext> {
+  entity: string;
+  entityId: string;
+  build: (ctx: CommandContext, state: EntityState<TContext>) => { command: TCommand } | { rejected: string };
+}
+
+export type PartOutcome<TFact> = { ok: true; fact: TFact } | { ok: false; code: string };
 
 type Job<TContext> = (resident: Resident<TContext>) => void;
 
@@ -159,6 +167,104 @@ export class EntityRegistry<TContext, TCommand, TFact> {
         throw error;
       },
     );
+  }
+
+  /** Loads an entity and keeps it resident (not passivated) until unpinned. */
+  pin(entity: string, entityId: string): Promise<Resident<TContext>> {
+    return new Promise((resolve, reject) => {
+      this.dispatch(entity, entityId, (resident) => {
+        resident.inFlight += 1;
+        resolve(resident);
+      }).catch(reject);
+    });
+  }
+
+  unpin(resident: Resident<TContext>): void {
+    resident.inFlight -= 1;
+  }
+
+  /**
+   * Decides many commands on many entities as one record (a usage batch): every part is decided in
+   * order against its entity's speculative state; accepted parts are appended together and resolve
+   * once durable; rejected parts change nothing. Entities must be pinned by the caller.
+   */
+  executeParts(
+    meta: { env: string; merchantId: string },
+    primaryEntity: string,
+    residents: ReadonlyMap<string, Resident<TContext>>,
+    parts: ReadonlyArray<PartPlan<TCommand, TContext>>,
+    finish: (
+      accepted: ReadonlyArray<{ index: number; fact: TFact }>,
+      ctx: CommandContext,
+    ) => { ops: IndexOp[]; keys: string[]; command: LoggedCommand },
+  ): { outcomes: Array<PartOutcome<TFact>>; committed: Promise<CommittedRecord | null> } {
+    const ctx: CommandContext = { ...meta, at: this.log.now(), seq: this.log.nextSeq };
+    const outcomes: Array<PartOutcome<TFact>> = [];
+    const accepted: Array<{ index: number; fact: TFact }> = [];
+    const loggedParts: RecordPart[] = [];
+    const facts: LoggedCommand[] = [];
+    const postings: Posting[] = [];
+    const after = new Map<Resident<TContext>, EntityState<TContext>>();
+    parts.forEach((part, index) => {
+      const resident = residents.get(part.entity);
+      if (!resident) throw new Error(`${part.entity} is not pinned`);
+      const built = part.build(ctx, resident.speculative);
+      if ("rejected" in built) return outcomes.push({ ok: false, code: built.rejected });
+      const before = resident.speculative;
+      const decision = decide(this.kind.machine, this.kind.toSnapshot(before), built.command as never);
+      if (!decision.ok) return outcomes.push({ ok: false, code: decision.code });
+      const next = this.kind.fromSnapshot(decision.next);
+      const fact = this.kind.factOf(built.command, before.context, next.context);
+      const own = this.kind.postingsOf(fact, { ...meta, entityId: part.entityId });
+      assertBalanced(own, `${part.entity} part ${index}`);
+      loggedParts.push({
+        entity: part.entity,
+        command: toLoggable(built.command) as LoggedCommand,
+        postings: [postings.length, postings.length + own.length],
+      });
+      postings.push(...own);
+      facts.push(toLoggable(fact) as LoggedCommand);
+      resident.speculative = next;
+      after.set(resident, next);
+      accepted.push({ index, fact });
+      return outcomes.push({ ok: true, fact });
+    });
+    if (accepted.length === 0) return { outcomes, committed: Promise.resolve(null) };
+    const finished = finish(accepted, ctx);
+    for (const resident of after.keys()) resident.inFlight += 1;
+    const committed = this.log
+      .append(
+        {
+          env: meta.env as "test" | "live",
+          merchantId: meta.merchantId,
+          entity: primaryEntity,
+          command: { ...finished.command, parts: loggedParts },
+          facts,
+          postings,
+          keys: finished.keys,
+          touches: [...new Set(loggedParts.map((p) => p.entity))],
+        },
+        ctx.at,
+        finished.ops,
+      )
+      .then(
+        (record) => {
+          for (const [resident, state] of after) {
+            resident.committed = state;
+            resident.lastSeq = record.seq;
+            resident.lastHash = record.hash;
+            resident.inFlight -= 1;
+            resident.dirty = true;
+          }
+          this.onCommitted(record);
+          return record;
+        },
+        (error: unknown) => {
+          for (const resident of after.keys()) resident.inFlight -= 1;
+          throw error;
+        },
+      );
+    return { outcomes, committed };
   }
 
   /** Puts a job in the entity's mailbox; it runs synchronously in arrival order once the entity is resident. */

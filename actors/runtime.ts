@@ -4,6 +4,7 @@ import { walletKind } from "../machines/walletKind.js";
 import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
 import { Log, type LogOptions } from "../wal/log.js";
 import { keys } from "../wal/keys.js";
+import type { CommittedRecord } from "../wal/record.js";
 import { CustomerDirectory } from "./customers.js";
 import { RecordFeed } from "./feed.js";
 import { IdempotencyStore } from "./idempotency.js";
@@ -11,6 +12,9 @@ import { MerchantDirectory, sha256Hex } from "./merchants.js";
 import { EntityRegistry } from "./registry.js";
 import { TimerSweeper } from "./timers.js";
 import { WalletService } from "./wallets.js";
+import { RateCardDirectory } from "./rateCards.js";
+import { MetricDirectory } from "./metrics.js";
+import { UsageService } from "./usage.js";
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -46,6 +50,9 @@ export class Runtime {
   readonly customers: CustomerDirectory;
   readonly wallets: WalletService;
   readonly timers: TimerSweeper;
+  readonly rateCards: RateCardDirectory;
+  readonly metrics: MetricDirectory;
+  readonly usage: UsageService;
   /** Set when this start generated the admin token: shown once, never stored. */
   generatedAdminToken: string | null = null;
   adminTokenSha256 = "";
@@ -67,6 +74,9 @@ export class Runtime {
     });
     this.wallets = new WalletService(log, registry);
     this.timers = new TimerSweeper(log, this.wallets);
+    this.rateCards = new RateCardDirectory(log, publish);
+    this.metrics = new MetricDirectory(log, publish);
+    this.usage = new UsageService(log, registry, this.customers, this.rateCards, this.metrics);
     this.snapshotIntervalRecords = options.snapshotIntervalRecords ?? limits.snapshotIntervalRecords;
   }
 
@@ -114,7 +124,9 @@ export class Runtime {
     let replayed = 0;
     for await (const record of this.log.scan(checkpoint.atSeq + 1)) {
       replayed += 1;
-      if (record.entity.startsWith("wallet:")) touched.add(record.entity);
+      for (const entity of [record.entity, ...(record.touches ?? [])]) {
+        if (entity.startsWith("wallet:")) touched.add(entity);
+      }
     }
     for (const entity of touched) await this.wallets.registry.read(entity, entity.slice("wallet:".length));
     this.recovery = {
@@ -144,9 +156,30 @@ export class Runtime {
     await this.wallets.registry.snapshotDirty();
     if (anchor) {
       await this.log.putUnsynced([
-        { key: keys.meta("checkpoint"), value: JSON.stringify({ atSeq, hash: anchor.hash } satisfies Checkpoint) },
+        {
+          key: keys.meta("checkpoint"),
+          value: JSON.stringify({ atSeq, hash: anchor.hash } satisfies Checkpoint),
+        },
       ]);
     }
+  }
+
+  /** Records indexed under an entity, newest first (read models: wallet history, audit trail). */
+  async readEntityRecords(
+    entity: string,
+    options: { limit: number; beforeSeq?: number },
+  ): Promise<{ records: CommittedRecord[]; hasMore: boolean }> {
+    const seqs = await this.log.entitySeqs(entity, {
+      reverse: true,
+      limit: options.limit + 1,
+      ...(options.beforeSeq !== undefined ? { beforeSeq: options.beforeSeq } : {}),
+    });
+    const page = seqs.slice(0, options.limit).filter((seq) => seq <= this.log.durableHead);
+    const records = await Promise.all(page.map((seq) => this.log.getRecord(seq)));
+    return {
+      records: records.filter((r): r is CommittedRecord => r !== undefined),
+      hasMore: seqs.length > options.limit,
+    };
   }
 
   async close(): Promise<void> {

@@ -44,7 +44,11 @@ export class TimerSweeper {
 
   private async fireDue(now: number): Promise<number> {
     const due: Array<{ key: string; timer: ExpiryTimer }> = [];
-    for await (const [key, value] of this.log.db.iterator({ gte: timerPrefix, lt: timerRangeEnd(now), limit: 1000 })) {
+    for await (const [key, value] of this.log.db.iterator({
+      gte: timerPrefix,
+      lt: timerRangeEnd(now),
+      limit: 1000,
+    })) {
       due.push({ key, timer: JSON.parse(value) as ExpiryTimer });
     }
     const fired = await Promise.all(due.map(({ key, timer }) => this.fire(key, timer)));

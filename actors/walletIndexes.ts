@@ -34,7 +34,11 @@ export function walletIndexOps(
   const id = fact.reservationId;
   const expiresAt = fact.expiresAt;
   if (id === undefined || expiresAt === undefined) return [];
-  const entry = (status: ReservationEntry["status"], amountMicros: string, capturedMicros: string | null) => ({
+  const entry = (
+    status: ReservationEntry["status"],
+    amountMicros: string,
+    capturedMicros: string | null,
+  ) => ({
     type: "put" as const,
     key: reservationKey(id),
     value: JSON.stringify({
@@ -50,7 +54,10 @@ export function walletIndexOps(
   switch (fact.type) {
     case "wallet.reserved": {
       const due: ExpiryTimer = { reservationId: id, ...owner };
-      return [entry("active", fact.amountMicros, null), { type: "put", key: timer, value: JSON.stringify(due) }];
+      return [
+        entry("active", fact.amountMicros, null),
+        { type: "put", key: timer, value: JSON.stringify(due) },
+      ];
     }
     case "wallet.captured": {
       const original = (BigInt(fact.amountMicros) + BigInt(fact.releasedMicros ?? "0")).toString();

@@ -67,7 +67,27 @@ export class WalletService {
     });
     const page = seqs.slice(0, options.limit).filter((seq) => seq <= this.log.durableHead);
     const records = await Promise.all(page.map((seq) => this.log.getRecord(seq)));
-    return { records: records.filter((r): r is CommittedRecord => r !== undefined), hasMore: seqs.length > options.limit };
+    return {
+      records: records.filter((r): r is CommittedRecord => r !== undefined),
+      hasMore: seqs.length > options.limit,
+    };
+  }
+
+  /** Every usage fact of the customer's wallet, oldest first (the usage summary folds these). */
+  async usageFacts(customer: Customer): Promise<WalletFact[]> {
+    const entity = walletEntity(customer.id);
+    const seqs = await this.log.entitySeqs(entity);
+    const facts: WalletFact[] = [];
+    for (const seq of seqs) {
+      if (seq > this.log.durableHead) break;
+      const record = await this.log.getRecord(seq);
+      if (!record || record.entity === entity) continue;
+      const parts = (record.command as { parts?: Array<{ entity: string }> }).parts ?? [];
+      parts.forEach((part, i) => {
+        if (part.entity === entity) facts.push(record.facts[i] as unknown as WalletFact);
+      });
+    }
+    return facts;
   }
 
   async reservation(env: Environment, customer: Customer, id: string): Promise<ReservationEntry> {
@@ -85,7 +105,8 @@ const messages: Record<string, string> = {
   wallet_frozen: "the wallet is frozen: it refuses debits, reservations and captures",
   wallet_already_frozen: "the wallet is already frozen",
   wallet_not_frozen: "the wallet is not frozen",
-  reservation_not_found: "the reservation is not held by this wallet (captured, released, expired or unknown)",
+  reservation_not_found:
+    "the reservation is not held by this wallet (captured, released, expired or unknown)",
   reservation_expired: "the reservation has expired and can no longer be captured",
   reservation_not_expired: "the reservation has not expired yet",
   capture_exceeds_reservation: "the capture amount is larger than the reservation",

@@ -12,9 +12,21 @@ import { requestId } from "./requestId.js";
 import { adminOperations } from "./routes/admin.js";
 import { customerOperations } from "./routes/customers.js";
 import { walletOperations } from "./routes/wallets.js";
+import { usageOperations } from "./routes/usage.js";
+import { rateCardOperations } from "./routes/rateCards.js";
+import { metricOperations } from "./routes/metrics.js";
+import { auditOperations } from "./routes/audit.js";
 
 export function operationsOf(runtime: Runtime): Operation[] {
-  return [...adminOperations(runtime), ...customerOperations(runtime), ...walletOperations(runtime)];
+  return [
+    ...adminOperations(runtime),
+    ...customerOperations(runtime),
+    ...walletOperations(runtime),
+    ...usageOperations(runtime),
+    ...rateCardOperations(runtime),
+    ...metricOperations(runtime),
+    ...auditOperations(runtime),
+  ];
 }
 
 /** The Koa application: small middleware, then one route per operation. */

@@ -1,11 +1,12 @@
 import type { Context, Next } from "koa";
-import { adminTokenMatches, type Runtime } from "../actors/index.js";
+import { adminTokenMatches, type Actor, type Runtime } from "../actors/index.js";
 import { DomainError } from "../domain/errors.js";
 import type { Environment } from "../domain/environment.js";
 
 export interface MerchantAuth {
   merchantId: string;
   env: Environment;
+  keyId: string;
 }
 
 function bearer(ctx: Context): string | undefined {
@@ -38,4 +39,11 @@ export function merchantOf(ctx: Context): MerchantAuth {
   const auth = ctx.state.auth as MerchantAuth | undefined;
   if (!auth) throw new DomainError("unauthorized", "this route needs a merchant API key");
   return auth;
+}
+
+/** Who is acting, for audit trails. */
+export function actorOf(ctx: Context): Actor {
+  if (ctx.state.admin) return { kind: "admin" };
+  const auth = merchantOf(ctx);
+  return { kind: "api_key", env: auth.env, keyId: auth.keyId };
 }

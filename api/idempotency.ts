@@ -21,7 +21,10 @@ export function idempotency(runtime: Runtime) {
     const key = ctx.get("Idempotency-Key");
     if (!key || (ctx.method !== "POST" && ctx.method !== "PATCH")) return next();
     if (key.length > limits.idempotencyKeyLengthMax) {
-      throw new DomainError("invalid_request", `Idempotency-Key is longer than ${limits.idempotencyKeyLengthMax}`);
+      throw new DomainError(
+        "invalid_request",
+        `Idempotency-Key is longer than ${limits.idempotencyKeyLengthMax}`,
+      );
     }
     const scope = IdempotencyStore.scope(ctx.state.admin ? "admin" : merchantScope(ctx), key);
     const fingerprint = createHash("sha256")
@@ -33,7 +36,10 @@ export function idempotency(runtime: Runtime) {
       throw new DomainError("idempotency_key_in_use", "a request with this Idempotency-Key is still running");
     }
     if (claim.kind === "reused") {
-      throw new DomainError("idempotency_key_reused", "this Idempotency-Key was used with a different request");
+      throw new DomainError(
+        "idempotency_key_reused",
+        "this Idempotency-Key was used with a different request",
+      );
     }
     if (claim.kind === "replay") {
       ctx.status = claim.response.status;

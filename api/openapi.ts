@@ -6,7 +6,10 @@ import { problem } from "./schemas.js";
 export function openApiDocument(operations: readonly Operation[]): ReturnType<typeof createDocument> {
   const paths: ZodOpenApiPathsObject = {};
   for (const op of operations) {
-    const problemResponse = { description: "An error", content: { "application/problem+json": { schema: problem } } };
+    const problemResponse = {
+      description: "An error",
+      content: { "application/problem+json": { schema: problem } },
+    };
     const mutating = op.method !== "get";
     paths[op.path] = {
       ...paths[op.path],
@@ -34,7 +37,10 @@ export function openApiDocument(operations: readonly Operation[]): ReturnType<ty
           : {}),
         ...(op.body ? { requestBody: { content: { "application/json": { schema: op.body } } } } : {}),
         responses: {
-          [String(op.status)]: { description: "Success", content: { "application/json": { schema: op.response } } },
+          [String(op.status)]: {
+            description: "Success",
+            content: { "application/json": { schema: op.response } },
+          },
           default: problemResponse,
         },
       },

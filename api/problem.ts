@@ -37,14 +37,21 @@ export function sendProblem(
 export async function problems(ctx: Context, next: Next): Promise<void> {
   try {
     await next();
-    if (ctx.status === 404 && ctx.body === undefined) sendProblem(ctx, "not_found", `no route for ${ctx.method} ${ctx.path}`);
+    if (ctx.status === 404 && ctx.body === undefined)
+      sendProblem(ctx, "not_found", `no route for ${ctx.method} ${ctx.path}`);
   } catch (error) {
-    if (error instanceof DomainError) return sendProblem(ctx, error.code, error.message, { details: error.details ?? {} });
+    if (error instanceof DomainError)
+      return sendProblem(ctx, error.code, error.message, { details: error.details ?? {} });
     if (error instanceof ZodError) {
       const errors = error.issues.map((i) => ({ path: i.path.join("."), message: i.message }));
-      return sendProblem(ctx, "invalid_request", errors.map((e) => `${e.path || "body"}: ${e.message}`).join("; "), {
-        errors,
-      });
+      return sendProblem(
+        ctx,
+        "invalid_request",
+        errors.map((e) => `${e.path || "body"}: ${e.message}`).join("; "),
+        {
+          errors,
+        },
+      );
     }
     if (error instanceof OverloadedError || error instanceof LogOverloadedError) {
       ctx.set("Retry-After", "1");

@@ -5,14 +5,18 @@ import { limits } from "../domain/limits.js";
 
 export const decimalAmount = z
   .string()
-  .regex(/^(0|[1-9]\d{0,14})(\.\d{1,6})?$/, "a decimal string with at most 6 decimal places, e.g. \"12.50\"")
-  .meta({ id: "DecimalAmount", description: "Money as a decimal string in the currency's units.", example: "12.50" });
+  .regex(/^(0|[1-9]\d{0,14})(\.\d{1,6})?$/, 'a decimal string with at most 6 decimal places, e.g. "12.50"')
+  .meta({
+    id: "DecimalAmount",
+    description: "Money as a decimal string in the currency's units.",
+    example: "12.50",
+  });
 
 const externalId = z
   .string()
   .min(1)
   .max(limits.externalIdLengthMax)
-  .refine((v) => v !== "." && v !== "..", "must not be \".\" or \"..\"")
+  .refine((v) => v !== "." && v !== "..", 'must not be "." or ".."')
   .meta({ description: "The merchant's own id for the customer.", example: "user_42" });
 
 const isoTime = z.string().meta({ format: "date-time", example: "2026-11-27T08:00:00.000Z" });
@@ -28,7 +32,9 @@ export const merchantWithKeys = z
     object: z.literal("merchant"),
     name: z.string(),
     createdAt: isoTime,
-    apiKeys: z.object({ test: z.string(), live: z.string() }).meta({ description: "Shown once; stored hashed." }),
+    apiKeys: z
+      .object({ test: z.string(), live: z.string() })
+      .meta({ description: "Shown once; stored hashed." }),
   })
   .meta({ id: "MerchantWithKeys" });
 
@@ -49,6 +55,8 @@ export const customer = z
     name: z.string().nullable(),
     email: z.string().nullable(),
     environment: z.enum(["test", "live"]),
+    rateCardId: z.string().nullable(),
+    billingMode: z.enum(["prepaid", "postpaid"]).nullable(),
     createdAt: isoTime,
   })
   .meta({ id: "Customer" });
@@ -72,7 +80,18 @@ export const walletTransaction = z
   .object({
     id: z.string(),
     object: z.literal("wallet_transaction"),
-    type: z.enum(["grant", "debit", "reservation", "capture", "release", "expiry", "freeze", "unfreeze"]),
+    type: z.enum([
+      "grant",
+      "debit",
+      "reservation",
+      "capture",
+      "release",
+      "expiry",
+      "freeze",
+      "unfreeze",
+      "usage",
+      "usage_accrual",
+    ]),
     amount: z.string(),
     balanceAfter: z.string(),
     availableAfter: z.string(),
@@ -81,6 +100,10 @@ export const walletTransaction = z
     description: z.string().nullable(),
     sequence: z.number().int().meta({ description: "The ledger record that holds this transaction." }),
     createdAt: isoTime,
+    charges: z
+      .array(z.record(z.string(), z.unknown()))
+      .optional()
+      .meta({ description: "For usage: the events charged in this transaction." }),
   })
   .meta({ id: "WalletTransaction" });
 
@@ -136,7 +159,9 @@ export const reserveRequest = z
   .meta({ id: "ReserveRequest" });
 
 export const captureRequest = z
-  .object({ amount: decimalAmount.optional().meta({ description: "Omit to capture the whole reservation." }) })
+  .object({
+    amount: decimalAmount.optional().meta({ description: "Omit to capture the whole reservation." }),
+  })
   .strict()
   .meta({ id: "CaptureRequest" });
 
@@ -158,3 +183,242 @@ export const problem = z
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
   })
   .meta({ id: "Problem" });
+
+const dimensionMap = z
+  .record(
+    z
+      .string()
+      .min(1)
+      .max(limits.dimensionKeyLengthMax)
+      .regex(/^[A-Za-z0-9_.-]+$/),
+    z.string().max(limits.dimensionValueLengthMax),
+  )
+  .refine((d) => Object.keys(d).length <= limits.dimensionsPerEventMax, {
+    message: `at most ${limits.dimensionsPerEventMax} dimensions`,
+  });
+
+export const usageEvent = z
+  .object({
+    customerExternalId: externalId,
+    idempotencyKey: z.string().min(1).max(limits.idempotencyKeyLengthMax),
+    metric: z.string().min(1).max(64),
+    quantity: z
+      .string()
+      .min(1)
+      .max(40)
+      .meta({ description: "A non-negative decimal string.", example: "12500" }),
+    occurredAt: isoTime,
+    dimensions: dimensionMap.optional().meta({ example: { model: "deepseek-r1", region: "cn-east" } }),
+  })
+  .strict()
+  .meta({ id: "UsageEvent" });
+
+export const ingestRequest = z
+  .object({ events: z.array(usageEvent).min(1).max(limits.usageBatchEventsMax) })
+  .strict()
+  .meta({ id: "IngestUsageRequest" });
+
+export const ingestResult = z
+  .object({
+    idempotencyKey: z.string(),
+    status: z.enum(["accepted", "duplicate", "rejected"]),
+    code: z.string().optional(),
+    message: z.string().optional(),
+    amount: z
+      .string()
+      .optional()
+      .meta({ description: "The charge (prepaid) or accrual (postpaid) of an accepted event." }),
+    currency: z.string().optional(),
+  })
+  .meta({ id: "UsageEventResult" });
+
+export const ingestResponse = z
+  .object({ object: z.literal("list"), results: z.array(ingestResult) })
+  .meta({ id: "IngestUsageResponse" });
+
+const tier = z
+  .object({ upTo: z.string().nullable(), unitAmount: z.string(), flatAmount: z.string().optional() })
+  .strict();
+
+const priceCommon = {
+  metric: z.string().min(1).max(64),
+  dimensions: dimensionMap
+    .optional()
+    .meta({ description: "The price applies only to events with these values." }),
+  freeAllowance: z
+    .object({ quantity: z.string(), period: z.enum(["month", "day"]) })
+    .strict()
+    .optional(),
+};
+
+export const priceInput = z
+  .discriminatedUnion("pricing", [
+    z.object({ ...priceCommon, pricing: z.literal("per_unit"), unitAmount: z.string() }).strict(),
+    z
+      .object({
+        ...priceCommon,
+        pricing: z.literal("package"),
+        packageSize: z.string(),
+        packageAmount: z.string(),
+        rounding: z.enum(["up", "down"]).default("up"),
+      })
+      .strict(),
+    z
+      .object({ ...priceCommon, pricing: z.literal("graduated"), tiers: z.array(tier).min(1).max(20) })
+      .strict(),
+    z.object({ ...priceCommon, pricing: z.literal("volume"), tiers: z.array(tier).min(1).max(20) }).strict(),
+  ])
+  .meta({ id: "Price" });
+
+const insufficientBalance = z
+  .discriminatedUnion("mode", [
+    z.object({ mode: z.literal("reject") }).strict(),
+    z.object({ mode: z.literal("allow_negative"), limit: decimalAmount }).strict(),
+  ])
+  .meta({
+    id: "InsufficientBalancePolicy",
+    description: "Prepaid only: refuse the event (default) or let the wallet go negative down to -limit.",
+  });
+
+const versionFields = {
+  currency: z.string().length(3),
+  effectiveFrom: isoTime.optional().meta({ description: "Default: now. Never in the past." }),
+  prices: z.array(priceInput).min(1).max(limits.pricesPerRateCardMax),
+  insufficientBalance: insufficientBalance.optional(),
+};
+
+export const createRateCardRequest = z
+  .object({ name: z.string().trim().min(1).max(limits.nameLengthMax), ...versionFields })
+  .strict()
+  .meta({ id: "CreateRateCardRequest" });
+
+export const publishVersionRequest = z
+  .object(versionFields)
+  .strict()
+  .meta({ id: "PublishRateCardVersionRequest" });
+
+export const rateCardVersion = z
+  .object({
+    version: z.number().int(),
+    currency: z.string(),
+    effectiveFrom: isoTime,
+    publishedAt: isoTime,
+    prices: z.array(z.record(z.string(), z.unknown())),
+    insufficientBalance: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: "RateCardVersion" });
+
+export const rateCard = z
+  .object({
+    id: z.string(),
+    object: z.literal("rate_card"),
+    name: z.string(),
+    environment: z.enum(["test", "live"]),
+    createdAt: isoTime,
+    latestVersion: z.number().int(),
+    versions: z.array(rateCardVersion),
+  })
+  .meta({ id: "RateCard" });
+
+export const rateCardParams = z.object({ rateCardId: z.string().min(1).max(64) });
+
+export const versionList = z
+  .object({ object: z.literal("list"), data: z.array(rateCardVersion) })
+  .meta({ id: "RateCardVersionList" });
+
+export const updateCustomerRequest = z
+  .object({
+    name: z.string().trim().min(1).max(limits.nameLengthMax).nullish(),
+    email: z.email().max(limits.emailLengthMax).nullish(),
+    rateCardId: z.string().min(1).max(64).nullish(),
+    billingMode: z.enum(["prepaid", "postpaid"]).nullish(),
+  })
+  .strict()
+  .meta({ id: "UpdateCustomerRequest" });
+
+export const createMetricRequest = z
+  .object({
+    key: z
+      .string()
+      .regex(/^[a-z][a-z0-9_]{0,63}$/, "lowercase letters, digits and _; starting with a letter"),
+    name: z.string().trim().min(1).max(limits.nameLengthMax),
+    unit: z.string().trim().min(1).max(40).default("unit"),
+  })
+  .strict()
+  .meta({ id: "CreateMetricRequest" });
+
+export const metric = z
+  .object({
+    object: z.literal("metric"),
+    key: z.string(),
+    name: z.string(),
+    unit: z.string(),
+    builtIn: z.boolean(),
+  })
+  .meta({ id: "Metric" });
+
+export const metricList = z
+  .object({ object: z.literal("list"), data: z.array(metric) })
+  .meta({ id: "MetricList" });
+
+export const usageSummaryQuery = z.object({
+  from: isoTime.optional().meta({ description: "Default: start of the current calendar month (UTC)." }),
+  to: isoTime.optional().meta({ description: "Exclusive. Default: now." }),
+  groupBy: z
+    .string()
+    .regex(/^[A-Za-z0-9_.,-]*$/)
+    .optional()
+    .meta({ description: "Comma-separated dimension keys to group by, besides the metric." }),
+});
+
+export const usageSummary = z
+  .object({
+    object: z.literal("usage_summary"),
+    customerExternalId: z.string(),
+    from: isoTime,
+    to: isoTime,
+    groups: z.array(
+      z.object({
+        metric: z.string(),
+        dimensions: z.record(z.string(), z.string()),
+        quantity: z.string(),
+        freeQuantity: z.string(),
+        amount: z.string(),
+        currency: z.string(),
+        events: z.number().int(),
+      }),
+    ),
+    allowances: z.array(
+      z.object({
+        metric: z.string(),
+        dimensions: z.record(z.string(), z.string()),
+        period: z.enum(["month", "day"]),
+        periodStart: isoTime,
+        included: z.string(),
+        used: z.string(),
+        remaining: z.string(),
+      }),
+    ),
+  })
+  .meta({ id: "UsageSummary" });
+
+export const auditEntry = z
+  .object({
+    object: z.literal("audit_entry"),
+    sequence: z.number().int(),
+    at: isoTime,
+    action: z.string(),
+    entity: z.string(),
+    by: z.record(z.string(), z.unknown()),
+    details: z.record(z.string(), z.unknown()),
+  })
+  .meta({ id: "AuditEntry" });
+
+export const auditList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(auditEntry),
+    hasMore: z.boolean(),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: "AuditLog" });

@@ -11,7 +11,10 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
-export async function startServer(runtime: Runtime, options: { port: number; host?: string }): Promise<RunningServer> {
+export async function startServer(
+  runtime: Runtime,
+  options: { port: number; host?: string },
+): Promise<RunningServer> {
   const app = createApp(runtime);
   const server = app.listen(options.port, options.host ?? "0.0.0.0");
   server.keepAliveTimeout = 65_000;

@@ -16,6 +16,8 @@ export function customerView(c: Customer) {
     name: c.name,
     email: c.email,
     environment: c.env,
+    rateCardId: c.rateCardId ?? null,
+    billingMode: c.billingMode ?? null,
     createdAt: iso(c.createdAt),
   };
 }
@@ -42,6 +44,8 @@ const transactionTypes = {
   "wallet.expired": "expiry",
   "wallet.frozen": "freeze",
   "wallet.unfrozen": "unfreeze",
+  "usage.charged": "usage",
+  "usage.accrued": "usage_accrual",
 } as const;
 
 export function transactionView(fact: WalletFact, seq: number, at: number) {
@@ -60,9 +64,43 @@ export function transactionView(fact: WalletFact, seq: number, at: number) {
   };
 }
 
-export function transactionFromRecord(record: CommittedRecord) {
-  const fact = record.facts[0] as unknown as WalletFact;
-  return transactionView(fact, record.seq, record.at);
+/** One usage event behind a usage transaction. */
+export function chargeView(fact: WalletFact) {
+  const usage = fact.usage;
+  return {
+    eventKey: usage?.eventKey ?? "",
+    metric: usage?.metric ?? "",
+    quantity: usage?.quantity ?? "0",
+    freeQuantity: usage?.freeQuantity ?? "0",
+    dimensions: usage?.dimensions ?? {},
+    occurredAt: iso(usage?.occurredAt ?? 0),
+    amount: formatMicros(BigInt(fact.amountMicros)),
+    currency: usage?.currency ?? "CNY",
+    rateCardId: usage?.rateCardId ?? null,
+    rateCardVersion: usage?.rateCardVersion ?? null,
+  };
+}
+
+/**
+ * A wallet's view of one record: its own fact, or — for a usage batch that charged many wallets —
+ * one "usage" transaction summing this wallet's charges, with the charges behind it.
+ */
+export function transactionFromRecord(record: CommittedRecord, walletEntity: string) {
+  if (record.entity === walletEntity) {
+    return transactionView(record.facts[0] as unknown as WalletFact, record.seq, record.at);
+  }
+  const parts = (record.command as { parts?: Array<{ entity: string }> }).parts ?? [];
+  const own = parts.flatMap((part, i) =>
+    part.entity === walletEntity ? [record.facts[i] as unknown as WalletFact] : [],
+  );
+  const last = own[own.length - 1];
+  if (!last) throw new Error(`record ${record.seq} does not touch ${walletEntity}`);
+  const total = own.reduce((sum, fact) => sum + BigInt(fact.amountMicros), 0n);
+  return {
+    ...transactionView({ ...last, amountMicros: total.toString() }, record.seq, record.at),
+    id: `wtx_usage_${record.seq}`,
+    charges: own.map(chargeView),
+  };
 }
 
 export function reservationView(entry: ReservationEntry) {

@@ -54,7 +54,8 @@ async function drive(op: (producer: number, index: number) => Promise<unknown>):
 
 /** The baseline: a minimal group-commit loop over a chained LevelDB batch, synced; no hashing. */
 class RawGroupCommit {
-  private pending: Array<{ key: string; value: string; resolve: () => void; reject: (e: unknown) => void }> = [];
+  private pending: Array<{ key: string; value: string; resolve: () => void; reject: (e: unknown) => void }> =
+    [];
   private writing = false;
   private scheduled = false;
   batches = 0;
@@ -137,7 +138,10 @@ async function ours(): Promise<Window & { batches: number; appended: number; avg
         throw error;
       },
     });
-    const writers = Array.from({ length: producers }, (_, i) => new WalletDraftWriter(benchCustomerId(i), benchMerchantId));
+    const writers = Array.from(
+      { length: producers },
+      (_, i) => new WalletDraftWriter(benchCustomerId(i), benchMerchantId),
+    );
     const result = await drive((producer, i) => {
       const writer = writers[producer] as WalletDraftWriter;
       const at = wal.now();
@@ -163,13 +167,19 @@ async function ours(): Promise<Window & { batches: number; appended: number; avg
 export async function walAppend(): Promise<{ rows: BenchRow[]; details: Record<string, unknown> }> {
   const pool = valuePool(4096);
   const poolBytes = pool.reduce((s, v) => s + v.length, 0) / pool.length;
-  log(name, `${producers} producers, ${warmupMs} ms warm-up + ${measureMs} ms each; baseline values ${poolBytes.toFixed(0)} B`);
+  log(
+    name,
+    `${producers} producers, ${warmupMs} ms warm-up + ${measureMs} ms each; baseline values ${poolBytes.toFixed(0)} B`,
+  );
   const raw = await baseline(pool);
   const rawRate = raw.records / raw.seconds;
   log(name, `raw LevelDB chained batch: ${rawRate.toFixed(0)} records/s (${raw.batches} batches)`);
   const mine = await ours();
   const rate = mine.records / mine.seconds;
-  log(name, `Log.append: ${rate.toFixed(0)} records/s (${mine.batches} batches, ${mine.appended} appended in total)`);
+  log(
+    name,
+    `Log.append: ${rate.toFixed(0)} records/s (${mine.batches} batches, ${mine.appended} appended in total)`,
+  );
   if (raw.records === 0 || mine.records === 0) throw new Error("a WAL run completed no appends");
   const ratio = rate / rawRate;
   const rows: BenchRow[] = [

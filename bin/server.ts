@@ -11,7 +11,9 @@ async function main(): Promise<void> {
     `ledger at ${dataDir}: ${recovery.headSeq} records verified; replayed ${recovery.replayedRecords} after checkpoint ${recovery.checkpointSeq} in ${recovery.ms.toFixed(0)} ms`,
   );
   if (runtime.generatedAdminToken) {
-    console.log(`admin token (shown once; set BUFFMONEY_ADMIN_TOKEN to choose your own): ${runtime.generatedAdminToken}`);
+    console.log(
+      `admin token (shown once; set BUFFMONEY_ADMIN_TOKEN to choose your own): ${runtime.generatedAdminToken}`,
+    );
   }
   const running = await startServer(runtime, { port, host: process.env.HOST ?? "0.0.0.0" });
   console.log(`BuffMoney listening on http://localhost:${running.port} (OpenAPI at /api/openapi)`);

@@ -29,6 +29,11 @@ export function formatBeijingDateTime(ms: number): string {
   return `${date} ${time}`;
 }
 
+/** `2015-04-28 15:45:57.320` (Alipay `gmt_refund`). */
+export function formatBeijingDateTimeMs(ms: number): string {
+  return `${formatBeijingDateTime(ms)}.${pad(((ms % 1000) + 1000) % 1000, 3)}`;
+}
+
 /** `2018-06-08` */
 export function formatBeijingDate(ms: number): string {
   return beijingFields(ms).date;
@@ -47,14 +52,14 @@ export function parseRfc3339(text: string): number | null {
   return Number.isNaN(ms) ? null : ms;
 }
 
-const beijingDateTimePattern = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})(?::(\d{2}))?$/;
+const beijingDateTimePattern = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?$/;
 
-/** Parses `yyyy-MM-dd HH:mm[:ss]` as Beijing time. */
+/** Parses `yyyy-MM-dd HH:mm[:ss[.SSS]]` as Beijing time. */
 export function parseBeijingDateTime(text: string): number | null {
   const m = beijingDateTimePattern.exec(text);
   if (!m) return null;
-  const [, y, mo, d, h, mi, s] = m;
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? "0"));
+  const [, y, mo, d, h, mi, s, ms] = m;
+  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? "0"), Number((ms ?? "0").padEnd(3, "0")));
   return Number.isNaN(utc) ? null : utc - beijingOffsetMs;
 }
 

@@ -8,6 +8,9 @@ import type { Environment } from "./environment.js";
 export const accounts = {
   walletAvailable: (env: Environment, customerId: string) => `${env}:customer:${customerId}:wallet_available`,
   walletHeld: (env: Environment, customerId: string) => `${env}:customer:${customerId}:wallet_held`,
+  /** Postpaid usage not yet invoiced: negative while the customer owes it. */
+  customerUnbilledUsage: (env: Environment, customerId: string) =>
+    `${env}:customer:${customerId}:unbilled_usage`,
   merchantRevenue: (env: Environment, merchantId: string) => `${env}:merchant:${merchantId}:usage_revenue`,
   merchantPromotions: (env: Environment, merchantId: string) => `${env}:merchant:${merchantId}:promotions`,
 } as const;

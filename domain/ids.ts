@@ -6,7 +6,7 @@ import { randomBytes } from "node:crypto";
  */
 const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
 
-export type IdPrefix = "mer" | "cus" | "wtx" | "rsv" | "req" | "evt";
+export type IdPrefix = "mer" | "cus" | "wtx" | "rsv" | "req" | "evt" | "rc" | "ubt";
 
 export function newId(prefix: IdPrefix): string {
   const bytes = randomBytes(20);

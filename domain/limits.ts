@@ -19,4 +19,13 @@ export const limits = {
   residentActorsMax: 100_000,
   snapshotIntervalRecords: 50_000,
   timerSweepIntervalMs: 250,
+  usageBatchEventsMax: 500,
+  usageLateArrivalMs: 35 * 24 * 3600 * 1000,
+  usageFutureToleranceMs: 5 * 60 * 1000,
+  dimensionsPerEventMax: 10,
+  dimensionKeyLengthMax: 40,
+  dimensionValueLengthMax: 100,
+  customMetricsPerMerchantMax: 100,
+  pricesPerRateCardMax: 200,
+  rateCardVersionsMax: 1_000,
 } as const;

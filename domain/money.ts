@@ -13,7 +13,7 @@ export type ParsedAmount = { ok: true; micros: bigint } | { ok: false; reason: s
 /** Parses a non-negative decimal string ("12.50", "0.0002") to micro-units, exactly. */
 export function parseDecimalToMicros(text: string, maxFractionDigits = 6): ParsedAmount {
   const match = decimalPattern.exec(text);
-  if (!match) return { ok: false, reason: "must be a non-negative decimal string such as \"12.50\"" };
+  if (!match) return { ok: false, reason: 'must be a non-negative decimal string such as "12.50"' };
   const whole = match[1] ?? "0";
   const fraction = match[2] ?? "";
   if (fraction.length > maxFractionDigits) {

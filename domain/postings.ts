@@ -25,6 +25,8 @@ export function unbalancedCurrencies(postings: readonly Posting[]): Map<string, 
 export function assertBalanced(postings: readonly Posting[], context: string): void {
   const off = unbalancedCurrencies(postings);
   if (off.size > 0) {
-    throw new Error(`postings do not balance for ${context}: ${[...off].map(([c, s]) => `${c} ${s}`).join(", ")}`);
+    throw new Error(
+      `postings do not balance for ${context}: ${[...off].map(([c, s]) => `${c} ${s}`).join(", ")}`,
+    );
   }
 }

@@ -45,7 +45,13 @@ export function sampleInvoiceForTests(): InvoiceDocument {
         unitAmount: "0.0008",
         amountFen: 96_000n,
       },
-      { description: "Pro plan, November 2026", descriptionZh: "专业版套餐", quantity: "1", unitAmount: "499.00", amountFen: 49_900n },
+      {
+        description: "Pro plan, November 2026",
+        descriptionZh: "专业版套餐",
+        quantity: "1",
+        unitAmount: "499.00",
+        amountFen: 49_900n,
+      },
       { description: "Image generations", quantity: "775", unitAmount: "0.04", amountFen: 3_100n },
     ],
     subtotalFen: 149_000n,
@@ -79,6 +85,10 @@ export function paidInvoiceForTests(): InvoiceDocument {
     status: "paid",
     amountPaidFen: invoice.totalFen,
     amountDueFen: 0n,
-    payment: { channel: "wechat_pay", transactionId: "4200002345202611271234567890", paidAt: "2026-11-27 10:05 CST" },
+    payment: {
+      channel: "wechat_pay",
+      transactionId: "4200002345202611271234567890",
+      paidAt: "2026-11-27 10:05 CST",
+    },
   };
 }

@@ -6,7 +6,7 @@ import type { WalletCommand, WalletContext, WalletRejection } from "./walletType
  * accepted (context changes; walletFactOf() describes what happened) or answered by exactly one
  * `reject` marker with a stable code, and then nothing changes.
  */
-export const walletMachineVersion = 1;
+export const walletMachineVersion = 2;
 
 export const reservationsPerWalletMax = 1_000;
 
@@ -21,6 +21,18 @@ function withoutReservation(context: WalletContext, id: string): Partial<WalletC
   const reservations = { ...context.reservations };
   delete reservations[id];
   return { reservedMicros: context.reservedMicros - reservation.amountMicros, reservations };
+}
+
+/** Usage counters live two billing periods (late events may arrive 35 days after the fact); older ones go. */
+export const usageCounterRetentionMs = 70 * 24 * 3600 * 1000;
+
+function withoutOldPeriods(usage: Record<string, string>, at: number): Record<string, string> {
+  const kept: Record<string, string> = {};
+  for (const [key, value] of Object.entries(usage)) {
+    const periodStart = Number(key.slice(key.lastIndexOf("@") + 1));
+    if (at - periodStart < usageCounterRetentionMs) kept[key] = value;
+  }
+  return kept;
 }
 
 const reject = (code: WalletRejection) => ({ type: "reject", params: { code } }) as const;
@@ -51,7 +63,18 @@ export const walletMachine = setup({
       if (event.type !== "wallet.capture") return {};
       const reservation = held(context, event);
       const captured = event.amountMicros ?? reservation?.amountMicros ?? 0n;
-      return { ...withoutReservation(context, event.reservationId), balanceMicros: context.balanceMicros - captured };
+      return {
+        ...withoutReservation(context, event.reservationId),
+        balanceMicros: context.balanceMicros - captured,
+      };
+    }),
+    rateUsage: assign(({ context, event }) => {
+      if (event.type !== "wallet.charge" && event.type !== "wallet.accrue") return {};
+      const usage = withoutOldPeriods(context.usage, event.at);
+      usage[event.usageKey] = event.cumulativeAfter;
+      return event.type === "wallet.charge"
+        ? { usage, balanceMicros: context.balanceMicros - event.amountMicros }
+        : { usage };
     }),
     unhold: assign(({ context, event }) =>
       "reservationId" in event ? withoutReservation(context, event.reservationId) : {},
@@ -61,6 +84,8 @@ export const walletMachine = setup({
     hasSufficientBalance: ({ context, event }) =>
       (event.type === "wallet.debit" || event.type === "wallet.reserve") &&
       availableMicros(context) >= event.amountMicros,
+    staysAboveFloor: ({ context, event }) =>
+      event.type === "wallet.charge" && availableMicros(context) - event.amountMicros >= event.floorMicros,
     hasReservationRoom: ({ context }) => Object.keys(context.reservations).length < reservationsPerWalletMax,
     isReservationHeld: ({ context, event }) => held(context, event) !== undefined,
     hasReservationExpired: ({ context, event }) => {
@@ -78,7 +103,7 @@ export const walletMachine = setup({
   },
 }).createMachine({
   id: "wallet",
-  context: { balanceMicros: 0n, reservedMicros: 0n, reservations: {} },
+  context: { balanceMicros: 0n, reservedMicros: 0n, reservations: {}, usage: {} },
   initial: "active",
   on: {
     "wallet.grant": { actions: "credit" },
@@ -110,6 +135,11 @@ export const walletMachine = setup({
           { guard: not("isCaptureWithinReservation"), actions: reject("capture_exceeds_reservation") },
           { actions: "capture" },
         ],
+        "wallet.charge": [
+          { guard: "staysAboveFloor", actions: "rateUsage" },
+          { actions: reject("insufficient_balance") },
+        ],
+        "wallet.accrue": { actions: "rateUsage" },
         "wallet.freeze": { target: "frozen" },
         "wallet.unfreeze": { actions: reject("wallet_not_frozen") },
       },
@@ -119,6 +149,8 @@ export const walletMachine = setup({
         "wallet.debit": { actions: reject("wallet_frozen") },
         "wallet.reserve": { actions: reject("wallet_frozen") },
         "wallet.capture": { actions: reject("wallet_frozen") },
+        "wallet.charge": { actions: reject("wallet_frozen") },
+        "wallet.accrue": { actions: reject("wallet_frozen") },
         "wallet.freeze": { actions: reject("wallet_already_frozen") },
         "wallet.unfreeze": { target: "active" },
       },

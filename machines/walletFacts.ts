@@ -3,7 +3,11 @@ import type { WalletCommand, WalletContext, WalletFact } from "./walletTypes.js"
 const availableOf = (c: WalletContext): bigint => c.balanceMicros - c.reservedMicros;
 
 /** Describes an accepted wallet command as the one fact it produced, from the context before and after. */
-export function walletFactOf(command: WalletCommand, before: WalletContext, after: WalletContext): WalletFact {
+export function walletFactOf(
+  command: WalletCommand,
+  before: WalletContext,
+  after: WalletContext,
+): WalletFact {
   const stamp = {
     transactionId: command.transactionId,
     balanceAfterMicros: after.balanceMicros.toString(),
@@ -11,7 +15,12 @@ export function walletFactOf(command: WalletCommand, before: WalletContext, afte
   };
   switch (command.type) {
     case "wallet.grant":
-      return { ...stamp, type: "wallet.granted", amountMicros: command.amountMicros.toString(), reason: command.reason };
+      return {
+        ...stamp,
+        type: "wallet.granted",
+        amountMicros: command.amountMicros.toString(),
+        reason: command.reason,
+      };
     case "wallet.debit":
       return {
         ...stamp,
@@ -52,17 +61,27 @@ export function walletFactOf(command: WalletCommand, before: WalletContext, afte
       return { ...stamp, type: "wallet.frozen", amountMicros: "0", reason: command.reason };
     case "wallet.unfreeze":
       return { ...stamp, type: "wallet.unfrozen", amountMicros: "0" };
+    case "wallet.charge":
+    case "wallet.accrue":
+      return {
+        ...stamp,
+        type: command.type === "wallet.charge" ? "usage.charged" : "usage.accrued",
+        amountMicros: command.amountMicros.toString(),
+        usage: command.detail,
+      };
   }
 }
 
 function heldAmount(context: WalletContext, reservationId: string): bigint {
   const reservation = context.reservations[reservationId];
-  if (reservation === undefined) throw new Error(`reservation ${reservationId} was not held before the command`);
+  if (reservation === undefined)
+    throw new Error(`reservation ${reservationId} was not held before the command`);
   return reservation.amountMicros;
 }
 
 function expiryOf(context: WalletContext, reservationId: string): number {
   const reservation = context.reservations[reservationId];
-  if (reservation === undefined) throw new Error(`reservation ${reservationId} was not held before the command`);
+  if (reservation === undefined)
+    throw new Error(`reservation ${reservationId} was not held before the command`);
   return reservation.expiresAt;
 }

@@ -12,7 +12,10 @@ export const walletKind: EntityKind<typeof walletMachine, WalletContext, WalletC
   name: "wallet",
   machine: walletMachine,
   version: walletMachineVersion,
-  initialState: () => ({ value: "active", context: { balanceMicros: 0n, reservedMicros: 0n, reservations: {} } }),
+  initialState: () => ({
+    value: "active",
+    context: { balanceMicros: 0n, reservedMicros: 0n, reservations: {}, usage: {} },
+  }),
   toSnapshot: (state: EntityState<WalletContext>) => walletMachine.resolveState(state),
   fromSnapshot: (snapshot) => ({ value: snapshot.value as string, context: snapshot.context }),
   factOf: walletFactOf,
@@ -24,5 +27,8 @@ export const walletKind: EntityKind<typeof walletMachine, WalletContext, WalletC
     }),
   commandFromLog: (logged) => fromLoggable(logged) as WalletCommand,
   contextToJson: (context) => toLoggable(context),
-  contextFromJson: (json) => fromLoggable(json) as WalletContext,
+  contextFromJson: (json) => {
+    const context = fromLoggable(json) as Omit<WalletContext, "usage"> & { usage?: Record<string, string> };
+    return { ...context, usage: context.usage ?? {} };
+  },
 };

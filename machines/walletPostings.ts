@@ -39,6 +39,15 @@ export function walletPostingsOf(fact: WalletFact, owner: WalletOwner): Posting[
     case "wallet.released":
     case "wallet.expired":
       return [posting(held, currency, -amount), posting(available, currency, amount)];
+    case "usage.charged":
+      return [posting(available, currency, -amount), posting(revenue, currency, amount)];
+    case "usage.accrued": {
+      const cardCurrency = fact.usage?.currency ?? currency;
+      return [
+        posting(accounts.customerUnbilledUsage(owner.env, owner.customerId), cardCurrency, -amount),
+        posting(revenue, cardCurrency, amount),
+      ];
+    }
     case "wallet.frozen":
     case "wallet.unfrozen":
       return [];

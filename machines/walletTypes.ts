@@ -10,6 +10,21 @@ export interface WalletContext {
   balanceMicros: bigint;
   reservedMicros: bigint;
   reservations: Record<string, Reservation>;
+  /** Rated usage so far, per `<price key>@<period start>`: cumulative quantity as a decimal string. */
+  usage: Record<string, string>;
+}
+
+/** What a usage event was, carried into its fact so the charges behind a transaction can be read back. */
+export interface UsageDetail {
+  eventKey: string;
+  metric: string;
+  quantity: string;
+  occurredAt: number;
+  dimensions: Record<string, string>;
+  rateCardId: string;
+  rateCardVersion: number;
+  currency: string;
+  freeQuantity: string;
 }
 
 type Stamp = { transactionId: string; at: number };
@@ -22,7 +37,24 @@ export type WalletCommand =
   | ({ type: "wallet.release"; reservationId: string } & Stamp)
   | ({ type: "wallet.expire"; reservationId: string } & Stamp)
   | ({ type: "wallet.freeze"; reason: string | null } & Stamp)
-  | ({ type: "wallet.unfreeze" } & Stamp);
+  | ({ type: "wallet.unfreeze" } & Stamp)
+  | ({
+      type: "wallet.charge";
+      /** Prepaid: debited from available; refused below `floorMicros` (0, or minus the card's negative limit). */
+      amountMicros: bigint;
+      floorMicros: bigint;
+      usageKey: string;
+      cumulativeAfter: string;
+      detail: UsageDetail;
+    } & Stamp)
+  | ({
+      type: "wallet.accrue";
+      /** Postpaid: accrued for invoicing in the card's currency; the wallet balance is untouched. */
+      amountMicros: bigint;
+      usageKey: string;
+      cumulativeAfter: string;
+      detail: UsageDetail;
+    } & Stamp);
 
 export type WalletRejection =
   | "insufficient_balance"
@@ -43,7 +75,9 @@ export type WalletFactType =
   | "wallet.released"
   | "wallet.expired"
   | "wallet.frozen"
-  | "wallet.unfrozen";
+  | "wallet.unfrozen"
+  | "usage.charged"
+  | "usage.accrued";
 
 /** Facts carry amounts as digit strings so they log and compare as plain JSON. */
 export interface WalletFact {
@@ -57,6 +91,7 @@ export interface WalletFact {
   reason?: string | null;
   description?: string | null;
   expiresAt?: number;
+  usage?: UsageDetail;
   balanceAfterMicros: string;
   availableAfterMicros: string;
 }

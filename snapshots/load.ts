@@ -29,7 +29,8 @@ export async function loadEntity<TContext>(
   const stored = await log.get(keys.snapshot(entity));
   if (stored !== undefined) {
     const snapshot = decodeSnapshot(kind, stored);
-    const anchor = snapshot && snapshot.atSeq <= log.durableHead ? await log.getRecord(snapshot.atSeq) : undefined;
+    const anchor =
+      snapshot && snapshot.atSeq <= log.durableHead ? await log.getRecord(snapshot.atSeq) : undefined;
     if (snapshot && anchor && anchor.hash === snapshot.hash && anchor.entity === entity) {
       state = snapshot.state;
       lastSeq = snapshot.atSeq;
@@ -41,7 +42,7 @@ export async function loadEntity<TContext>(
     if (seq > log.durableHead) break;
     const record = await log.getRecord(seq);
     if (!record) throw new Error(`ledger record ${seq} of ${entity} is indexed but missing`);
-    state = replayRecord(kind, state, record, entityId);
+    state = replayRecord(kind, state, record, entityId, entity);
     lastSeq = seq;
   }
   return { state, lastSeq, replayed: seqs.length, fromSnapshot };

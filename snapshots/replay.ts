@@ -3,7 +3,7 @@ import type { AnyStateMachine } from "xstate";
 import { toLoggable } from "../domain/bigintJson.js";
 import { decide } from "../machines/decide.js";
 import type { EntityKind, EntityState } from "../machines/kind.js";
-import type { CommittedRecord } from "../wal/record.js";
+import type { CommittedRecord, LoggedCommand, RecordPart } from "../wal/record.js";
 
 /** Replay produced something other than what the log recorded: the log or the code changed. */
 export class ReplayDivergedError extends Error {
@@ -19,36 +19,64 @@ export class ReplayDivergedError extends Error {
 
 export type AnyKind = EntityKind<AnyStateMachine, unknown, unknown, unknown>;
 
+type Kind<TContext> = EntityKind<AnyStateMachine, TContext, unknown, unknown>;
+
 /**
- * Feeds one logged record through its entity's machine again, with no side effects, and checks
- * that the machine accepts it and reproduces the recorded facts and postings exactly.
+ * Feeds one logged record through an entity's machine again, with no side effects, and checks
+ * that the machine accepts it and reproduces the recorded facts and postings exactly. A record
+ * that changed several entities is replayed part by part, only the parts of this entity.
  */
 export function replayRecord<TContext>(
-  kind: EntityKind<AnyStateMachine, TContext, unknown, unknown>,
+  kind: Kind<TContext>,
   state: EntityState<TContext>,
   record: CommittedRecord,
   entityId: string,
+  entity: string = record.entity,
 ): EntityState<TContext> {
-  const command = kind.commandFromLog(record.command);
+  if (record.entity === entity) {
+    return replayCommand(kind, state, record, entityId, record.command, 0, [0, record.postings.length]);
+  }
+  const parts = (record.command as { parts?: RecordPart[] }).parts ?? [];
+  let next = state;
+  parts.forEach((part, index) => {
+    if (part.entity === entity)
+      next = replayCommand(kind, next, record, entityId, part.command, index, part.postings);
+  });
+  return next;
+}
+
+function replayCommand<TContext>(
+  kind: Kind<TContext>,
+  state: EntityState<TContext>,
+  record: CommittedRecord,
+  entityId: string,
+  logged: LoggedCommand,
+  factIndex: number,
+  [from, to]: [number, number],
+): EntityState<TContext> {
+  const command = kind.commandFromLog(logged);
   const decision = decide(kind.machine, kind.toSnapshot(state), command as never);
+  const where = `ledger record ${record.seq} (${record.entity}${factIndex > 0 ? `, part ${factIndex}` : ""})`;
   if (!decision.ok) {
     throw new ReplayDivergedError(
       record.seq,
       record.entity,
-      `replay of ledger record ${record.seq} (${record.entity}) was rejected with ${decision.code}, but the log accepted it`,
+      `replay of ${where} was rejected with ${decision.code}, but the log accepted it`,
     );
   }
   const next = kind.fromSnapshot(decision.next) as EntityState<TContext>;
   const fact = kind.factOf(command, state.context, next.context);
-  const owner = { env: record.env, merchantId: record.merchantId, entityId };
-  const postings = kind.postingsOf(fact, owner);
-  const replayed = stableStringify({ facts: [toLoggable(fact)], postings });
-  const recorded = stableStringify({ facts: record.facts, postings: record.postings });
+  const postings = kind.postingsOf(fact, { env: record.env, merchantId: record.merchantId, entityId });
+  const replayed = stableStringify({ fact: toLoggable(fact), postings });
+  const recorded = stableStringify({
+    fact: record.facts[factIndex],
+    postings: record.postings.slice(from, to),
+  });
   if (replayed !== recorded) {
     throw new ReplayDivergedError(
       record.seq,
       record.entity,
-      `replay of ledger record ${record.seq} (${record.entity}) produced different facts or postings than the log holds`,
+      `replay of ${where} produced different facts or postings than the log holds`,
     );
   }
   return next;

@@ -170,7 +170,8 @@ function folderCycles(edges: readonly ImportEdge[]): string[][] {
       const child = frame.children.shift();
       if (child !== undefined) {
         if (!index.has(child)) enter(child);
-        else if (onStack.has(child)) low.set(frame.node, Math.min(low.get(frame.node) ?? 0, index.get(child) ?? 0));
+        else if (onStack.has(child))
+          low.set(frame.node, Math.min(low.get(frame.node) ?? 0, index.get(child) ?? 0));
         continue;
       }
       work.pop();
@@ -208,7 +209,8 @@ function checkImports(
     .map((e) => `${e.from} → ${e.to} (${ruleFor(e.fromFolder)})`);
   const cycles = folderCycles(edges).map((component) => {
     const inside = edges.filter(
-      (e) => e.fromFolder !== e.toFolder && component.includes(e.fromFolder) && component.includes(e.toFolder),
+      (e) =>
+        e.fromFolder !== e.toFolder && component.includes(e.fromFolder) && component.includes(e.toFolder),
     );
     const examples = new Map<string, string>();
     for (const e of inside) {
@@ -303,13 +305,25 @@ describe("the import checker", () => {
   it("allows what the table allows", () => {
     const report = checkImports(
       [
-        { path: "domain/money.ts", text: 'import { x } from "./rating/index.js"; import Decimal from "decimal.js";' },
+        {
+          path: "domain/money.ts",
+          text: 'import { x } from "./rating/index.js"; import Decimal from "decimal.js";',
+        },
         { path: "domain/rating/index.ts", text: "export const x = 1;" },
-        { path: "machines/wallet.ts", text: 'import { x } from "../domain/rating/index.js"; import "xstate";' },
+        {
+          path: "machines/wallet.ts",
+          text: 'import { x } from "../domain/rating/index.js"; import "xstate";',
+        },
         { path: "actors/runtime.ts", text: 'import "../wal/log.js"; import "../snapshots/load.js";' },
-        { path: "api/app.ts", text: 'import "../actors/index.js"; import "node:http"; import "../machines/wallet.js";' },
+        {
+          path: "api/app.ts",
+          text: 'import "../actors/index.js"; import "node:http"; import "../machines/wallet.js";',
+        },
         { path: "sdk/src/index.ts", text: 'import "./client.js";' },
-        { path: "test/e2e.test.ts", text: 'import "@buffmoney/sdk"; import "../wal/index.js"; import "../api/app.js";' },
+        {
+          path: "test/e2e.test.ts",
+          text: 'import "@buffmoney/sdk"; import "../wal/index.js"; import "../api/app.js";',
+        },
         { path: "bin/server.ts", text: 'import "../api/app.js"; import "../channels/index.js";' },
         { path: "vitest.config.ts", text: 'import "vitest/config";' },
       ],

@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { classifySmtpError, composeInvoiceEmail, messageIdFor, notFapiaoStatement } from "../effects/index.js";
+import {
+  classifySmtpError,
+  composeInvoiceEmail,
+  messageIdFor,
+  notFapiaoStatement,
+} from "../effects/index.js";
 import { retryDelayMs } from "../effects/email/index.js";
 import { paidInvoiceForTests, sampleInvoiceForTests } from "../effects/testing.js";
 
@@ -45,7 +50,12 @@ describe("composeInvoiceEmail", () => {
   });
 
   describe("when an invoice is paid", () => {
-    const message = composeInvoiceEmail({ invoice: paidInvoiceForTests(), pdf, kind: "paid", eventId: "evt_2" });
+    const message = composeInvoiceEmail({
+      invoice: paidInvoiceForTests(),
+      pdf,
+      kind: "paid",
+      eventId: "evt_2",
+    });
 
     it("is a receipt naming the channel and transaction", () => {
       expect(message.subject).toContain("Receipt for invoice BM-TEST-000042");
@@ -80,7 +90,9 @@ describe("classifySmtpError", () => {
   });
 
   it("retries connection failures, not bad credentials", () => {
-    expect(classifySmtpError(smtpError({ code: "ESOCKET", originalCode: "ECONNREFUSED" })).transient).toBe(true);
+    expect(classifySmtpError(smtpError({ code: "ESOCKET", originalCode: "ECONNREFUSED" })).transient).toBe(
+      true,
+    );
     expect(classifySmtpError(smtpError({ code: "ETIMEDOUT" })).transient).toBe(true);
     expect(classifySmtpError(smtpError({ code: "EAUTH" })).transient).toBe(false);
   });

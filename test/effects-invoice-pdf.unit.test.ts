@@ -1,6 +1,12 @@
 import { getDocument } from "pdfjs-dist/legacy/build/pdf.mjs";
 import { describe, expect, it } from "vitest";
-import { formatFen, notFapiaoLabel, notFapiaoStatement, renderInvoicePdf, type InvoiceLine } from "../effects/index.js";
+import {
+  formatFen,
+  notFapiaoLabel,
+  notFapiaoStatement,
+  renderInvoicePdf,
+  type InvoiceLine,
+} from "../effects/index.js";
 import { invoiceWithLinesForTests, paidInvoiceForTests, sampleInvoiceForTests } from "../effects/testing.js";
 
 /** The text of each page as pdfjs reads it back, one drawn string per line. */
@@ -19,7 +25,12 @@ async function pageTexts(pdf: Uint8Array): Promise<string[]> {
 const compact = (text: string): string => text.replace(/\s+/g, "");
 
 function line(index: number, amountFen: bigint): InvoiceLine {
-  return { description: `Line ${String(index).padStart(2, "0")} usage`, quantity: "1", unitAmount: "1.00", amountFen };
+  return {
+    description: `Line ${String(index).padStart(2, "0")} usage`,
+    quantity: "1",
+    unitAmount: "1.00",
+    amountFen,
+  };
 }
 
 describe("renderInvoicePdf", () => {
@@ -59,7 +70,12 @@ describe("renderInvoicePdf", () => {
   describe("given a paid invoice", () => {
     it("shows the channel, the transaction id and nothing left to pay", async () => {
       const text = compact((await pageTexts(await renderInvoicePdf(paidInvoiceForTests()))).join("\n"));
-      for (const expected of ["微信支付 WeChat Pay", "4200002345202611271234567890", "已付清 Paid in full", "¥0.00"]) {
+      for (const expected of [
+        "微信支付 WeChat Pay",
+        "4200002345202611271234567890",
+        "已付清 Paid in full",
+        "¥0.00",
+      ]) {
         expect(text).toContain(compact(expected));
       }
     });

@@ -13,15 +13,15 @@ export function encodeRecord(record: LogRecord): { value: string; hash: string }
 }
 
 export type DecodeResult =
-  | { ok: true; record: CommittedRecord }
-  | { ok: false; reason: "malformed" | "bad_checksum" };
+  { ok: true; record: CommittedRecord } | { ok: false; reason: "malformed" | "bad_checksum" };
 
 export function decodeRecord(value: string): DecodeResult {
   const newline = value.indexOf("\n");
   if (newline !== 64) return { ok: false, reason: "malformed" };
   const hash = value.slice(0, 64);
   const canonical = value.slice(65);
-  if (createHash("sha256").update(canonical).digest("hex") !== hash) return { ok: false, reason: "bad_checksum" };
+  if (createHash("sha256").update(canonical).digest("hex") !== hash)
+    return { ok: false, reason: "bad_checksum" };
   let parsed: LogRecord;
   try {
     parsed = JSON.parse(canonical) as LogRecord;

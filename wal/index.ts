@@ -10,4 +10,5 @@ export {
   type LoggedCommand,
   type LoggedFact,
   type RecordDraft,
+  type RecordPart,
 } from "./record.js";

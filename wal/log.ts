@@ -3,7 +3,13 @@ import { limits } from "../domain/limits.js";
 import { decodeRecord, encodeRecord } from "./codec.js";
 import { LogIntegrityError, LogOverloadedError } from "./errors.js";
 import { keys, padSeq, seqFromEntityKey } from "./keys.js";
-import { genesisHash, type CommittedRecord, type IndexOp, type LogRecord, type RecordDraft } from "./record.js";
+import {
+  genesisHash,
+  type CommittedRecord,
+  type IndexOp,
+  type LogRecord,
+  type RecordDraft,
+} from "./record.js";
 
 export interface LogOptions {
   /** Called when a synced write fails: the process must stop (fail-stop); restart replays. */
@@ -139,7 +145,11 @@ export class Log {
             );
           }
           if (decoded.record.seq !== seq) {
-            throw new LogIntegrityError(seq, "sequence_mismatch", `ledger record stored at ${seq} says ${decoded.record.seq}`);
+            throw new LogIntegrityError(
+              seq,
+              "sequence_mismatch",
+              `ledger record stored at ${seq} says ${decoded.record.seq}`,
+            );
           }
           yield decoded.record;
         }
@@ -178,7 +188,8 @@ export class Log {
    * `at` must come from now() in the same synchronous step.
    */
   append(draft: RecordDraft, at: number, ops: readonly IndexOp[] = []): Promise<CommittedRecord> {
-    if (this.failed !== null) return Promise.reject(new Error("the ledger has stopped after a write failure"));
+    if (this.failed !== null)
+      return Promise.reject(new Error("the ledger has stopped after a write failure"));
     if (this.closed) return Promise.reject(new Error("the ledger is closed"));
     if (this.pending.length >= this.queueRecordsMax) return Promise.reject(new LogOverloadedError());
     if (at < this.lastAt) throw new Error(`ledger time went back: ${at} < ${this.lastAt}`);
@@ -190,7 +201,16 @@ export class Log {
     this.lastAt = at;
     const record: CommittedRecord = { ...body, hash };
     return new Promise<CommittedRecord>((resolve, reject) => {
-      this.pending.push({ seq, key: keys.record(seq), value, entity: draft.entity, ops, record, resolve, reject });
+      this.pending.push({
+        seq,
+        key: keys.record(seq),
+        value,
+        entity: draft.entity,
+        ops,
+        record,
+        resolve,
+        reject,
+      });
       this.schedule();
     });
   }
@@ -218,6 +238,8 @@ export class Log {
       for (const entry of batch) {
         chained.put(entry.key, entry.value);
         chained.put(keys.entityRecord(entry.entity, entry.seq), "");
+        for (const touched of entry.record.touches ?? [])
+          chained.put(keys.entityRecord(touched, entry.seq), "");
         for (const op of entry.ops) {
           if (op.type === "put") chained.put(op.key, op.value);
           else chained.del(op.key);
@@ -257,7 +279,8 @@ export class Log {
     const value = await this.db.get(keys.record(seq));
     if (value === undefined) return undefined;
     const decoded = decodeRecord(value);
-    if (!decoded.ok) throw new LogIntegrityError(seq, decoded.reason, `ledger record ${seq} fails its checksum`);
+    if (!decoded.ok)
+      throw new LogIntegrityError(seq, decoded.reason, `ledger record ${seq} fails its checksum`);
     return decoded.record;
   }
 

@@ -23,6 +23,18 @@ export interface RecordDraft {
   postings: Posting[];
   /** Idempotency scopes this record consumes (written in the same batch). */
   keys: string[];
+  /** Other entities this record changes (a usage batch charges many wallets); each gets an index entry. */
+  touches?: string[];
+}
+
+/**
+ * A record that changes several entities carries its command as parts, in the order they were
+ * decided: part i produced fact i and the postings in [postings[0], postings[1]).
+ */
+export interface RecordPart {
+  entity: string;
+  command: LoggedCommand;
+  postings: [number, number];
 }
 
 export interface LogRecord extends RecordDraft {

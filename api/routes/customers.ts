@@ -1,8 +1,9 @@
 import type { Customer, Runtime } from "../../actors/index.js";
-import { merchantOf } from "../auth.js";
+import { DomainError } from "../../domain/errors.js";
+import { actorOf, merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
-import { createCustomerRequest, customer, externalIdParams } from "../schemas.js";
+import { createCustomerRequest, customer, externalIdParams, updateCustomerRequest } from "../schemas.js";
 import { customerView } from "../views.js";
 
 export function customerOperations(runtime: Runtime): Operation[] {
@@ -43,6 +44,49 @@ export function customerOperations(runtime: Runtime): Operation[] {
         const { env, merchantId } = merchantOf(ctx);
         const found = await runtime.customers.require(env, merchantId, params.externalId);
         return { status: 200, body: customerView(found) };
+      },
+    }),
+    operation({
+      operationId: "updateCustomer",
+      method: "patch",
+      path: "/v1/customers/{externalId}",
+      summary:
+        "Change a customer: name, email, or the rate card and billing mode (prepaid or postpaid) that price its usage.",
+      tag: "Customers",
+      auth: "merchant",
+      params: externalIdParams,
+      body: updateCustomerRequest,
+      response: customer,
+      status: 200,
+      handle: async (ctx, { params, body }) => {
+        const { env, merchantId } = merchantOf(ctx);
+        const current = await runtime.customers.require(env, merchantId, params.externalId);
+        const changes = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
+        const render = (updated: Customer) => ({ status: 200, body: customerView(updated) });
+        const updated = await runtime.customers.update(
+          current,
+          changes,
+          actorOf(ctx),
+          async (next) => {
+            if (next.billingMode && !next.rateCardId) {
+              throw new DomainError(
+                "billing_mode_requires_rate_card",
+                "assign a rate card with the billing mode",
+              );
+            }
+            if (!next.rateCardId) return;
+            const card = await runtime.rateCards.require(env, merchantId, next.rateCardId);
+            const latest = card.versions[card.versions.length - 1];
+            if (next.billingMode === "prepaid" && latest?.currency !== "CNY") {
+              throw new DomainError(
+                "currency_mismatch",
+                "a prepaid customer's rate card must be in CNY (the wallet's currency)",
+              );
+            }
+          },
+          storedWith(ctx, render),
+        );
+        return render(updated);
       },
     }),
   ];

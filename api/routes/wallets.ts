@@ -28,7 +28,8 @@ function positiveMicros(amount: string): bigint {
   const parsed = parseDecimalToMicros(amount);
   if (!parsed.ok) throw new DomainError("invalid_amount", `amount ${parsed.reason}`);
   if (parsed.micros <= 0n) throw new DomainError("invalid_amount", "amount must be greater than zero");
-  if (parsed.micros > limits.amountMicrosMax) throw new DomainError("invalid_amount", "amount is over the maximum");
+  if (parsed.micros > limits.amountMicrosMax)
+    throw new DomainError("invalid_amount", "amount is over the maximum");
   return parsed.micros;
 }
 
@@ -46,7 +47,12 @@ export function walletOperations(runtime: Runtime): Operation[] {
     return render(op);
   };
 
-  const mutation = { method: "post" as const, tag: "Wallets", auth: "merchant" as const, response: walletOperation };
+  const mutation = {
+    method: "post" as const,
+    tag: "Wallets",
+    auth: "merchant" as const,
+    response: walletOperation,
+  };
   const base = "/v1/customers/{externalId}/wallet";
 
   return [
@@ -82,7 +88,8 @@ export function walletOperations(runtime: Runtime): Operation[] {
           limit: query.limit,
           ...(query.startingAfter !== undefined ? { beforeSeq: Number(query.startingAfter) } : {}),
         });
-        const data = page.records.map(transactionFromRecord);
+        const entity = `wallet:${customer.id}`;
+        const data = page.records.map((record) => transactionFromRecord(record, entity));
         const last = data[data.length - 1];
         return {
           status: 200,

@@ -10,7 +10,7 @@ import type { LoggedCommand, LoggedFact, RecordDraft } from "../../wal/record.js
  * of through the machine, so building a million records is cheap; replay checks them all.
  */
 export class WalletDraftWriter {
-  private context: WalletContext = { balanceMicros: 0n, reservedMicros: 0n, reservations: {} };
+  private context: WalletContext = walletKind.initialState().context;
   private counter = 0;
   readonly entity: string;
 
@@ -43,10 +43,18 @@ export class WalletDraftWriter {
   private draft(command: WalletCommand): RecordDraft {
     const before = this.context;
     const delta =
-      command.type === "wallet.grant" ? command.amountMicros : command.type === "wallet.debit" ? -command.amountMicros : 0n;
+      command.type === "wallet.grant"
+        ? command.amountMicros
+        : command.type === "wallet.debit"
+          ? -command.amountMicros
+          : 0n;
     const after: WalletContext = { ...before, balanceMicros: before.balanceMicros + delta };
     const fact = walletKind.factOf(command, before, after);
-    const postings = walletKind.postingsOf(fact, { env: this.env, merchantId: this.merchantId, entityId: this.customerId });
+    const postings = walletKind.postingsOf(fact, {
+      env: this.env,
+      merchantId: this.merchantId,
+      entityId: this.customerId,
+    });
     this.context = after;
     return {
       env: this.env,

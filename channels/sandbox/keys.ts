@@ -31,7 +31,8 @@ export interface AlipaySandboxKeys {
 
 const certificateValidityMs = 5 * 365 * 24 * 3600_000;
 
-function rsaPair(): {
+/** PKCS#8 like WeChat's apiclient_key.pem; PKCS#1 like Alipay's key tool for non-Java (alipay-sdk's default). */
+function rsaPair(privateFormat: "pkcs8" | "pkcs1" = "pkcs8"): {
   privateKeyPem: string;
   publicKeyPem: string;
   keys: { privateKey: KeyObject; publicKey: KeyObject };
@@ -39,7 +40,7 @@ function rsaPair(): {
   const keys = generateKeyPairSync("rsa", { modulusLength: 2048 });
   return {
     keys,
-    privateKeyPem: keys.privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    privateKeyPem: keys.privateKey.export({ type: privateFormat, format: "pem" }).toString(),
     publicKeyPem: keys.publicKey.export({ type: "spki", format: "pem" }).toString(),
   };
 }
@@ -78,8 +79,8 @@ export function generateWechatPaySandboxKeys(ids: { mchid?: string; appid?: stri
 }
 
 export function generateAlipaySandboxKeys(ids: { appId?: string; sellerId?: string } = {}): AlipaySandboxKeys {
-  const app = rsaPair();
-  const alipay = rsaPair();
+  const app = rsaPair("pkcs1");
+  const alipay = rsaPair("pkcs1");
   return {
     appId: ids.appId ?? `2021${randomDigits(12)}`,
     sellerId: ids.sellerId ?? `2088${randomDigits(12)}`,

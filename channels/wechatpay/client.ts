@@ -154,7 +154,7 @@ export class WechatPayClient {
     return serials;
   }
 
-  /** Verifies a signed message; on an unknown serial fetches the platform certificates once. */
+  /** Verifies a callback; on an unknown serial fetches the platform certificates once (failures: unknown). */
   async verifyWithRefresh(headers: CallbackHeaders, body: string): Promise<SignatureCheck> {
     const first = this.verify(headers, body);
     if (first.ok || first.reason !== "unknown_serial" || !this.#autoFetch) return first;
@@ -204,7 +204,12 @@ export class WechatPayClient {
     const response: WechatResponse = { status: raw.status, headers: raw.headers, text: raw.body.toString("utf8") };
     const unsignedGatewayFailure = response.status >= 500 && !response.headers.has("wechatpay-signature");
     if (!options.bootstrap && !unsignedGatewayFailure) {
-      const check = await this.verifyWithRefresh(Object.fromEntries(response.headers.entries()), response.text);
+      let check = this.verify(response.headers, response.text);
+      if (!check.ok && check.reason === "unknown_serial" && this.#autoFetch) {
+        // A new platform key: fetch it (failures of that call surface as they are), then check again.
+        await this.fetchPlatformCertificates();
+        check = this.verify(response.headers, response.text);
+      }
       if (!check.ok) throw this.#signatureError(operation, check);
     }
     if (response.status >= 200 && response.status < 300) return response;

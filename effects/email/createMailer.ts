@@ -57,7 +57,9 @@ export function createMailer(options: MailerOptions): Mailer {
   });
   const attemptsMax = options.sendAttemptsMax ?? effectLimits.emailSendAttemptsMax;
   if (!(attemptsMax >= 1 && attemptsMax <= effectLimits.emailSendAttemptsMax)) {
-    throw new Error(`assertion failed: sendAttemptsMax ${attemptsMax} outside 1..${effectLimits.emailSendAttemptsMax}`);
+    throw new Error(
+      `assertion failed: sendAttemptsMax ${attemptsMax} outside 1..${effectLimits.emailSendAttemptsMax}`,
+    );
   }
   const delayMsBase = options.retryDelayMsBase ?? effectLimits.emailRetryDelayMsBase;
   const delayMsMax = options.retryDelayMsMax ?? effectLimits.emailRetryDelayMsMax;
@@ -76,7 +78,11 @@ export function createMailer(options: MailerOptions): Mailer {
       headers: message.headers,
       attachments: message.attachments.map((attachment) => ({
         filename: attachment.filename,
-        content: Buffer.from(attachment.content.buffer, attachment.content.byteOffset, attachment.content.byteLength),
+        content: Buffer.from(
+          attachment.content.buffer,
+          attachment.content.byteOffset,
+          attachment.content.byteLength,
+        ),
         contentType: attachment.contentType,
       })),
     });
@@ -119,10 +125,16 @@ export function createMailer(options: MailerOptions): Mailer {
     return result;
   }
 
-  async function sendOnce(store: SentStore, eventId: string, message: OutgoingEmail): Promise<SendOnceResult> {
+  async function sendOnce(
+    store: SentStore,
+    eventId: string,
+    message: OutgoingEmail,
+  ): Promise<SendOnceResult> {
     const expectedPrefix = `<${messageIdLocalPart(eventId)}@`;
     if (!message.messageId.startsWith(expectedPrefix)) {
-      throw new Error(`assertion failed: Message-ID ${message.messageId} does not derive from event ${eventId}`);
+      throw new Error(
+        `assertion failed: Message-ID ${message.messageId} does not derive from event ${eventId}`,
+      );
     }
     const running = inFlight.get(eventId);
     if (running !== undefined) return running;
@@ -139,7 +151,12 @@ export function createMailer(options: MailerOptions): Mailer {
 }
 
 /** Exponential backoff with equal jitter: half the step fixed, half random. */
-export function retryDelayMs(attempt: number, delayMsBase: number, delayMsMax: number, random: () => number): number {
+export function retryDelayMs(
+  attempt: number,
+  delayMsBase: number,
+  delayMsMax: number,
+  random: () => number,
+): number {
   const stepMs = Math.min(delayMsMax, delayMsBase * 2 ** (attempt - 1));
   return Math.round(stepMs / 2 + random() * (stepMs / 2));
 }

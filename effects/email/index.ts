@@ -1,6 +1,6 @@
 export { createMailer, retryDelayMs } from "./createMailer.js";
 export type { Mailer, MailerOptions, DeliveryResult, SendOnceResult } from "./createMailer.js";
-export { composeInvoiceEmail, invoiceEmailSubject } from "./composeInvoiceEmail.js";
+export { composeInvoiceEmail } from "./composeInvoiceEmail.js";
 export type { ComposeInvoiceEmailInput, InvoiceEmailKind } from "./composeInvoiceEmail.js";
 export { messageIdFor } from "./outgoingEmail.js";
 export type { OutgoingEmail, EmailAttachment } from "./outgoingEmail.js";

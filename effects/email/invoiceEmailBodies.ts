@@ -28,7 +28,11 @@ function emailBody(invoice: InvoiceDocument, kind: InvoiceEmailKind): EmailBody 
       payment === undefined || channel === undefined
         ? []
         : [
-            { zh: "支付方式", en: "Paid with", value: `${channel.zh} ${channel.en} (${payment.transactionId})` },
+            {
+              zh: "支付方式",
+              en: "Paid with",
+              value: `${channel.zh} ${channel.en} (${payment.transactionId})`,
+            },
             { zh: "支付时间", en: "Paid at", value: payment.paidAt },
           ];
     return {
@@ -36,7 +40,11 @@ function emailBody(invoice: InvoiceDocument, kind: InvoiceEmailKind): EmailBody 
         zh: `${merchantZh} 已收到您对账单 ${invoice.number} 的付款，谢谢！`,
         en: `${merchantEn} received your payment for invoice ${invoice.number}. Thank you!`,
       },
-      rows: [{ zh: "已付金额", en: "Amount paid", value: formatFen(invoice.amountPaidFen) }, ...paymentRows, numberRow],
+      rows: [
+        { zh: "已付金额", en: "Amount paid", value: formatFen(invoice.amountPaidFen) },
+        ...paymentRows,
+        numberRow,
+      ],
       attachmentNote,
     };
   }
@@ -90,7 +98,7 @@ export function invoiceEmailHtml(invoice: InvoiceDocument, kind: InvoiceEmailKin
   return [
     "<!doctype html>",
     '<html lang="zh-CN"><head><meta charset="utf-8"></head>',
-    '<body style="margin:0;padding:24px;font-family:-apple-system,\'PingFang SC\',\'Microsoft YaHei\',',
+    "<body style=\"margin:0;padding:24px;font-family:-apple-system,'PingFang SC','Microsoft YaHei',",
     'Helvetica,Arial,sans-serif;color:#111827;font-size:14px;line-height:1.6">',
     '<div style="max-width:560px;margin:0 auto">',
     `<p style="margin:0 0 4px">${escapeHtml(body.lead.zh)}</p>`,

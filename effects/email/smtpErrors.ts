@@ -33,7 +33,9 @@ export function classifySmtpError(error: unknown): SmtpFailure {
     const permanent = fields.responseCode >= 500 && fields.responseCode < 600 && fields.responseCode !== 503;
     return { transient: !permanent, detail, responseCode: fields.responseCode };
   }
-  const transient = [fields.code, fields.originalCode].some((code) => code !== undefined && transientCodes.has(code));
+  const transient = [fields.code, fields.originalCode].some(
+    (code) => code !== undefined && transientCodes.has(code),
+  );
   return { transient, detail };
 }
 

@@ -20,8 +20,8 @@ export function loadInvoiceFonts(): Promise<InvoiceFonts> {
 }
 
 async function readInvoiceFonts(): Promise<InvoiceFonts> {
-  const require = createRequire(import.meta.url);
-  const fontDir = dirname(require.resolve("node-source-han-sans-sc/package.json"));
+  const resolveFromHere = createRequire(import.meta.url).resolve;
+  const fontDir = dirname(resolveFromHere("node-source-han-sans-sc/package.json"));
   const [regular, bold] = await Promise.all([
     readFile(join(fontDir, "SourceHanSansSC-Regular.otf")),
     readFile(join(fontDir, "SourceHanSansSC-Bold.otf")),

@@ -1,13 +1,6 @@
 export { renderInvoicePdf } from "./renderInvoicePdf.js";
 export { formatFen, formatDecimalYuan, formatQuantity } from "./formatMoney.js";
-export {
-  channelLabels,
-  formatPeriod,
-  notFapiaoLabel,
-  notFapiaoStatement,
-  partyName,
-  titleLabel,
-} from "./labels.js";
+export { channelLabels, formatPeriod, notFapiaoLabel, notFapiaoStatement, partyName } from "./labels.js";
 export type {
   InvoiceDocument,
   InvoiceStatus,

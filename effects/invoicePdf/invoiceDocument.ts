@@ -78,11 +78,36 @@ export function assertInvoiceDocument(invoice: InvoiceDocument): void {
   for (const [index, line] of invoice.lines.entries()) {
     const where = `invoice ${invoice.number} line ${index + 1}`;
     assert(decimalPattern.test(line.quantity), `${where}: quantity "${line.quantity}" is not a decimal`);
-    assert(decimalPattern.test(line.unitAmount), `${where}: unit amount "${line.unitAmount}" is not a decimal`);
+    assert(
+      decimalPattern.test(line.unitAmount),
+      `${where}: unit amount "${line.unitAmount}" is not a decimal`,
+    );
     assert(line.description.length <= effectLimits.invoiceLineDescriptionLengthMax, `${where}: too long`);
   }
-  for (const text of [invoice.fxNote, invoice.merchant.nameZh, invoice.merchant.nameEn, invoice.customer.nameZh]) {
-    assert((text ?? "").length <= effectLimits.invoiceTextLengthMax, `invoice ${invoice.number}: text too long`);
+  for (const party of [invoice.merchant, invoice.customer]) {
+    const addressLines = party.addressLines?.length ?? 0;
+    assert(
+      addressLines <= effectLimits.invoiceAddressLinesMax,
+      `invoice ${invoice.number}: too many address lines`,
+    );
+  }
+  const texts = [
+    invoice.fxNote,
+    invoice.merchant.nameZh,
+    invoice.merchant.nameEn,
+    invoice.customer.nameZh,
+    invoice.customer.nameEn,
+    invoice.payment?.transactionId,
+    invoice.payment?.paidAt,
+    ...(invoice.merchant.addressLines ?? []),
+    ...(invoice.customer.addressLines ?? []),
+    ...invoice.lines.map((line) => line.descriptionZh),
+  ];
+  for (const text of texts) {
+    assert(
+      (text ?? "").length <= effectLimits.invoiceTextLengthMax,
+      `invoice ${invoice.number}: text too long`,
+    );
   }
   assertTotalsAgree(invoice);
 }
@@ -90,9 +115,18 @@ export function assertInvoiceDocument(invoice: InvoiceDocument): void {
 function assertTotalsAgree(invoice: InvoiceDocument): void {
   const linesFen = invoice.lines.reduce((sum, line) => sum + line.amountFen, 0n);
   const where = `invoice ${invoice.number}`;
-  assert(linesFen === invoice.subtotalFen, `${where}: lines sum to ${linesFen} fen, subtotal says ${invoice.subtotalFen}`);
-  assert(invoice.subtotalFen - invoice.discountFen === invoice.totalFen, `${where}: subtotal − discount ≠ total`);
-  assert(invoice.totalFen - invoice.amountPaidFen === invoice.amountDueFen, `${where}: total − paid ≠ amount due`);
+  assert(
+    linesFen === invoice.subtotalFen,
+    `${where}: lines sum to ${linesFen} fen, subtotal says ${invoice.subtotalFen}`,
+  );
+  assert(
+    invoice.subtotalFen - invoice.discountFen === invoice.totalFen,
+    `${where}: subtotal − discount ≠ total`,
+  );
+  assert(
+    invoice.totalFen - invoice.amountPaidFen === invoice.amountDueFen,
+    `${where}: total − paid ≠ amount due`,
+  );
   assert(invoice.discountFen >= 0n && invoice.amountPaidFen >= 0n, `${where}: negative discount or payment`);
   assert(invoice.amountDueFen >= 0n, `${where}: amount due is negative`);
 }

@@ -30,7 +30,12 @@ const descriptionZhSize = 7.5;
 export type StartPage = () => number;
 
 /** Draws every line, starting pages as needed with the table header repeated; returns the y below. */
-export function drawLinesTable(doc: Pdf, lines: readonly InvoiceLine[], top: number, startPage: StartPage): number {
+export function drawLinesTable(
+  doc: Pdf,
+  lines: readonly InvoiceLine[],
+  top: number,
+  startPage: StartPage,
+): number {
   let y = drawTableHeader(doc, top);
   for (const line of lines) {
     const height = measureRow(doc, line);

@@ -16,6 +16,7 @@ import {
   drawText,
   drawTextRight,
   drawWrapped,
+  lineHeight,
   page,
   useFont,
   type Pdf,
@@ -119,6 +120,6 @@ function drawWatermark(doc: Pdf, invoice: InvoiceDocument): void {
   useFont(doc, "bold", 72, colors.rule);
   doc.opacity(0.55);
   const text = `${label.zh} ${label.en.toUpperCase()}`;
-  drawText(doc, text, (page.width - doc.widthOfString(text)) / 2, page.height / 2 - 40);
+  drawText(doc, text, (page.width - doc.widthOfString(text)) / 2, (page.height - lineHeight(doc)) / 2);
   doc.restore();
 }

@@ -25,7 +25,12 @@ export const colors = {
 
 export const fontNames = { regular: "invoice-regular", bold: "invoice-bold" } as const;
 
-export function useFont(doc: Pdf, weight: keyof typeof fontNames, size: number, color: string = colors.ink): void {
+export function useFont(
+  doc: Pdf,
+  weight: keyof typeof fontNames,
+  size: number,
+  color: string = colors.ink,
+): void {
   doc.font(fontNames[weight]).fontSize(size).fillColor(color);
 }
 
@@ -53,6 +58,6 @@ export function lineHeight(doc: Pdf): number {
   return doc.currentLineHeight();
 }
 
-export function drawRule(doc: Pdf, y: number, color: string = colors.rule, from = page.left, to = page.right): void {
-  doc.save().moveTo(from, y).lineTo(to, y).lineWidth(0.75).strokeColor(color).stroke().restore();
+export function drawRule(doc: Pdf, y: number, color: string = colors.rule): void {
+  doc.save().moveTo(page.left, y).lineTo(page.right, y).lineWidth(0.75).strokeColor(color).stroke().restore();
 }

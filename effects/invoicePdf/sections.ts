@@ -62,7 +62,12 @@ function drawAmountDueBox(doc: Pdf, invoice: InvoiceDocument, top: number): void
   drawText(doc, formatFen(invoice.amountDueFen), x + 16, top + 20);
   const settled = invoice.amountDueFen === 0n && invoice.status === "paid";
   useFont(doc, "regular", 7.5, settled ? "#166534" : colors.muted);
-  drawText(doc, settled ? fieldLabels.paidInFull : `${fieldLabels.dueOn}  ${invoice.dueDate}`, x + 16, top + 47);
+  drawText(
+    doc,
+    settled ? fieldLabels.paidInFull : `${fieldLabels.dueOn}  ${invoice.dueDate}`,
+    x + 16,
+    top + 47,
+  );
 }
 
 /** A small status badge whose right edge sits at `right`. */
@@ -93,9 +98,10 @@ export function measureSummary(doc: Pdf, invoice: InvoiceDocument): number {
   return Math.max(totalsHeight(invoice), notesHeight(doc, invoice));
 }
 
-/** Totals on the right; payment details and the FX note beside them. Returns the y below. */
-export function drawSummary(doc: Pdf, invoice: InvoiceDocument, top: number): number {
-  return Math.max(drawTotals(doc, invoice, top), drawNotes(doc, invoice, top));
+/** Totals on the right; payment details and the FX note beside them. */
+export function drawSummary(doc: Pdf, invoice: InvoiceDocument, top: number): void {
+  drawTotals(doc, invoice, top);
+  drawNotes(doc, invoice, top);
 }
 
 const totalsRowHeight = 14;
@@ -103,17 +109,19 @@ const totalsRowHeight = 14;
 function totalRows(invoice: InvoiceDocument): Array<{ label: string; fen: bigint; strong: boolean }> {
   return [
     { label: fieldLabels.subtotal, fen: invoice.subtotalFen, strong: false },
-    ...(invoice.discountFen === 0n ? [] : [{ label: fieldLabels.discount, fen: -invoice.discountFen, strong: false }]),
+    ...(invoice.discountFen === 0n
+      ? []
+      : [{ label: fieldLabels.discount, fen: -invoice.discountFen, strong: false }]),
     { label: fieldLabels.total, fen: invoice.totalFen, strong: true },
     { label: fieldLabels.amountPaid, fen: invoice.amountPaidFen, strong: false },
   ];
 }
 
 function totalsHeight(invoice: InvoiceDocument): number {
-  return totalRows(invoice).length * totalsRowHeight + 28;
+  return totalRows(invoice).length * totalsRowHeight + 9 + 19; // rows, rule gap, amount-due line
 }
 
-function drawTotals(doc: Pdf, invoice: InvoiceDocument, top: number): number {
+function drawTotals(doc: Pdf, invoice: InvoiceDocument, top: number): void {
   const left = page.right - totalsWidth;
   let y = top;
   for (const { label, fen, strong } of totalRows(invoice)) {
@@ -123,13 +131,18 @@ function drawTotals(doc: Pdf, invoice: InvoiceDocument, top: number): number {
     drawTextRight(doc, formatFen(fen), page.right, y);
     y += totalsRowHeight;
   }
-  doc.save().moveTo(left, y + 2).lineTo(page.right, y + 2).lineWidth(0.75).strokeColor(colors.ink).stroke();
+  doc
+    .save()
+    .moveTo(left, y + 2)
+    .lineTo(page.right, y + 2)
+    .lineWidth(0.75)
+    .strokeColor(colors.ink)
+    .stroke();
   doc.restore();
   y += 9;
   useFont(doc, "bold", 10.5, colors.accent);
   drawText(doc, fieldLabels.amountDue, left, y);
   drawTextRight(doc, formatFen(invoice.amountDueFen), page.right, y);
-  return y + 19;
 }
 
 function noteBlocks(invoice: InvoiceDocument): Array<{ label: string; text: string }> {
@@ -153,11 +166,12 @@ const noteGap = 6;
 function notesHeight(doc: Pdf, invoice: InvoiceDocument): number {
   useFont(doc, "regular", 7.5);
   let height = 0;
-  for (const { text } of noteBlocks(invoice)) height += noteLabelHeight + measureWrapped(doc, text, notesWidth) + noteGap;
+  for (const { text } of noteBlocks(invoice))
+    height += noteLabelHeight + measureWrapped(doc, text, notesWidth) + noteGap;
   return height;
 }
 
-function drawNotes(doc: Pdf, invoice: InvoiceDocument, top: number): number {
+function drawNotes(doc: Pdf, invoice: InvoiceDocument, top: number): void {
   let y = top;
   for (const { label, text } of noteBlocks(invoice)) {
     useFont(doc, "bold", 7.5, colors.muted);
@@ -166,5 +180,4 @@ function drawNotes(doc: Pdf, invoice: InvoiceDocument, top: number): number {
     useFont(doc, "regular", 7.5, colors.ink);
     y += drawWrapped(doc, text, page.left, y, notesWidth) + noteGap;
   }
-  return y;
 }

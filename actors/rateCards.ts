@@ -1,0 +1,199 @@
+import type { Environment } from "../domain/environment.js";
+import { DomainError } from "../domain/errors.js";
+import { newId } from "../domain/ids.js";
+import { validateRateCardVersion, type Price, type RateCardVersion } from "../domain/rating/index.js";
+import type { Log } from "../wal/log.js";
+import type { CommittedRecord, IndexOp } from "../wal/record.js";
+import { auditEntity, type Actor } from "./audit.js";
+
+/** Prepaid only: what an event that would overdraw the wallet does. */
+export type InsufficientBalancePolicy = { mode: "reject" } | { mode: "allow_negative"; limitMicros: string };
+
+export interface PublishedVersion extends RateCardVersion {
+  version: number;
+  publishedAt: number;
+  insufficientBalance: InsufficientBalancePolicy;
+}
+
+export interface RateCard {
+  id: string;
+  env: Environment;
+  merchantId: string;
+  name: string;
+  createdAt: number;
+  versions: PublishedVersion[];
+}
+
+export interface VersionInput {
+  currency: string;
+  effectiveFrom?: number | undefined;
+  prices: unknown;
+  insufficientBalance?: InsufficientBalancePolicy | undefined;
+}
+
+const cardIndex = (id: string) => `x!rc!${id}`;
+
+/**
+ * Rate cards with immutable, numbered versions. Creating a card publishes version 1; publishing
+ * appends a version and never touches an old one. Each change is a log record naming who made it,
+ * also listed in the merchant's audit trail.
+ */
+export class RateCardDirectory {
+  private readonly cache = new Map<string, RateCard>();
+  private readonly publishing = new Set<string>();
+
+  constructor(
+    private readonly log: Log,
+    private readonly onCommitted: (record: CommittedRecord) => void,
+  ) {}
+
+  async create(
+    env: Environment,
+    merchantId: string,
+    input: { name: string } & VersionInput,
+    actor: Actor,
+    idempotency?: (card: RateCard) => { scope: string; op: IndexOp },
+  ): Promise<RateCard> {
+    const at = this.log.now();
+    const version = this.validate(input, at, 1, at);
+    const card: RateCard = {
+      id: newId("rc"),
+      env,
+      merchantId,
+      name: input.name,
+      createdAt: at,
+      versions: [version],
+    };
+    await this.write(
+      card,
+      at,
+      { type: "rate_card.create", name: input.name },
+      "rate_card.created",
+      actor,
+      idempotency,
+    );
+    return card;
+  }
+
+  async publish(
+    env: Environment,
+    merchantId: string,
+    id: string,
+    input: VersionInput,
+    actor: Actor,
+    idempotency?: (card: RateCard) => { scope: string; op: IndexOp },
+  ): Promise<RateCard> {
+    if (this.publishing.has(id))
+      throw new DomainError("idempotency_key_in_use", "another version is being published");
+    this.publishing.add(id);
+    try {
+      const current = await this.require(env, merchantId, id);
+      const at = this.log.now();
+      const last = current.versions[current.versions.length - 1];
+      const version = this.validate(input, at, current.versions.length + 1, at);
+      if (last && version.effectiveFrom < last.effectiveFrom) {
+        throw new DomainError(
+          "effective_from_in_past",
+          "a new version cannot take effect before the previous one",
+        );
+      }
+      const card: RateCard = { ...current, versions: [...current.versions, version] };
+      await this.write(
+        card,
+        at,
+        { type: "rate_card.publish" },
+        "rate_card.version_published",
+        actor,
+        idempotency,
+      );
+      return card;
+    } finally {
+      this.publishing.delete(id);
+    }
+  }
+
+  async find(env: Environment, merchantId: string, id: string): Promise<RateCard | undefined> {
+    let card = this.cache.get(id);
+    if (!card) {
+      const stored = await this.log.get(cardIndex(id));
+      if (stored === undefined) return undefined;
+      card = JSON.parse(stored) as RateCard;
+      this.cache.set(id, card);
+    }
+    return card.env === env && card.merchantId === merchantId ? card : undefined;
+  }
+
+  async require(env: Environment, merchantId: string, id: string): Promise<RateCard> {
+    const card = await this.find(env, merchantId, id);
+    if (!card) throw new DomainError("rate_card_not_found", `no rate card ${id}`);
+    return card;
+  }
+
+  /** The version in effect at `atMs`: the latest whose effectiveFrom is not after it. */
+  static versionAt(card: RateCard, atMs: number): PublishedVersion | undefined {
+    for (let i = card.versions.length - 1; i >= 0; i--) {
+      const version = card.versions[i];
+      if (version && version.effectiveFrom <= atMs) return version;
+    }
+    return undefined;
+  }
+
+  private validate(input: VersionInput, at: number, number: number, now: number): PublishedVersion {
+    // A new card has priced nothing yet, so its first version may (and by default does) cover all past
+    // usage; later versions take effect from now on, so usage already rated never changes price.
+    const effectiveFrom = input.effectiveFrom ?? (number === 1 ? 0 : now);
+    if (number > 1 && effectiveFrom < now - 1000) {
+      throw new DomainError(
+        "effective_from_in_past",
+        "a version cannot take effect in the past: rated usage would change",
+      );
+    }
+    const checked = validateRateCardVersion({
+      currency: input.currency,
+      effectiveFrom,
+      prices: input.prices,
+    });
+    if (!checked.ok) {
+      throw new DomainError("invalid_rate_card", `${checked.path}: ${checked.message}`, {
+        ratingCode: checked.code,
+      });
+    }
+    return {
+      ...checked.value,
+      prices: checked.value.prices as Price[],
+      version: number,
+      publishedAt: at,
+      insufficientBalance: input.insufficientBalance ?? { mode: "reject" },
+    };
+  }
+
+  private async write(
+    card: RateCard,
+    at: number,
+    command: { type: string; [k: string]: unknown },
+    factType: string,
+    actor: Actor,
+    idempotency?: (card: RateCard) => { scope: string; op: IndexOp },
+  ): Promise<void> {
+    const latest = card.versions[card.versions.length - 1];
+    const ops: IndexOp[] = [{ type: "put", key: cardIndex(card.id), value: JSON.stringify(card) }];
+    const idem = idempotency?.(card);
+    if (idem) ops.push(idem.op);
+    const record = await this.log.append(
+      {
+        env: card.env,
+        merchantId: card.merchantId,
+        entity: `ratecard:${card.id}`,
+        command: { ...command, rateCardId: card.id, by: actor },
+        facts: [{ type: factType, rateCardId: card.id, name: card.name, version: latest, by: actor }],
+        postings: [],
+        keys: idem ? [idem.scope] : [],
+        touches: [auditEntity(card.env, card.merchantId)],
+      },
+      at,
+      ops,
+    );
+    this.cache.set(card.id, card);
+    this.onCommitted(record);
+  }
+}

@@ -1,0 +1,338 @@
+import { createHash } from "node:crypto";
+import stableStringify from "fast-json-stable-stringify";
+import type { Environment } from "../domain/environment.js";
+import { newId } from "../domain/ids.js";
+import { limits } from "../domain/limits.js";
+import {
+  parseUsageQuantity,
+  periodStart,
+  priceKey,
+  rateEvent,
+  ratingPeriodOf,
+  selectPrice,
+  type Price,
+} from "../domain/rating/index.js";
+import { walletEntity } from "../machines/walletKind.js";
+import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
+import type { EntityState } from "../machines/kind.js";
+import type { Log } from "../wal/log.js";
+import type { IndexOp } from "../wal/record.js";
+import type { Customer, CustomerDirectory } from "./customers.js";
+import type { MetricDirectory } from "./metrics.js";
+import { RateCardDirectory, type PublishedVersion } from "./rateCards.js";
+import type { PartPlan, Resident } from "./registry.js";
+import type { WalletRegistry } from "./wallets.js";
+
+export interface UsageEventInput {
+  customerExternalId: string;
+  idempotencyKey: string;
+  metric: string;
+  quantity: string;
+  occurredAt: string;
+  dimensions?: Record<string, string> | undefined;
+}
+
+export type UsageEventResult =
+  | { idempotencyKey: string; status: "accepted"; chargeMicros: bigint; currency: string }
+  | { idempotencyKey: string; status: "duplicate" }
+  | { idempotencyKey: string; status: "rejected"; code: string; message: string };
+
+/** A permanent usage key: (environment, merchant, the merchant's idempotency key). */
+const usageKey = (env: string, merchantId: string, key: string) => `u!${env}!${merchantId}!${key}`;
+
+interface StoredUsageKey {
+  fingerprint: string;
+  seq: number;
+}
+
+interface Candidate {
+  index: number;
+  input: UsageEventInput;
+  fingerprint: string;
+  occurredAt: number;
+  customer: Customer;
+  price: Price;
+  version: PublishedVersion;
+  rateCardId: string;
+}
+
+/**
+ * Usage ingest: validates a batch, drops duplicates by the merchant's permanent idempotency keys,
+ * prices each event against the rate card version in effect when it occurred, and charges (prepaid)
+ * or accrues (postpaid) every accepted event in one log record, with its key, before answering.
+ */
+export class UsageService {
+  /** Keys of events in batches not yet durable: a concurrent retry must not charge them again. */
+  private readonly inFlight = new Map<string, string>();
+
+  constructor(
+    private readonly log: Log,
+    private readonly registry: WalletRegistry,
+    private readonly customers: CustomerDirectory,
+    private readonly rateCards: RateCardDirectory,
+    private readonly metrics: MetricDirectory,
+  ) {}
+
+  async ingest(
+    env: Environment,
+    merchantId: string,
+    events: readonly UsageEventInput[],
+  ): Promise<UsageEventResult[]> {
+    const now = this.log.now();
+    const results: Array<UsageEventResult | undefined> = new Array(events.length);
+    const reject = (i: number, code: string, message: string) => {
+      results[i] = { idempotencyKey: events[i]?.idempotencyKey ?? "", status: "rejected", code, message };
+    };
+
+    // 1. Shape, time window, metric; duplicates inside the batch.
+    const fingerprints = new Map<string, string>();
+    const fresh: number[] = [];
+    for (const [i, event] of events.entries()) {
+      const fingerprint = fingerprintOf(event);
+      const seen = fingerprints.get(event.idempotencyKey);
+      if (seen !== undefined) {
+        if (seen === fingerprint) results[i] = { idempotencyKey: event.idempotencyKey, status: "duplicate" };
+        else
+          reject(
+            i,
+            "idempotency_key_reused",
+            "an earlier event in this batch has this key with other content",
+          );
+        continue;
+      }
+      fingerprints.set(event.idempotencyKey, fingerprint);
+      const occurredAt = Date.parse(event.occurredAt);
+      if (Number.isNaN(occurredAt)) {
+        reject(i, "invalid_request", "occurredAt must be an ISO 8601 time");
+        continue;
+      }
+      if (occurredAt < now - limits.usageLateArrivalMs || occurredAt > now + limits.usageFutureToleranceMs) {
+        reject(
+          i,
+          "occurred_at_out_of_range",
+          "occurredAt must be within the last 35 days and not over 5 minutes ahead",
+        );
+        continue;
+      }
+      if (!parseUsageQuantity(event.quantity).ok) {
+        reject(
+          i,
+          "invalid_quantity",
+          "quantity must be a non-negative decimal string with at most 9 decimals",
+        );
+        continue;
+      }
+      if (!(await this.metrics.exists(env, merchantId, event.metric))) {
+        reject(i, "metric_not_found", `no metric ${event.metric}`);
+        continue;
+      }
+      fresh.push(i);
+    }
+
+    // 2. Permanent keys: already applied (duplicate), applied with other content, or in flight.
+    const undecided: number[] = [];
+    const stored = await this.log.db.getMany(
+      fresh.map((i) => usageKey(env, merchantId, events[i]?.idempotencyKey ?? "")),
+    );
+    fresh.forEach((i, n) => {
+      const event = events[i];
+      if (!event) return;
+      const previous = stored[n];
+      const fingerprint = fingerprints.get(event.idempotencyKey) ?? "";
+      if (previous !== undefined) {
+        const { fingerprint: applied } = JSON.parse(previous) as StoredUsageKey;
+        if (applied === fingerprint)
+          results[i] = { idempotencyKey: event.idempotencyKey, status: "duplicate" };
+        else reject(i, "idempotency_key_reused", "this key was applied to an event with other content");
+        return;
+      }
+      if (this.inFlight.has(usageKey(env, merchantId, event.idempotencyKey))) {
+        reject(
+          i,
+          "idempotency_key_in_use",
+          "an event with this key is being applied; retry to see its outcome",
+        );
+        return;
+      }
+      undecided.push(i);
+    });
+
+    // 3. Customer, rate card version at occurredAt, price.
+    const candidates: Candidate[] = [];
+    for (const i of undecided) {
+      const event = events[i];
+      if (!event) continue;
+      const customer = await this.customers.find(env, merchantId, event.customerExternalId);
+      if (!customer) {
+        reject(i, "customer_not_found", `no customer with externalId "${event.customerExternalId}"`);
+        continue;
+      }
+      if (!customer.rateCardId || !customer.billingMode) {
+        reject(i, "rate_card_not_assigned", "assign the customer a rate card and billing mode first");
+        continue;
+      }
+      const card = await this.rateCards.find(env, merchantId, customer.rateCardId);
+      const occurredAt = Date.parse(event.occurredAt);
+      const version = card ? RateCardDirectory.versionAt(card, occurredAt) : undefined;
+      if (!card || !version) {
+        reject(
+          i,
+          "rate_card_not_in_effect",
+          "no version of the customer's rate card was in effect at occurredAt",
+        );
+        continue;
+      }
+      const price = selectPrice(version, event.metric, event.dimensions ?? {});
+      if (!price) {
+        reject(i, "price_not_found", `the rate card has no price for ${event.metric} with these dimensions`);
+        continue;
+      }
+      candidates.push({
+        index: i,
+        input: event,
+        fingerprint: fingerprints.get(event.idempotencyKey) ?? "",
+        occurredAt,
+        customer,
+        price,
+        version,
+        rateCardId: card.id,
+      });
+    }
+
+    if (candidates.length > 0) await this.charge(env, merchantId, candidates, results);
+    return results.map(
+      (r, i) =>
+        r ?? {
+          idempotencyKey: events[i]?.idempotencyKey ?? "",
+          status: "rejected",
+          code: "internal_error",
+          message: "",
+        },
+    );
+  }
+
+  /** Decides every candidate against its wallet and commits the accepted ones as one record. */
+  private async charge(
+    env: Environment,
+    merchantId: string,
+    candidates: Candidate[],
+    results: Array<UsageEventResult | undefined>,
+  ): Promise<void> {
+    const claimed = candidates.map((c) => usageKey(env, merchantId, c.input.idempotencyKey));
+    for (const [n, key] of claimed.entries()) this.inFlight.set(key, candidates[n]?.fingerprint ?? "");
+    const residents = new Map<string, Resident<WalletContext>>();
+    try {
+      const distinct = new Map(candidates.map((c) => [walletEntity(c.customer.id), c.customer.id]));
+      const pinned = await Promise.all([...distinct].map(([entity, id]) => this.registry.pin(entity, id)));
+      for (const resident of pinned) residents.set(resident.entity, resident);
+
+      const batchId = newId("ubt");
+      const parts: Array<PartPlan<WalletCommand, WalletContext>> = candidates.map((c) => ({
+        entity: walletEntity(c.customer.id),
+        entityId: c.customer.id,
+        build: (ctx, state) => buildCommand(c, ctx.at, `wtx_usage_${ctx.seq}`, state),
+      }));
+      const { outcomes, committed } = this.registry.executeParts(
+        { env, merchantId },
+        `usage:${batchId}`,
+        residents,
+        parts,
+        (accepted, ctx) => {
+          const ops: IndexOp[] = accepted.map(({ index }) => {
+            const candidate = candidates[index];
+            const value: StoredUsageKey = { fingerprint: candidate?.fingerprint ?? "", seq: ctx.seq };
+            return { type: "put", key: claimed[index] ?? "", value: JSON.stringify(value) };
+          });
+          return {
+            ops,
+            keys: accepted.map(({ index }) => claimed[index] ?? ""),
+            command: { type: "usage.ingest", batchId },
+          };
+        },
+      );
+      await committed;
+      outcomes.forEach((outcome, n) => {
+        const c = candidates[n];
+        if (!c) return;
+        const key = c.input.idempotencyKey;
+        if (outcome.ok) {
+          results[c.index] = {
+            idempotencyKey: key,
+            status: "accepted",
+            chargeMicros: BigInt((outcome.fact as WalletFact).amountMicros),
+            currency: c.version.currency,
+          };
+        } else {
+          results[c.index] = {
+            idempotencyKey: key,
+            status: "rejected",
+            code: outcome.code,
+            message: messageOf(outcome.code),
+          };
+        }
+      });
+    } finally {
+      for (const resident of residents.values()) this.registry.unpin(resident);
+      for (const key of claimed) this.inFlight.delete(key);
+    }
+  }
+}
+
+function buildCommand(
+  c: Candidate,
+  at: number,
+  transactionId: string,
+  state: EntityState<WalletContext>,
+): { command: WalletCommand } | { rejected: string } {
+  const counter = `${priceKey(c.price)}@${periodStart(ratingPeriodOf(c.price), c.occurredAt)}`;
+  const rated = rateEvent(c.price, state.context.usage[counter] ?? "0", c.input.quantity);
+  if (!rated.ok) return { rejected: rated.code };
+  const prepaid = c.customer.billingMode === "prepaid";
+  if (prepaid && c.version.currency !== "CNY") return { rejected: "currency_mismatch" };
+  const detail = {
+    eventKey: c.input.idempotencyKey,
+    metric: c.input.metric,
+    quantity: c.input.quantity,
+    occurredAt: c.occurredAt,
+    dimensions: c.input.dimensions ?? {},
+    rateCardId: c.rateCardId,
+    rateCardVersion: c.version.version,
+    currency: c.version.currency,
+    freeQuantity: rated.value.freeQuantityUsed,
+  };
+  const common = {
+    amountMicros: rated.value.chargeMicros,
+    usageKey: counter,
+    cumulativeAfter: rated.value.cumulativeAfter,
+    detail,
+    transactionId,
+    at,
+  };
+  if (!prepaid) return { command: { type: "wallet.accrue", ...common } };
+  const policy = c.version.insufficientBalance;
+  const floorMicros = policy.mode === "allow_negative" ? -BigInt(policy.limitMicros) : 0n;
+  return { command: { type: "wallet.charge", floorMicros, ...common } };
+}
+
+function fingerprintOf(event: UsageEventInput): string {
+  const canonical = stableStringify({
+    customer: event.customerExternalId,
+    metric: event.metric,
+    quantity: event.quantity,
+    occurredAt: Date.parse(event.occurredAt),
+    dimensions: event.dimensions ?? {},
+  });
+  return createHash("sha256").update(canonical).digest("base64url");
+}
+
+const messages: Record<string, string> = {
+  insufficient_balance: "the wallet's available balance does not cover this event",
+  wallet_frozen: "the customer's wallet is frozen",
+  currency_mismatch: "a prepaid wallet is in CNY; the rate card version is in another currency",
+  quantity_too_large: "the period's usage would exceed the quantity limit",
+  amount_too_large: "the period's charges would exceed the amount limit",
+};
+
+function messageOf(code: string): string {
+  return messages[code] ?? code;
+}

@@ -1,0 +1,148 @@
+import { Decimal } from "decimal.js";
+import { RateCardDirectory, type Runtime, type UsageEventResult } from "../../actors/index.js";
+import { DomainError } from "../../domain/errors.js";
+import { formatMicros } from "../../domain/money.js";
+import { periodStart, priceKey, ratingPeriodOf } from "../../domain/rating/index.js";
+import type { WalletFact } from "../../machines/walletTypes.js";
+import { merchantOf } from "../auth.js";
+import { operation, type Operation } from "../operation.js";
+import {
+  externalIdParams,
+  ingestRequest,
+  ingestResponse,
+  usageSummary,
+  usageSummaryQuery,
+} from "../schemas.js";
+
+function resultView(result: UsageEventResult) {
+  switch (result.status) {
+    case "accepted":
+      return { ...result, chargeMicros: undefined, amount: formatMicros(result.chargeMicros) };
+    default:
+      return result;
+  }
+}
+
+export function usageOperations(runtime: Runtime): Operation[] {
+  return [
+    operation({
+      operationId: "ingestUsageEvents",
+      method: "post",
+      path: "/v1/usage-events",
+      summary:
+        "Ingest 1–500 usage events. Each is deduplicated forever by its idempotencyKey; accepted events are charged (prepaid) or accrued (postpaid) and durable before the response.",
+      tag: "Usage",
+      auth: "merchant",
+      body: ingestRequest,
+      response: ingestResponse,
+      status: 200,
+      handle: async (ctx, { body }) => {
+        const { env, merchantId } = merchantOf(ctx);
+        const results = await runtime.usage.ingest(env, merchantId, body.events);
+        return { status: 200, body: { object: "list", results: results.map(resultView) } };
+      },
+    }),
+    operation({
+      operationId: "retrieveUsageSummary",
+      method: "get",
+      path: "/v1/customers/{externalId}/usage",
+      summary:
+        "Usage per metric (and any dimensions you group by) in a period, with free allowances used and left.",
+      tag: "Usage",
+      auth: "merchant",
+      params: externalIdParams,
+      query: usageSummaryQuery,
+      response: usageSummary,
+      status: 200,
+      handle: async (ctx, { params, query }) => {
+        const { env, merchantId } = merchantOf(ctx);
+        const customer = await runtime.customers.require(env, merchantId, params.externalId);
+        const now = Date.now();
+        const from = query.from ? Date.parse(query.from) : periodStart("month", now);
+        const to = query.to ? Date.parse(query.to) : now;
+        if (Number.isNaN(from) || Number.isNaN(to) || from > to) {
+          throw new DomainError("invalid_request", "from and to must be ISO 8601 times with from ≤ to");
+        }
+        const groupBy = (query.groupBy ?? "").split(",").filter(Boolean);
+        const facts = await runtime.wallets.usageFacts(customer);
+        const groups = new Map<
+          string,
+          {
+            metric: string;
+            dimensions: Record<string, string>;
+            quantity: Decimal;
+            free: Decimal;
+            amount: bigint;
+            currency: string;
+            events: number;
+          }
+        >();
+        for (const fact of facts) {
+          const usage = (fact as WalletFact).usage;
+          if (!usage || usage.occurredAt < from || usage.occurredAt >= to) continue;
+          const dimensions = Object.fromEntries(
+            groupBy.filter((k) => k in usage.dimensions).map((k) => [k, usage.dimensions[k] ?? ""]),
+          );
+          const key = JSON.stringify([usage.metric, usage.currency, dimensions]);
+          const group = groups.get(key) ?? {
+            metric: usage.metric,
+            dimensions,
+            quantity: new Decimal(0),
+            free: new Decimal(0),
+            amount: 0n,
+            currency: usage.currency,
+            events: 0,
+          };
+          group.quantity = group.quantity.plus(usage.quantity);
+          group.free = group.free.plus(usage.freeQuantity);
+          group.amount += BigInt(fact.amountMicros);
+          group.events += 1;
+          groups.set(key, group);
+        }
+        const allowances = [];
+        const card = customer.rateCardId
+          ? await runtime.rateCards.find(env, merchantId, customer.rateCardId)
+          : undefined;
+        const version = card ? RateCardDirectory.versionAt(card, now) : undefined;
+        if (version) {
+          const state = await runtime.wallets.state(customer);
+          for (const price of version.prices) {
+            if (!price.freeAllowance) continue;
+            const start = periodStart(ratingPeriodOf(price), now);
+            const cumulative = new Decimal(state.context.usage[`${priceKey(price)}@${start}`] ?? "0");
+            const included = new Decimal(price.freeAllowance.quantity);
+            const used = Decimal.min(cumulative, included);
+            allowances.push({
+              metric: price.metric,
+              dimensions: { ...(price.filters ?? {}) },
+              period: price.freeAllowance.period,
+              periodStart: new Date(start).toISOString(),
+              included: included.toFixed(),
+              used: used.toFixed(),
+              remaining: included.minus(used).toFixed(),
+            });
+          }
+        }
+        return {
+          status: 200,
+          body: {
+            object: "usage_summary",
+            customerExternalId: customer.externalId,
+            from: new Date(from).toISOString(),
+            to: new Date(to).toISOString(),
+            groups: [...groups.values()].map((g) => ({
+              metric: g.metric,
+              dimensions: g.dimensions,
+              quantity: g.quantity.toFixed(),
+              freeQuantity: g.free.toFixed(),
+              amount: formatMicros(g.amount),
+              currency: g.currency,
+              events: g.events,
+            })),
+            allowances,
+          },
+        };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,381 @@
+import { randomBytes } from "node:crypto";
+import autocannon, { type Result } from "autocannon";
+import { formatMicros, parseDecimalToMicros } from "../domain/money.js";
+import { log, runIfChild, sleep, type BenchRow } from "./lib/harness.js";
+import { processCpuSeconds, startServerProcess, type ServerProcess } from "./lib/server.js";
+import { round } from "./lib/stats.js";
+import { tempDir } from "./lib/tmp.js";
+
+/**
+ * 2. Durable single-debit requests through HTTP: the real server (`node --import tsx bin/server.ts`)
+ *    in a child process, autocannon in this process, debits of 0.01 spread over many customers;
+ *    afterwards the ledger must show exactly 0.01 less per 2xx response.
+ */
+const name = "httpDebit";
+const customers = Number(process.env.BENCH_HTTP_CUSTOMERS ?? 1000);
+const connections = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 64);
+const measureSeconds = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
+const idempotentSeconds = Number(process.env.BENCH_HTTP_IDEMPOTENT_SECONDS ?? 3);
+const debitMicros = 10_000n; // "0.01"
+const grantAmount = "1000000.00";
+
+async function call(
+  server: ServerProcess,
+  method: string,
+  path: string,
+  token: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
+  const response = await fetch(`${server.url}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return {
+    status: response.status,
+    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+    headers: response.headers,
+  };
+}
+
+async function expectStatus(
+  pending: Promise<{ status: number; body: Record<string, unknown> }>,
+  status: number,
+  what: string,
+): Promise<Record<string, unknown>> {
+  const { status: got, body } = await pending;
+  if (got !== status) throw new Error(`${what}: expected ${status}, got ${got} ${JSON.stringify(body)}`);
+  return body;
+}
+
+/** Runs `work` over items with at most `limit` in flight. */
+async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++] as T);
+    }),
+  );
+}
+
+const externalIds = Array.from({ length: customers }, (_, i) => `bench_user_${i}`);
+
+/** Sum of all wallet balances in micro-units, read through GET /v1/customers/{id}/wallet. */
+async function totalBalance(server: ServerProcess, key: string): Promise<bigint> {
+  let total = 0n;
+  await pool(externalIds, 32, async (id) => {
+    const wallet = await expectStatus(
+      call(server, "GET", `/v1/customers/${id}/wallet`, key),
+      200,
+      "GET wallet",
+    );
+    const parsed = parseDecimalToMicros(String(wallet.balance));
+    if (!parsed.ok) throw new Error(`balance ${String(wallet.balance)}: ${parsed.reason}`);
+    total += parsed.micros;
+  });
+  return total;
+}
+
+async function ledgerSeq(server: ServerProcess): Promise<number> {
+  const response = await fetch(`${server.url}/health`);
+  return Number(((await response.json()) as { ledgerSeq: number }).ledgerSeq);
+}
+
+/** Waits until the ledger head stops moving (requests cut off by autocannon's stop may still commit). */
+async function settled(server: ServerProcess): Promise<number> {
+  let last = await ledgerSeq(server);
+  for (let i = 0; i < 50; i++) {
+    await sleep(100);
+    const now = await ledgerSeq(server);
+    if (now === last) return now;
+    last = now;
+  }
+  return last;
+}
+
+function runCannon(
+  server: ServerProcess,
+  key: string,
+  options: { amount?: number; duration?: number; idempotent?: boolean; safetyMs: number },
+): Promise<Result> {
+  let turn = 0;
+  const runId = randomBytes(4).toString("hex");
+  return new Promise((resolve, reject) => {
+    const instance = autocannon(
+      {
+        url: server.url,
+        connections,
+        pipelining: 1,
+        timeout: 10,
+        ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.duration ?? 1 }),
+        requests: [
+          {
+            method: "POST",
+            headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+            body: JSON.stringify({ amount: formatMicros(debitMicros) }),
+            setupRequest: (request) => {
+              turn += 1;
+              const path = `/v1/customers/${externalIds[turn % customers]}/wallet/debits`;
+              if (!options.idempotent) return { ...request, path };
+              return {
+                ...request,
+                path,
+                headers: { ...request.headers, "idempotency-key": `bench-${runId}-${turn}` },
+              };
+            },
+          },
+        ],
+      },
+      (error, result) => {
+        clearTimeout(safety);
+        if (error) reject(error);
+        else resolve(result);
+      },
+    );
+    // A time bound on top of the count bound: stop (and report it) if the run takes far too long.
+    const safety = setTimeout(() => {
+      log(name, `safety stop after ${options.safetyMs} ms`);
+      instance.stop();
+    }, options.safetyMs);
+  });
+}
+
+interface CheckedRun {
+  result: Result;
+  ok2xx: number;
+  balanceDropMicros: bigint;
+  seqDelta: number;
+  ledgerOk: boolean;
+  serverCpuSeconds: number | null;
+}
+
+/** One autocannon run bracketed by balance and ledger-head readings. */
+async function checkedRun(
+  server: ServerProcess,
+  key: string,
+  options: { amount: number; idempotent?: boolean; safetyMs: number },
+): Promise<CheckedRun> {
+  const seqBefore = await settled(server);
+  const before = await totalBalance(server, key);
+  const cpuBefore = await processCpuSeconds(server.pid);
+  const result = await runCannon(server, key, options);
+  const cpuAfter = await processCpuSeconds(server.pid);
+  const seqAfter = await settled(server);
+  const after = await totalBalance(server, key);
+  const ok2xx = result["2xx"];
+  const balanceDropMicros = before - after;
+  const seqDelta = seqAfter - seqBefore;
+  return {
+    result,
+    ok2xx,
+    balanceDropMicros,
+    seqDelta,
+    ledgerOk: balanceDropMicros === BigInt(ok2xx) * debitMicros && seqDelta === ok2xx,
+    serverCpuSeconds: cpuBefore === null || cpuAfter === null ? null : cpuAfter - cpuBefore,
+  };
+}
+
+export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<string, unknown> }> {
+  const dir = await tempDir("http");
+  const adminToken = `bm_admin_${randomBytes(24).toString("base64url")}`;
+  const server = await startServerProcess({ dataDir: dir.path, adminToken });
+  log(name, `server pid ${server.pid} at ${server.url}`);
+  try {
+    // Seed: one merchant, N customers, a big grant each.
+    const seedStarted = performance.now();
+    const merchant = await expectStatus(
+      call(server, "POST", "/v1/admin/merchants", adminToken, { name: "Bench merchant" }),
+      201,
+      "create merchant",
+    );
+    const key = (merchant.apiKeys as { test: string }).test;
+    await pool(externalIds, 50, async (externalId) => {
+      await expectStatus(call(server, "POST", "/v1/customers", key, { externalId }), 201, "create customer");
+    });
+    await pool(externalIds, 50, async (externalId) => {
+      await expectStatus(
+        call(server, "POST", `/v1/customers/${externalId}/wallet/grants`, key, {
+          amount: grantAmount,
+          reason: "bench",
+        }),
+        201,
+        "grant",
+      );
+    });
+    const seedMs = performance.now() - seedStarted;
+    log(name, `seeded ${customers} customers with ${grantAmount} each in ${seedMs.toFixed(0)} ms`);
+
+    // Sanity: a debit answers 201 with a fresh transaction and a lower balance; a repeated
+    // Idempotency-Key is replayed, not charged twice.
+    const probeKey = `bench-probe-${randomBytes(4).toString("hex")}`;
+    const first = await call(
+      server,
+      "POST",
+      `/v1/customers/${externalIds[0]}/wallet/debits`,
+      key,
+      { amount: "0.01" },
+      {
+        "idempotency-key": probeKey,
+      },
+    );
+    const seqAfterFirst = await settled(server);
+    const second = await call(
+      server,
+      "POST",
+      `/v1/customers/${externalIds[0]}/wallet/debits`,
+      key,
+      { amount: "0.01" },
+      {
+        "idempotency-key": probeKey,
+      },
+    );
+    const seqAfterSecond = await settled(server);
+    const firstTx = (first.body.transaction as { id?: string } | undefined)?.id;
+    const secondTx = (second.body.transaction as { id?: string } | undefined)?.id;
+    const idempotencyProbe = {
+      firstStatus: first.status,
+      secondStatus: second.status,
+      replayedHeader: second.headers.get("idempotent-replayed"),
+      sameTransaction: firstTx !== undefined && firstTx === secondTx,
+      ledgerUnchangedByReplay: seqAfterSecond === seqAfterFirst,
+    };
+    if (
+      first.status !== 201 ||
+      !idempotencyProbe.sameTransaction ||
+      !idempotencyProbe.ledgerUnchangedByReplay
+    ) {
+      throw new Error(`idempotency probe failed: ${JSON.stringify(idempotencyProbe)}`);
+    }
+
+    // Warm-up (JIT, connections), also sizes the measured run: a fixed count of requests (so that
+    // every request sent is answered and counted) expected to take about `measureSeconds`.
+    const warm = await runCannon(server, key, { duration: 2, safetyMs: 10_000 });
+    const warmRate = warm["2xx"] / Math.max(0.5, warm.duration);
+    const amount = Math.max(connections * 20, Math.min(150_000, Math.round(warmRate * measureSeconds)));
+    log(
+      name,
+      `warm-up ${warmRate.toFixed(0)} req/s; measured run: ${amount} debits, ${connections} connections`,
+    );
+
+    const main = await checkedRun(server, key, { amount, safetyMs: measureSeconds * 4000 });
+    const r = main.result;
+    const reqPerSec = main.ok2xx / r.duration;
+    log(
+      name,
+      `${reqPerSec.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}`,
+    );
+    const ledgerLine = `ledger check: ${main.ledgerOk ? "ok" : "MISMATCH"} (balances down ${formatMicros(main.balanceDropMicros)} = ${main.ok2xx} × 0.01 → ${formatMicros(BigInt(main.ok2xx) * debitMicros)}; ledger head +${main.seqDelta})`;
+    console.log(`  [${name}] ${ledgerLine}`);
+
+    // The same with an Idempotency-Key on every request (a stored response per debit).
+    let idem: CheckedRun | null = null;
+    if (idempotentSeconds > 0) {
+      const idemAmount = Math.max(connections * 10, Math.round(reqPerSec * idempotentSeconds * 0.8));
+      idem = await checkedRun(server, key, {
+        amount: idemAmount,
+        idempotent: true,
+        safetyMs: idempotentSeconds * 5000,
+      });
+      log(
+        name,
+        `with Idempotency-Key: ${(idem.ok2xx / idem.result.duration).toFixed(0)} req/s, p99 ${idem.result.latency.p99} ms, ledger ${idem.ledgerOk ? "ok" : "MISMATCH"}`,
+      );
+    }
+
+    const cpuPerRequestUs =
+      main.serverCpuSeconds === null
+        ? null
+        : (main.serverCpuSeconds * 1e6) / Math.max(1, r["2xx"] + r.non2xx);
+    const rows: BenchRow[] = [
+      {
+        name: "HTTP durable debit throughput",
+        unit: "req/s",
+        measured: round(reqPerSec),
+        target: "≥ 5,000 req/s",
+        pass: reqPerSec >= 5000,
+        notes: `${connections} connections, ${main.ok2xx} debits over ${customers} customers in ${r.duration.toFixed(1)} s; server CPU ${cpuPerRequestUs === null ? "?" : cpuPerRequestUs.toFixed(0)} µs/request`,
+      },
+      {
+        name: "HTTP durable debit p99 latency",
+        unit: "ms",
+        measured: r.latency.p99,
+        target: "≤ 20 ms",
+        pass: r.latency.p99 <= 20,
+        notes: `p50 ${r.latency.p50} ms, p90 ${r.latency.p90} ms, max ${r.latency.max} ms`,
+      },
+      {
+        name: "HTTP debit non-2xx + errors",
+        unit: "responses",
+        measured: r.non2xx + r.errors,
+        target: "= 0",
+        pass: r.non2xx + r.errors === 0,
+        notes: `status codes ${JSON.stringify(r.statusCodeStats)}, timeouts ${r.timeouts}`,
+      },
+      {
+        name: "HTTP debit ledger check",
+        unit: "",
+        measured: main.ledgerOk ? 1 : 0,
+        target: "ok",
+        pass: main.ledgerOk,
+        notes: ledgerLine,
+      },
+    ];
+    if (idem) {
+      const rate = idem.ok2xx / idem.result.duration;
+      rows.push({
+        name: "HTTP debit with Idempotency-Key",
+        unit: "req/s",
+        measured: round(rate),
+        baseline: round(reqPerSec),
+        ratio: round(rate / reqPerSec, 2),
+        target: "",
+        pass: idem.ledgerOk && idem.result.non2xx === 0 ? null : false,
+        notes: `p99 ${idem.result.latency.p99} ms; non-2xx ${idem.result.non2xx}; ledger ${idem.ledgerOk ? "ok" : "MISMATCH"}`,
+      });
+    }
+    return {
+      rows,
+      details: {
+        customers,
+        connections,
+        seedMs,
+        idempotencyProbe,
+        warmup: { reqPerSec: warmRate, p99: warm.latency.p99, non2xx: warm.non2xx },
+        main: summarize(main),
+        idempotent: idem ? summarize(idem) : null,
+      },
+    };
+  } finally {
+    const code = await server.stop();
+    if (code !== 0) log(name, `server exited with ${code}: ${server.output().slice(-2000)}`);
+    await dir.remove();
+  }
+}
+
+function summarize(run: CheckedRun) {
+  const r = run.result;
+  return {
+    reqPerSec: run.ok2xx / r.duration,
+    durationSeconds: r.duration,
+    ok2xx: run.ok2xx,
+    non2xx: r.non2xx,
+    errors: r.errors,
+    timeouts: r.timeouts,
+    statusCodeStats: r.statusCodeStats,
+    latencyMs: {
+      p50: r.latency.p50,
+      p90: r.latency.p90,
+      p99: r.latency.p99,
+      max: r.latency.max,
+      mean: r.latency.mean,
+    },
+    balanceDrop: formatMicros(run.balanceDropMicros),
+    ledgerSeqDelta: run.seqDelta,
+    ledgerOk: run.ledgerOk,
+    serverCpuSeconds: run.serverCpuSeconds,
+  };
+}
+
+runIfChild(name, httpDebit);

@@ -1,0 +1,247 @@
+import { Runtime } from "../actors/runtime.js";
+import { walletKind } from "../machines/walletKind.js";
+import type { EntityState } from "../machines/kind.js";
+import type { WalletContext } from "../machines/walletTypes.js";
+import { replayRecord } from "../snapshots/replay.js";
+import { keys } from "../wal/keys.js";
+import { Log } from "../wal/log.js";
+import { benchCustomerId, benchMerchantId, WalletDraftWriter } from "./lib/drafts.js";
+import { log, runIfChild, type BenchRow } from "./lib/harness.js";
+import { round } from "./lib/stats.js";
+import { dirBytes, tempDir } from "./lib/tmp.js";
+
+/**
+ * 3. Restart. A data dir of up to `recordsWanted` wallet records over `wallets` wallets, then
+ *    (a) Log.open verification (sequence, checksum, hash chain) and (b) a full replay from genesis
+ *    through the wallet machine, every recorded fact and posting checked. Besides, the real
+ *    Runtime.open on a smaller log: once with no checkpoint (crash) and once after a clean close.
+ */
+const name = "replay";
+const wallets = Number(process.env.BENCH_REPLAY_WALLETS ?? 10_000);
+const recordsWanted = Number(process.env.BENCH_REPLAY_RECORDS ?? 1_000_000);
+const buildBudgetMs = Number(process.env.BENCH_REPLAY_BUILD_MS ?? 35_000);
+const crashRecords = Number(process.env.BENCH_REPLAY_CRASH_RECORDS ?? 50_000);
+const crashWallets = Number(process.env.BENCH_REPLAY_CRASH_WALLETS ?? 5_000);
+const inFlight = 20_000; // below the log's queue bound (limits.commitQueueRecordsMax)
+const grantMicros = 1_000_000_000_000n;
+const debitMicros = 10_000n;
+
+/** Writes records round-robin over the wallets (a grant first, then debits) until the count or time bound. */
+async function build(
+  dir: string,
+  count: number,
+  walletCount: number,
+  budgetMs: number,
+): Promise<{ records: number; ms: number; cpuMs: number }> {
+  const wal = await Log.open(dir, {
+    onFatal: (error) => {
+      throw error;
+    },
+  });
+  const writers = Array.from(
+    { length: walletCount },
+    (_, i) => new WalletDraftWriter(benchCustomerId(i), benchMerchantId),
+  );
+  const started = performance.now();
+  const cpu = process.cpuUsage();
+  let written = 0;
+  let lastReport = started;
+  while (written < count && performance.now() - started < budgetMs) {
+    const chunk: Array<Promise<unknown>> = [];
+    const end = Math.min(count, written + inFlight);
+    for (; written < end; written++) {
+      const writer = writers[written % walletCount] as WalletDraftWriter;
+      const at = wal.now();
+      const draft = written < walletCount ? writer.grant(at, grantMicros) : writer.debit(at, debitMicros);
+      chunk.push(wal.append(draft, at));
+    }
+    await Promise.all(chunk);
+    if (performance.now() - lastReport > 5000) {
+      lastReport = performance.now();
+      log(name, `built ${written} records (${((written / (lastReport - started)) * 1000).toFixed(0)}/s)`);
+    }
+  }
+  await wal.close();
+  const used = process.cpuUsage(cpu);
+  return { records: written, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+}
+
+async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number; cpuMs: number }> {
+  const cpu = process.cpuUsage();
+  const started = performance.now();
+  const value = await work();
+  const used = process.cpuUsage(cpu);
+  return { value, ms: performance.now() - started, cpuMs: (used.user + used.system) / 1000 };
+}
+
+/** (a) + (b) on the big log. */
+async function genesis() {
+  const dir = await tempDir("replay");
+  try {
+    log(
+      name,
+      `building up to ${recordsWanted} records over ${wallets} wallets (time bound ${buildBudgetMs} ms)`,
+    );
+    const built = await build(dir.path, recordsWanted, wallets, buildBudgetMs);
+    const records = built.records;
+    const bytes = await dirBytes(dir.path);
+    log(
+      name,
+      `built ${records} records in ${(built.ms / 1000).toFixed(1)} s (${((records / built.ms) * 1000).toFixed(0)}/s), ${(bytes / 1e6).toFixed(0)} MB`,
+    );
+
+    const opened = await timed(() => Log.open(dir.path));
+    const wal = opened.value;
+    if (wal.head.seq !== records)
+      throw new Error(`Log.open found ${wal.head.seq} records, expected ${records}`);
+    log(name, `(a) Log.open verified ${records} records in ${opened.ms.toFixed(0)} ms`);
+
+    const replayed = await timed(async () => {
+      const states = new Map<string, EntityState<WalletContext>>();
+      let count = 0;
+      for await (const record of wal.scan(1)) {
+        const before = states.get(record.entity) ?? walletKind.initialState();
+        states.set(
+          record.entity,
+          replayRecord(walletKind, before, record, record.entity.slice("wallet:".length)),
+        );
+        count += 1;
+      }
+      return { count, states };
+    });
+    await wal.close();
+    const { count, states } = replayed.value;
+    if (count !== records) throw new Error(`replay saw ${count} of ${records} records`);
+    // The replayed balances must be what the writers wrote.
+    let mismatched = 0;
+    for (let i = 0; i < wallets; i++) {
+      const state = states.get(`wallet:${benchCustomerId(i)}`);
+      const perWallet = Math.floor(records / wallets) + (i < records % wallets ? 1 : 0);
+      const expected = perWallet === 0 ? 0n : grantMicros - BigInt(perWallet - 1) * debitMicros;
+      if ((state?.context.balanceMicros ?? 0n) !== expected) mismatched += 1;
+    }
+    if (mismatched > 0)
+      throw new Error(`replayed balances differ from what was written for ${mismatched} wallets`);
+    log(name, `(b) replayed ${records} records (${states.size} wallets) in ${replayed.ms.toFixed(0)} ms`);
+    return {
+      records,
+      bytes,
+      built,
+      opened: { ms: opened.ms, cpuMs: opened.cpuMs },
+      replayed: { ms: replayed.ms, cpuMs: replayed.cpuMs },
+    };
+  } finally {
+    await dir.remove();
+  }
+}
+
+/**
+ * Runtime.open on a log written without the runtime: the first open finds no checkpoint and
+ * recovers every wallet, as after a crash before the first checkpoint; its close writes snapshots
+ * and a checkpoint; the second open is a clean restart.
+ */
+async function runtimeRestart() {
+  const dir = await tempDir("restart");
+  try {
+    const built = await build(dir.path, crashRecords, crashWallets, buildBudgetMs);
+    const openOnce = async () => {
+      const started = performance.now();
+      const runtime = await Runtime.open({
+        dataDir: dir.path,
+        adminToken: "bench-admin-token-0123456789",
+        startTimers: false,
+      });
+      const ms = performance.now() - started;
+      const recovery = runtime.recovery;
+      const resident = runtime.wallets.registry.residentCount;
+      await runtime.close();
+      return { ms, recovery, resident };
+    };
+    const cold = await openOnce();
+    const reopened = await Log.open(dir.path);
+    const checkpoint = (await reopened.get(keys.meta("checkpoint"))) ?? null;
+    await reopened.close();
+    const warm = await openOnce();
+    return { records: built.records, cold, warm, checkpoint };
+  } finally {
+    await dir.remove();
+  }
+}
+
+export async function replay(): Promise<{ rows: BenchRow[]; details: Record<string, unknown> }> {
+  const { records, bytes, built, opened, replayed } = await genesis();
+  log(name, `Runtime.open on ${crashRecords} records over ${crashWallets} wallets`);
+  const restart = await runtimeRestart();
+  const { cold, warm } = restart;
+  log(
+    name,
+    `Runtime.open without checkpoint ${cold.ms.toFixed(0)} ms (recovery ${cold.recovery.ms.toFixed(0)} ms, ${cold.resident} wallets); after checkpoint ${warm.ms.toFixed(0)} ms`,
+  );
+
+  const verifyRate = (records / opened.ms) * 1000;
+  const replayRate = (records / replayed.ms) * 1000;
+  const restartMs = opened.ms + replayed.ms;
+  const restartRate = (records / restartMs) * 1000;
+  const fewer =
+    records < recordsWanted ? `; only ${records} of ${recordsWanted} built within the time bound` : "";
+  const rows: BenchRow[] = [
+    {
+      name: "Restart: open + full replay from genesis",
+      unit: "records/s",
+      measured: round(restartRate),
+      target: "≥ 300,000 records/s",
+      pass: restartRate >= 300_000,
+      notes: `${records} records, ${wallets} wallets, ${(bytes / 1e6).toFixed(0)} MB, ${(restartMs / 1000).toFixed(1)} s${fewer}`,
+    },
+    {
+      name: "  (a) Log.open verification",
+      unit: "records/s",
+      measured: round(verifyRate),
+      pass: null,
+      notes: `${(opened.ms / 1000).toFixed(2)} s, CPU ${(opened.cpuMs / 1000).toFixed(2)} s (${((opened.cpuMs * 1000) / records).toFixed(1)} µs/record)`,
+    },
+    {
+      name: "  (b) replay via machines + fact check",
+      unit: "records/s",
+      measured: round(replayRate),
+      pass: null,
+      notes: `${(replayed.ms / 1000).toFixed(2)} s, CPU ${(replayed.cpuMs / 1000).toFixed(2)} s (${((replayed.cpuMs * 1000) / records).toFixed(1)} µs/record, scan decodes again)`,
+    },
+    {
+      name: "  Runtime.open, no checkpoint (crash)",
+      unit: "records/s",
+      measured: round((restart.records / cold.ms) * 1000),
+      pass: null,
+      notes: `${restart.records} records, ${crashWallets} wallets: ${(cold.ms / 1000).toFixed(1)} s (recovery ${(cold.recovery.ms / 1000).toFixed(1)} s)`,
+    },
+    {
+      name: "  Runtime.open after clean close",
+      unit: "records/s",
+      measured: round((restart.records / warm.ms) * 1000),
+      pass: null,
+      notes: `${(warm.ms / 1000).toFixed(2)} s; tail replayed: ${warm.recovery.replayedRecords} records`,
+    },
+  ];
+  return {
+    rows,
+    details: {
+      wallets,
+      recordsWanted,
+      records,
+      dataBytes: bytes,
+      build: { ...built, recordsPerSecond: (records / built.ms) * 1000 },
+      verify: { ...opened, recordsPerSecond: verifyRate },
+      replay: { ...replayed, recordsPerSecond: replayRate },
+      restart: { ms: restartMs, recordsPerSecond: restartRate },
+      runtimeOpen: {
+        records: restart.records,
+        wallets: crashWallets,
+        noCheckpoint: cold,
+        afterCleanClose: warm,
+        checkpoint: restart.checkpoint,
+      },
+    },
+  };
+}
+
+runIfChild(name, replay);

@@ -1,0 +1,1 @@
+export { createAlipaySimulator, type AlipaySimulator, type AlipaySimulatorOptions } from "./app.js";
