@@ -129,29 +129,47 @@ export class UsageService {
       fresh.push(i);
     }
 
-    // 2. Permanent keys: already applied (duplicate), applied with other content, or in flight.
+    // 2. Permanent keys. Claim each key before reading the index: a concurrent batch holding the key
+    // keeps it until its record is durable, so whoever claims it next sees that record's entry.
+    const claimedHere: string[] = [];
+    const claimable: number[] = [];
+    for (const i of fresh) {
+      const scoped = usageKey(env, merchantId, events[i]?.idempotencyKey ?? "");
+      if (this.inFlight.has(scoped)) {
+        reject(i, "idempotency_key_in_use", "an event with this key is being applied; retry to see its outcome");
+        continue;
+      }
+      this.inFlight.set(scoped, fingerprints.get(events[i]?.idempotencyKey ?? "") ?? "");
+      claimedHere.push(scoped);
+      claimable.push(i);
+    }
+    try {
+      return await this.applyClaimed(env, merchantId, events, claimable, fingerprints, results, reject);
+    } finally {
+      for (const scoped of claimedHere) this.inFlight.delete(scoped);
+    }
+  }
+
+  private async applyClaimed(
+    env: Environment,
+    merchantId: string,
+    events: readonly UsageEventInput[],
+    claimable: number[],
+    fingerprints: Map<string, string>,
+    results: Array<UsageEventResult | undefined>,
+    reject: (i: number, code: string, message: string) => void,
+  ): Promise<UsageEventResult[]> {
     const undecided: number[] = [];
-    const stored = await this.log.db.getMany(
-      fresh.map((i) => usageKey(env, merchantId, events[i]?.idempotencyKey ?? "")),
-    );
-    fresh.forEach((i, n) => {
+    const stored = await this.log.db.getMany(claimable.map((i) => usageKey(env, merchantId, events[i]?.idempotencyKey ?? "")));
+    claimable.forEach((i, n) => {
       const event = events[i];
       if (!event) return;
       const previous = stored[n];
       const fingerprint = fingerprints.get(event.idempotencyKey) ?? "";
       if (previous !== undefined) {
         const { fingerprint: applied } = JSON.parse(previous) as StoredUsageKey;
-        if (applied === fingerprint)
-          results[i] = { idempotencyKey: event.idempotencyKey, status: "duplicate" };
+        if (applied === fingerprint) results[i] = { idempotencyKey: event.idempotencyKey, status: "duplicate" };
         else reject(i, "idempotency_key_reused", "this key was applied to an event with other content");
-        return;
-      }
-      if (this.inFlight.has(usageKey(env, merchantId, event.idempotencyKey))) {
-        reject(
-          i,
-          "idempotency_key_in_use",
-          "an event with this key is being applied; retry to see its outcome",
-        );
         return;
       }
       undecided.push(i);
@@ -219,7 +237,6 @@ export class UsageService {
     results: Array<UsageEventResult | undefined>,
   ): Promise<void> {
     const claimed = candidates.map((c) => usageKey(env, merchantId, c.input.idempotencyKey));
-    for (const [n, key] of claimed.entries()) this.inFlight.set(key, candidates[n]?.fingerprint ?? "");
     const residents = new Map<string, Resident<WalletContext>>();
     try {
       const distinct = new Map(candidates.map((c) => [walletEntity(c.customer.id), c.customer.id]));
@@ -273,7 +290,6 @@ export class UsageService {
       });
     } finally {
       for (const resident of residents.values()) this.registry.unpin(resident);
-      for (const key of claimed) this.inFlight.delete(key);
     }
   }
 }

@@ -349,7 +349,7 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
     };
   } finally {
     const code = await server.stop();
-    if (code !== 0) log(name, `server exited with ${code}: ${server.output().slice(-2000)}`);
+    if (code !== "0") log(name, `server exited with ${code}: ${server.output().slice(-2000)}`);
     await dir.remove();
   }
 }

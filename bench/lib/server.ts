@@ -24,7 +24,7 @@ export interface ServerProcess {
   child: ChildProcess;
   output: () => string;
   /** SIGTERM (graceful: flushes the ledger), SIGKILL after `graceMs`. */
-  stop(graceMs?: number): Promise<number | null>;
+  stop(graceMs?: number): Promise<string>;
 }
 
 /** Starts `node --import tsx bin/server.ts` (what `npm start` runs) as a child process. */
@@ -48,7 +48,9 @@ export async function startServerProcess(options: {
   let output = "";
   child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const exited = new Promise<string>((resolve) =>
+    child.once("exit", (code, signal) => resolve(code !== null ? String(code) : `signal ${signal}`)),
+  );
   const timeoutMs = options.startTimeoutMs ?? 30_000;
   const started = performance.now();
   for (;;) {
@@ -68,7 +70,7 @@ export async function startServerProcess(options: {
     child,
     output: () => output,
     async stop(graceMs = 15_000) {
-      if (child.exitCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
       child.kill("SIGTERM");
       const timer = setTimeout(() => child.kill("SIGKILL"), graceMs);
       const code = await exited;

@@ -1,6 +1,11 @@
 import { Transport } from "./http.js";
 import { transportConfig, type ConnectionOptions } from "./options.js";
+import { AuditLog } from "./resources/auditLog.js";
 import { Customers } from "./resources/customers.js";
+import { Metrics } from "./resources/metrics.js";
+import { RateCards } from "./resources/rateCards.js";
+import { Usage } from "./resources/usage.js";
+import { UsageEvents } from "./resources/usageEvents.js";
 import { Wallets } from "./resources/wallets.js";
 import type { Environment } from "./types.js";
 
@@ -9,17 +14,27 @@ export interface ClientOptions extends ConnectionOptions {
   apiKey: string;
 }
 
-/** A merchant's client: customers and their wallets, in the key's environment. */
+/** A merchant's client: customers, their wallets and metered usage, in the key's environment. */
 export class BuffMoneyClient {
   readonly environment: Environment;
   readonly customers: Customers;
   readonly wallets: Wallets;
+  readonly usageEvents: UsageEvents;
+  readonly usage: Usage;
+  readonly rateCards: RateCards;
+  readonly metrics: Metrics;
+  readonly auditLog: AuditLog;
 
   constructor(options: ClientOptions) {
     this.environment = environmentOf(options.apiKey);
     const transport = new Transport(transportConfig(options.apiKey, options));
     this.customers = new Customers(transport);
     this.wallets = new Wallets(transport);
+    this.usageEvents = new UsageEvents(transport);
+    this.usage = new Usage(transport);
+    this.rateCards = new RateCards(transport);
+    this.metrics = new Metrics(transport);
+    this.auditLog = new AuditLog(transport);
   }
 }
 

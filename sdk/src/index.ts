@@ -5,7 +5,7 @@ export { BuffMoneyAdminClient, type AdminClientOptions } from "./adminClient.js"
 export { BuffMoneyConnectionError, BuffMoneyError, type BuffMoneyErrorCode } from "./errors.js";
 export type { ConnectionOptions } from "./options.js";
 export type { FetchLike } from "./http.js";
-export type { CreateCustomerParams, Customers } from "./resources/customers.js";
+export type { CreateCustomerParams, Customers, UpdateCustomerParams } from "./resources/customers.js";
 export type {
   CaptureParams,
   DebitParams,
@@ -17,13 +17,55 @@ export type {
   Wallets,
 } from "./resources/wallets.js";
 export type { CreateMerchantParams, Merchants } from "./resources/merchants.js";
+export type { UsageEventParams, UsageEvents } from "./resources/usageEvents.js";
+export type { Usage, UsageSummaryParams } from "./resources/usage.js";
 export type {
+  CreateRateCardParams,
+  PublishRateCardVersionParams,
+  RateCards,
+} from "./resources/rateCards.js";
+export type { CreateMetricParams, Metrics } from "./resources/metrics.js";
+export type { AuditLog } from "./resources/auditLog.js";
+export type { Timestamp } from "./timestamp.js";
+export type {
+  Currency,
+  FreeAllowance,
+  GraduatedPrice,
+  InsufficientBalancePolicy,
+  PackagePrice,
+  PerUnitPrice,
+  Price,
+  PriceBase,
+  PriceTier,
+  RateCard,
+  RateCardVersion,
+  RatingPeriod,
+  VolumePrice,
+} from "./rateCardTypes.js";
+export type {
+  AllowanceUsage,
+  UsageCharge,
+  UsageEventResult,
+  UsageEventStatus,
+  UsageGroup,
+  UsageIngestResult,
+  UsageRejectionCode,
+  UsageSummary,
+} from "./usageTypes.js";
+export type {
+  AuditAction,
+  AuditActor,
+  AuditEntry,
+  BillingMode,
   Customer,
   DecimalString,
   Environment,
   IsoTimestamp,
+  List,
   ListPage,
   Merchant,
+  Metric,
+  PageParams,
   RequestOptions,
   Reservation,
   ReservationOperation,

@@ -1,3 +1,5 @@
+import type { UsageCharge } from "./usageTypes.js";
+
 /** A decimal string such as "12.50". Money is never a `number`: binary floats cannot hold fen exactly. */
 export type DecimalString = string;
 
@@ -21,6 +23,9 @@ export interface Merchant {
   apiKeys: { test: string; live: string };
 }
 
+/** Prepaid usage is charged to the wallet as it happens; postpaid usage is accrued, to be invoiced. */
+export type BillingMode = "prepaid" | "postpaid";
+
 export interface Customer {
   id: string;
   object: "customer";
@@ -28,6 +33,9 @@ export interface Customer {
   name: string | null;
   email: string | null;
   environment: Environment;
+  /** The rate card that prices the customer's usage; null until assigned. Absent from pre-metering servers. */
+  rateCardId?: string | null;
+  billingMode?: BillingMode | null;
   createdAt: IsoTimestamp;
 }
 
@@ -53,6 +61,10 @@ export type WalletTransactionType =
   | "expiry"
   | "freeze"
   | "unfreeze"
+  /** Prepaid usage charged to the wallet; the events are in `charges`. */
+  | "usage"
+  /** Postpaid usage accrued for invoicing; the wallet's balance does not move. */
+  | "usage_accrual"
   | (string & {});
 
 export interface WalletTransaction {
@@ -67,6 +79,8 @@ export interface WalletTransaction {
   description: string | null;
   sequence: number;
   createdAt: IsoTimestamp;
+  /** Usage transactions only: the events charged or accrued in it. */
+  charges?: UsageCharge[];
 }
 
 export type ReservationStatus = "active" | "captured" | "released" | "expired";
@@ -90,10 +104,61 @@ export interface WalletOperation {
 /** What `reserve` answers: the operation always carries the new reservation. */
 export type ReservationOperation = WalletOperation & { reservation: Reservation };
 
+/** Which page of a cursor-paginated list to fetch. */
+export interface PageParams {
+  /** Page size; the server caps it. */
+  limit?: number | undefined;
+  /** The `nextCursor` of the previous page. */
+  startingAfter?: string | undefined;
+}
+
 /** One page of a cursor-paginated list, newest first. */
 export interface ListPage<T> {
   object: "list";
   data: T[];
   hasMore: boolean;
   nextCursor: string | null;
+}
+
+/** A whole list, unpaginated. */
+export interface List<T> {
+  object: "list";
+  data: T[];
+}
+
+export interface Metric {
+  object: "metric";
+  /** What usage events name in `metric`. */
+  key: string;
+  name: string;
+  unit: string;
+  /** One of the five every merchant has (tokens_input, tokens_output, images, agent_runs, storage_gb_hours). */
+  builtIn: boolean;
+}
+
+/** Who made a configuration change. */
+export interface AuditActor {
+  kind?: "api_key" | "admin" | (string & {});
+  env?: Environment;
+  keyId?: string;
+}
+
+/** Facts, in the past tense; known ones autocomplete. */
+export type AuditAction =
+  | "rate_card.created"
+  | "rate_card.version_published"
+  | "customer.updated"
+  | "metric.created"
+  | (string & {});
+
+/** One configuration change: a rate card, version, customer assignment or metric. */
+export interface AuditEntry {
+  object: "audit_entry";
+  /** The ledger record of the change; also the pagination cursor. */
+  sequence: number;
+  at: IsoTimestamp;
+  action: AuditAction;
+  entity: string;
+  by: AuditActor;
+  details: Record<string, unknown>;
 }

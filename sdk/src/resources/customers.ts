@@ -1,12 +1,22 @@
 import type { Transport } from "../http.js";
 import { path } from "../path.js";
-import type { Customer, RequestOptions } from "../types.js";
+import type { BillingMode, Customer, RequestOptions } from "../types.js";
 
 export interface CreateCustomerParams {
   /** Your own user ID; every other call addresses the customer by it. */
   externalId: string;
   name?: string | undefined;
   email?: string | undefined;
+}
+
+/** Only the fields given change; null clears one. */
+export interface UpdateCustomerParams {
+  name?: string | null | undefined;
+  email?: string | null | undefined;
+  /** The rate card that prices the customer's usage; assign it together with a billingMode. */
+  rateCardId?: string | null | undefined;
+  /** "prepaid" needs a rate card in CNY, the wallet's currency. */
+  billingMode?: BillingMode | null | undefined;
 }
 
 export class Customers {
@@ -23,5 +33,18 @@ export class Customers {
 
   async retrieve(externalId: string): Promise<Customer> {
     return this.transport.request({ method: "GET", path: path`/v1/customers/${externalId}` });
+  }
+
+  async update(
+    externalId: string,
+    params: UpdateCustomerParams,
+    options: RequestOptions = {},
+  ): Promise<Customer> {
+    return this.transport.request({
+      method: "PATCH",
+      path: path`/v1/customers/${externalId}`,
+      body: params,
+      idempotencyKey: options.idempotencyKey,
+    });
   }
 }

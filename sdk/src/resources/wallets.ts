@@ -4,6 +4,7 @@ import { path } from "../path.js";
 import type {
   DecimalString,
   ListPage,
+  PageParams,
   RequestOptions,
   ReservationOperation,
   Wallet,
@@ -11,12 +12,7 @@ import type {
   WalletTransaction,
 } from "../types.js";
 
-export interface ListTransactionsParams {
-  /** Page size; the server caps it. */
-  limit?: number | undefined;
-  /** The `nextCursor` of the previous page. */
-  startingAfter?: string | undefined;
-}
+export type ListTransactionsParams = PageParams;
 
 export interface ListAllTransactionsParams {
   pageSize?: number | undefined;

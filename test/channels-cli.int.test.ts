@@ -1,0 +1,100 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  AlipayChannel,
+  readAlipaySandboxKeys,
+  readWechatPaySandboxKeys,
+  WechatPayChannel,
+} from "../channels/index.js";
+
+const dirs: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(dirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** Starts the command; resolves with its first stdout line (the JSON banner). */
+async function start(args: string[]): Promise<{ child: ChildProcess; banner: Record<string, string> }> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bin/channel-simulator.ts", ...args], {
+    cwd: process.cwd(),
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout ?? process.stdin });
+  const first = await new Promise<string>((resolve, reject) => {
+    lines.once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`exited with ${code}`)));
+  });
+  return { child, banner: JSON.parse(first) as Record<string, string> };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  const exited = new Promise<number | null>((resolve) => child.once("exit", resolve));
+  child.kill("SIGTERM");
+  return exited;
+}
+
+describe("bin/channel-simulator", () => {
+  it("initialises an Alipay key set, serves it, and reuses it on the next start", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "channels-cli-"));
+    dirs.push(dir);
+    const { child, banner } = await start(["--channel", "alipay", "--port", "0", "--keys-dir", dir, "--init"]);
+    try {
+      const keys = await readAlipaySandboxKeys(dir);
+      expect(banner).toMatchObject({ channel: "alipay", appId: keys.appId, sellerId: keys.sellerId });
+      const adapter = new AlipayChannel({
+        gateway: banner.gateway,
+        appId: keys.appId,
+        appPrivateKey: keys.appPrivateKeyPem,
+        alipayPublicKey: keys.alipayPublicKeyPem,
+      });
+      const created = await adapter.createOrder({
+        channel: "alipay_qr",
+        outTradeNo: `CLI${Date.now()}`,
+        amountFen: 1n,
+        description: "cli",
+        expiresAt: new Date(Date.now() + 600_000),
+        notifyUrl: "http://127.0.0.1:9/notify",
+      });
+      expect(created.action.type).toBe("qr_code");
+    } finally {
+      expect(await stop(child)).toBe(0);
+    }
+    const again = await start(["--channel", "alipay", "--keys-dir", dir, "--init"]);
+    expect(again.banner.appId).toBe((await readAlipaySandboxKeys(dir)).appId);
+    await stop(again.child);
+  });
+
+  it("serves WeChat Pay from a key directory", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "channels-cli-"));
+    dirs.push(dir);
+    const { child, banner } = await start(["--channel", "wechatpay", "--keys-dir", dir, "--init", "--retry-scale", "0.01"]);
+    try {
+      const keys = await readWechatPaySandboxKeys(dir);
+      expect(banner).toMatchObject({ mchid: keys.mchid, platformSerial: keys.platformSerial });
+      const adapter = new WechatPayChannel({
+        baseUrl: banner.baseUrl,
+        mchid: keys.mchid,
+        appid: keys.appid,
+        merchantSerial: keys.merchantSerial,
+        merchantPrivateKey: keys.merchantPrivateKeyPem,
+        apiV3Key: keys.apiV3Key,
+        platformCertificates: [keys.platformCertificatePem],
+      });
+      expect(await adapter.queryOrder({ outTradeNo: "NOT_THERE" })).toMatchObject({ status: "not_found" });
+      expect(await (await fetch(`${banner.control}/health`)).json()).toMatchObject({ ok: true, channel: "wechatpay" });
+    } finally {
+      await stop(child);
+    }
+  });
+
+  it("refuses to start without a channel", async () => {
+    const child = spawn(process.execPath, ["--import", "tsx", "bin/channel-simulator.ts", "--keys-dir", "x"], {
+      stdio: "ignore",
+    });
+    expect(await new Promise((resolve) => child.once("exit", resolve))).toBe(2);
+  });
+});

@@ -1,0 +1,285 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jsonClient } from "./support/http.js";
+import { startTestServer } from "./support/server.js";
+
+let server: Awaited<ReturnType<typeof startTestServer>>;
+let api: ReturnType<typeof jsonClient>;
+const iso = (ms: number) => new Date(ms).toISOString();
+let n = 0;
+const event = (customer: string, metric: string, quantity: string, extra: Record<string, unknown> = {}) => ({
+  customerExternalId: customer,
+  idempotencyKey: `evt_${++n}`,
+  metric,
+  quantity,
+  occurredAt: iso(Date.now() - 1000),
+  ...extra,
+});
+
+async function customerOn(
+  externalId: string,
+  card: Record<string, unknown>,
+  mode: "prepaid" | "postpaid",
+  grant?: string,
+) {
+  await api.post("/v1/customers", { externalId });
+  const created = await api.post("/v1/rate-cards", { name: `card ${externalId}`, currency: "CNY", ...card });
+  expect(created.status).toBe(201);
+  const updated = await api.patch(`/v1/customers/${externalId}`, {
+    rateCardId: created.body.id,
+    billingMode: mode,
+  });
+  expect(updated.status).toBe(200);
+  if (grant) await api.post(`/v1/customers/${externalId}/wallet/grants`, { amount: grant, reason: "test" });
+  return created.body.id as string;
+}
+
+beforeAll(async () => {
+  server = await startTestServer();
+  const merchant = await server.admin.merchants.create({ name: "Metering" });
+  api = jsonClient(server.url, merchant.apiKeys.test);
+});
+afterAll(async () => {
+  await server.remove();
+});
+
+describe("usage ingest", () => {
+  it("reports each event in input order: accepted, duplicate, rejected with a stable code", async () => {
+    await customerOn(
+      "m1",
+      { prices: [{ metric: "tokens_output", pricing: "per_unit", unitAmount: "0.0002" }] },
+      "prepaid",
+      "10",
+    );
+    const repeated = event("m1", "tokens_output", "1000");
+    const response = await api.post("/v1/usage-events", {
+      events: [
+        repeated,
+        repeated,
+        { ...repeated, quantity: "2000" },
+        event("nobody", "tokens_output", "1"),
+        event("m1", "no_such_metric", "1"),
+        event("m1", "images", "1"),
+        event("m1", "tokens_output", "1", { occurredAt: iso(Date.now() - 36 * 24 * 3600 * 1000) }),
+        event("m1", "tokens_output", "1", { occurredAt: iso(Date.now() + 6 * 60 * 1000) }),
+        event("m1", "tokens_output", "1.5"),
+        event("m1", "tokens_output", "100000"),
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.results.map((r: { status: string; code?: string }) => r.code ?? r.status)).toEqual([
+      "accepted",
+      "duplicate",
+      "idempotency_key_reused",
+      "customer_not_found",
+      "metric_not_found",
+      "price_not_found",
+      "occurred_at_out_of_range",
+      "occurred_at_out_of_range",
+      "accepted",
+      "insufficient_balance",
+    ]);
+    expect(response.body.results[0].amount).toBe("0.20");
+    expect((await api.get("/v1/customers/m1/wallet")).body.balance).toBe("9.7997");
+    const again = await api.post("/v1/usage-events", { events: [repeated, { ...repeated, quantity: "3" }] });
+    expect(again.body.results.map((r: { status: string; code?: string }) => r.code ?? r.status)).toEqual([
+      "duplicate",
+      "idempotency_key_reused",
+    ]);
+  });
+
+  it("prices tiers and allowances across events of a period", async () => {
+    await customerOn(
+      "m2",
+      {
+        prices: [
+          {
+            metric: "tokens_input",
+            pricing: "graduated",
+            tiers: [
+              { upTo: "1000", unitAmount: "0.01" },
+              { upTo: null, unitAmount: "0.001" },
+            ],
+          },
+          {
+            metric: "agent_runs",
+            pricing: "per_unit",
+            unitAmount: "0.50",
+            freeAllowance: { quantity: "10", period: "month" },
+          },
+          {
+            metric: "tokens_output",
+            pricing: "package",
+            packageSize: "1000",
+            packageAmount: "0.30",
+            rounding: "up",
+          },
+        ],
+      },
+      "prepaid",
+      "100",
+    );
+    const results = await api.post("/v1/usage-events", {
+      events: [
+        event("m2", "tokens_input", "600"),
+        event("m2", "tokens_input", "600"),
+        event("m2", "agent_runs", "8"),
+        event("m2", "agent_runs", "4"),
+        event("m2", "tokens_output", "1"),
+        event("m2", "tokens_output", "999"),
+        event("m2", "tokens_output", "1"),
+      ],
+    });
+    expect(results.body.results.map((r: { amount?: string }) => r.amount)).toEqual([
+      "6.00",
+      "4.20",
+      "0.00",
+      "1.00",
+      "0.30",
+      "0.00",
+      "0.30",
+    ]);
+    const summary = await api.get("/v1/customers/m2/usage");
+    expect(summary.body.allowances).toEqual([
+      expect.objectContaining({ metric: "agent_runs", included: "10", used: "10", remaining: "0" }),
+    ]);
+    const runs = summary.body.groups.find((g: { metric: string }) => g.metric === "agent_runs");
+    expect(runs).toMatchObject({ quantity: "12", freeQuantity: "10", amount: "1.00", events: 2 });
+  });
+
+  it("prices an event by the version in effect when it occurred, and keeps old versions unchanged", async () => {
+    const cardId = await customerOn(
+      "m3",
+      { prices: [{ metric: "images", pricing: "per_unit", unitAmount: "0.20" }] },
+      "prepaid",
+      "100",
+    );
+    const effectiveFrom = Date.now() + 500;
+    const published = await api.post(`/v1/rate-cards/${cardId}/versions`, {
+      currency: "CNY",
+      effectiveFrom: iso(effectiveFrom),
+      prices: [{ metric: "images", pricing: "per_unit", unitAmount: "0.25" }],
+    });
+    expect(published.status).toBe(201);
+    expect(published.body.latestVersion).toBe(2);
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    const results = await api.post("/v1/usage-events", {
+      events: [
+        event("m3", "images", "1", { occurredAt: iso(effectiveFrom - 100) }),
+        event("m3", "images", "1", { occurredAt: iso(effectiveFrom + 100) }),
+      ],
+    });
+    expect(results.body.results.map((r: { amount?: string }) => r.amount)).toEqual(["0.20", "0.25"]);
+    const versions = await api.get(`/v1/rate-cards/${cardId}/versions`);
+    expect(
+      versions.body.data.map((v: { version: number; prices: Array<{ unitAmount: string }> }) => [
+        v.version,
+        v.prices[0]?.unitAmount,
+      ]),
+    ).toEqual([
+      [1, "0.20"],
+      [2, "0.25"],
+    ]);
+    const past = await api.post(`/v1/rate-cards/${cardId}/versions`, {
+      currency: "CNY",
+      effectiveFrom: iso(Date.now() - 60_000),
+      prices: [{ metric: "images", pricing: "per_unit", unitAmount: "0.10" }],
+    });
+    expect(past.body.code).toBe("effective_from_in_past");
+  });
+
+  it("lets a card allow a negative prepaid wallet down to its limit, and no further", async () => {
+    await customerOn(
+      "m4",
+      {
+        prices: [{ metric: "images", pricing: "per_unit", unitAmount: "1.00" }],
+        insufficientBalance: { mode: "allow_negative", limit: "2.50" },
+      },
+      "prepaid",
+      "1",
+    );
+    const results = await api.post("/v1/usage-events", {
+      events: [event("m4", "images", "1"), event("m4", "images", "2"), event("m4", "images", "1")],
+    });
+    expect(results.body.results.map((r: { status: string; code?: string }) => r.code ?? r.status)).toEqual([
+      "accepted",
+      "accepted",
+      "insufficient_balance",
+    ]);
+    expect((await api.get("/v1/customers/m4/wallet")).body.balance).toBe("-2.00");
+  });
+
+  it("accrues postpaid usage in the card's currency without touching the wallet", async () => {
+    await api.post("/v1/customers", { externalId: "m5" });
+    const usd = await api.post("/v1/rate-cards", {
+      name: "USD card",
+      currency: "USD",
+      prices: [{ metric: "tokens_output", pricing: "per_unit", unitAmount: "0.00001" }],
+    });
+    expect(
+      (await api.patch("/v1/customers/m5", { rateCardId: usd.body.id, billingMode: "prepaid" })).body.code,
+    ).toBe("currency_mismatch");
+    expect(
+      (await api.patch("/v1/customers/m5", { rateCardId: usd.body.id, billingMode: "postpaid" })).status,
+    ).toBe(200);
+    const results = await api.post("/v1/usage-events", { events: [event("m5", "tokens_output", "250000")] });
+    expect(results.body.results[0]).toMatchObject({ status: "accepted", amount: "2.50", currency: "USD" });
+    expect((await api.get("/v1/customers/m5/wallet")).body.balance).toBe("0.00");
+    const history = await api.get("/v1/customers/m5/wallet/transactions");
+    expect(history.body.data[0]).toMatchObject({ type: "usage_accrual", amount: "2.50" });
+  });
+
+  it("accepts custom metrics and dimensions, and groups usage by a dimension", async () => {
+    expect(
+      (await api.post("/v1/metrics", { key: "video_seconds", name: "Video", unit: "second" })).status,
+    ).toBe(201);
+    expect((await api.post("/v1/metrics", { key: "images", name: "dup" })).body.code).toBe("metric_exists");
+    await customerOn(
+      "m6",
+      {
+        prices: [
+          { metric: "video_seconds", pricing: "per_unit", unitAmount: "0.01" },
+          { metric: "video_seconds", pricing: "per_unit", unitAmount: "0.05", dimensions: { tier: "hd" } },
+        ],
+      },
+      "prepaid",
+      "100",
+    );
+    const results = await api.post("/v1/usage-events", {
+      events: [
+        event("m6", "video_seconds", "10", { dimensions: { tier: "sd", region: "cn-east" } }),
+        event("m6", "video_seconds", "10", { dimensions: { tier: "hd", region: "cn-east" } }),
+      ],
+    });
+    expect(results.body.results.map((r: { amount?: string }) => r.amount)).toEqual(["0.10", "0.50"]);
+    const summary = await api.get("/v1/customers/m6/usage?groupBy=tier");
+    expect(
+      summary.body.groups.map((g: { dimensions: unknown; amount: string }) => [g.dimensions, g.amount]),
+    ).toEqual([
+      [{ tier: "sd" }, "0.10"],
+      [{ tier: "hd" }, "0.50"],
+    ]);
+  });
+
+  it("records every rate card create, publish and assignment in the audit log: who, when, what", async () => {
+    const log = await api.get("/v1/audit-log?limit=100");
+    const actions = log.body.data.map((e: { action: string }) => e.action);
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        "rate_card.created",
+        "rate_card.version_published",
+        "customer.updated",
+        "metric.created",
+      ]),
+    );
+    const entry = log.body.data.find((e: { action: string }) => e.action === "rate_card.version_published");
+    expect(entry.by).toMatchObject({ kind: "api_key", env: "test" });
+    expect(entry.details.version.version).toBe(2);
+    expect(Date.parse(entry.at)).toBeGreaterThan(0);
+  });
+
+  it("refuses a batch over 500 events whole, with nothing applied", async () => {
+    const events = Array.from({ length: 501 }, () => event("m1", "tokens_output", "1"));
+    const response = await api.post("/v1/usage-events", { events });
+    expect(response.status).toBe(400);
+  });
+});
