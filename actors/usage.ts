@@ -136,7 +136,11 @@ export class UsageService {
     for (const i of fresh) {
       const scoped = usageKey(env, merchantId, events[i]?.idempotencyKey ?? "");
       if (this.inFlight.has(scoped)) {
-        reject(i, "idempotency_key_in_use", "an event with this key is being applied; retry to see its outcome");
+        reject(
+          i,
+          "idempotency_key_in_use",
+          "an event with this key is being applied; retry to see its outcome",
+        );
         continue;
       }
       this.inFlight.set(scoped, fingerprints.get(events[i]?.idempotencyKey ?? "") ?? "");
@@ -160,7 +164,9 @@ export class UsageService {
     reject: (i: number, code: string, message: string) => void,
   ): Promise<UsageEventResult[]> {
     const undecided: number[] = [];
-    const stored = await this.log.db.getMany(claimable.map((i) => usageKey(env, merchantId, events[i]?.idempotencyKey ?? "")));
+    const stored = await this.log.db.getMany(
+      claimable.map((i) => usageKey(env, merchantId, events[i]?.idempotencyKey ?? "")),
+    );
     claimable.forEach((i, n) => {
       const event = events[i];
       if (!event) return;
@@ -168,7 +174,8 @@ export class UsageService {
       const fingerprint = fingerprints.get(event.idempotencyKey) ?? "";
       if (previous !== undefined) {
         const { fingerprint: applied } = JSON.parse(previous) as StoredUsageKey;
-        if (applied === fingerprint) results[i] = { idempotencyKey: event.idempotencyKey, status: "duplicate" };
+        if (applied === fingerprint)
+          results[i] = { idempotencyKey: event.idempotencyKey, status: "duplicate" };
         else reject(i, "idempotency_key_reused", "this key was applied to an event with other content");
         return;
       }

@@ -31,6 +31,7 @@ async function call(
     method,
     headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(15_000),
   });
   const text = await response.text();
   return {
@@ -79,7 +80,7 @@ async function totalBalance(server: ServerProcess, key: string): Promise<bigint>
 }
 
 async function ledgerSeq(server: ServerProcess): Promise<number> {
-  const response = await fetch(`${server.url}/health`);
+  const response = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(15_000) });
   return Number(((await response.json()) as { ledgerSeq: number }).ledgerSeq);
 }
 

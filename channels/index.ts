@@ -40,8 +40,16 @@ export * as wechatpay from "./wechatpay/index.js";
 export * as alipay from "./alipay/index.js";
 export { WechatPayChannel, type WechatPayChannelConfig } from "./wechatpay/channel.js";
 export { AlipayChannel, type AlipayChannelConfig } from "./alipay/channel.js";
-export { createWechatPaySimulator, type WechatPaySimulator, type WechatPaySimulatorOptions } from "./wechatpay/simulator/index.js";
-export { createAlipaySimulator, type AlipaySimulator, type AlipaySimulatorOptions } from "./alipay/simulator/index.js";
+export {
+  createWechatPaySimulator,
+  type WechatPaySimulator,
+  type WechatPaySimulatorOptions,
+} from "./wechatpay/simulator/index.js";
+export {
+  createAlipaySimulator,
+  type AlipaySimulator,
+  type AlipaySimulatorOptions,
+} from "./alipay/simulator/index.js";
 export {
   generateAlipaySandboxKeys,
   generateWechatPaySandboxKeys,

@@ -1,4 +1,10 @@
-import { formatMicros, fenToMicros, isWholeFen, microsPerFen, parseDecimalToMicros } from "../domain/money.js";
+import {
+  formatMicros,
+  fenToMicros,
+  isWholeFen,
+  microsPerFen,
+  parseDecimalToMicros,
+} from "../domain/money.js";
 
 /** Fen to a yuan string with exactly two decimals (`1n` → `"0.01"`, `-250n` → `"-2.50"`). */
 export function fenToYuan(fen: bigint): string {

@@ -1,5 +1,12 @@
 import { AlipayChannel, type AlipayChannelConfig } from "./alipay/channel.js";
-import { providerOf, type ChannelKind, type ChannelProvider, type CreatedOrder, type CreateOrderInput, type PaymentChannel } from "./types.js";
+import {
+  providerOf,
+  type ChannelKind,
+  type ChannelProvider,
+  type CreatedOrder,
+  type CreateOrderInput,
+  type PaymentChannel,
+} from "./types.js";
 import { WechatPayChannel, type WechatPayChannelConfig } from "./wechatpay/channel.js";
 
 export interface PaymentChannels {

@@ -59,7 +59,15 @@ export function parseBeijingDateTime(text: string): number | null {
   const m = beijingDateTimePattern.exec(text);
   if (!m) return null;
   const [, y, mo, d, h, mi, s, ms] = m;
-  const utc = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? "0"), Number((ms ?? "0").padEnd(3, "0")));
+  const utc = Date.UTC(
+    Number(y),
+    Number(mo) - 1,
+    Number(d),
+    Number(h),
+    Number(mi),
+    Number(s ?? "0"),
+    Number((ms ?? "0").padEnd(3, "0")),
+  );
   return Number.isNaN(utc) ? null : utc - beijingOffsetMs;
 }
 

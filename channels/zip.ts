@@ -101,7 +101,8 @@ export function readZip(bytes: Uint8Array): ReadZipEntry[] {
     const localOffset = zip.readUInt32LE(at + 42);
     const rawName = zip.subarray(at + 46, at + 46 + nameLength);
     const name = flags & utf8NameFlag ? rawName.toString("utf8") : decodeGbk(rawName);
-    const dataStart = localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
+    const dataStart =
+      localOffset + 30 + zip.readUInt16LE(localOffset + 26) + zip.readUInt16LE(localOffset + 28);
     const stored = zip.subarray(dataStart, dataStart + compressedSize);
     if (method !== 0 && method !== 8) throw new Error(`unsupported zip method ${method}`);
     entries.push({ name, data: method === 8 ? inflateRawSync(stored) : Buffer.from(stored) });

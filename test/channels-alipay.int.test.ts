@@ -16,6 +16,8 @@ import {
 } from "../channels/index.js";
 
 const keys = generateAlipaySandboxKeys();
+/** Someone else's key pair: an impostor's app key, or a public key that is not Alipay's. */
+const stranger = generateKeyPairSync("rsa", { modulusLength: 2048 });
 let clockOffsetMs = 0;
 const now = () => Date.now() + clockOffsetMs;
 
@@ -77,7 +79,9 @@ const accepted = (outTradeNo: string): ChannelNotification[] =>
   );
 
 const forOrder = (outTradeNo: string) =>
-  receiver.received.filter((r) => new URLSearchParams(r.body.toString("utf8")).get("out_trade_no") === outTradeNo);
+  receiver.received.filter(
+    (r) => new URLSearchParams(r.body.toString("utf8")).get("out_trade_no") === outTradeNo,
+  );
 
 async function expectChannelError(promise: Promise<unknown>, code: string): Promise<ChannelError> {
   const error = await promise.then(
@@ -89,7 +93,10 @@ async function expectChannelError(promise: Promise<unknown>, code: string): Prom
   return error as ChannelError;
 }
 
-async function createAndPay(overrides: Partial<CreateOrderInput> = {}, callback: Record<string, unknown> = {}) {
+async function createAndPay(
+  overrides: Partial<CreateOrderInput> = {},
+  callback: Record<string, unknown> = {},
+) {
   const input = order(overrides);
   await channel.createOrder(input);
   expect((await control(`/orders/${input.outTradeNo}/pay`, { callback })).status).toBe(200);
@@ -101,16 +108,28 @@ describe("Alipay orders through the simulator", () => {
   it("precreates a QR trade that exists only once scanned, then is paid with a verified notify", async () => {
     const input = order({ attach: "plan=pro&月=1" });
     const created = await channel.createOrder(input);
-    expect(created.action.type === "qr_code" && created.action.codeUrl).toMatch(/^https:\/\/qr\.alipay\.com\/bax0/);
-    expect(await channel.queryOrder(input)).toMatchObject({ status: "not_found", channelState: "ACQ.TRADE_NOT_EXIST" });
+    expect(created.action.type === "qr_code" && created.action.codeUrl).toMatch(
+      /^https:\/\/qr\.alipay\.com\/bax0/,
+    );
+    expect(await channel.queryOrder(input)).toMatchObject({
+      status: "not_found",
+      channelState: "ACQ.TRADE_NOT_EXIST",
+    });
     expect(await channel.closeOrder(input)).toEqual({ outcome: "not_found" });
 
     await control(`/orders/${input.outTradeNo}/scan`);
-    expect(await channel.queryOrder(input)).toMatchObject({ status: "pending", channelState: "WAIT_BUYER_PAY" });
+    expect(await channel.queryOrder(input)).toMatchObject({
+      status: "pending",
+      channelState: "WAIT_BUYER_PAY",
+    });
     await control(`/orders/${input.outTradeNo}/pay`);
     await receiver.waitFor(() => accepted(input.outTradeNo).length === 1);
     const [notification] = accepted(input.outTradeNo);
-    expect(notification).toMatchObject({ type: "payment_succeeded", amountFen: 8888n, attach: "plan=pro&月=1" });
+    expect(notification).toMatchObject({
+      type: "payment_succeeded",
+      amountFen: 8888n,
+      attach: "plan=pro&月=1",
+    });
     const snapshot = await channel.queryOrder(input);
     expect(snapshot).toMatchObject({ status: "paid", channelState: "TRADE_SUCCESS", amountFen: 8888n });
     expect(snapshot.transactionId).toMatch(/^\d{8}22001\d{15}$/);
@@ -121,23 +140,26 @@ describe("Alipay orders through the simulator", () => {
     });
   });
 
-  it.each(["alipay_page", "alipay_wap"] as const)("builds a signed %s redirect that opens the cashier", async (kind) => {
-    const input = order({ channel: kind, returnUrl: "https://merchant.example/return" });
-    const created = await channel.createOrder(input);
-    if (created.action.type !== "alipay_form") throw new Error("expected an alipay_form action");
-    expect(created.action.formHtml).toContain('name="sign"');
-    expect(await channel.queryOrder(input)).toMatchObject({ status: "not_found" });
+  it.each(["alipay_page", "alipay_wap"] as const)(
+    "builds a signed %s redirect that opens the cashier",
+    async (kind) => {
+      const input = order({ channel: kind, returnUrl: "https://merchant.example/return" });
+      const created = await channel.createOrder(input);
+      if (created.action.type !== "alipay_form") throw new Error("expected an alipay_form action");
+      expect(created.action.formHtml).toContain('name="sign"');
+      expect(await channel.queryOrder(input)).toMatchObject({ status: "not_found" });
 
-    const page = await fetch(created.action.url);
-    expect(page.status).toBe(200);
-    expect(await page.text()).toContain(`data-out-trade-no="${input.outTradeNo}"`);
-    expect(await channel.queryOrder(input)).toMatchObject({ status: "pending" });
-    const tampered = created.action.url.replace("total_amount%22%3A%2288.88", "total_amount%22%3A%220.01");
-    expect(tampered).not.toBe(created.action.url);
-    const refused = await fetch(tampered);
-    expect(refused.status).toBe(400);
-    expect(await refused.text()).toContain("isv.invalid-signature");
-  });
+      const page = await fetch(created.action.url);
+      expect(page.status).toBe(200);
+      expect(await page.text()).toContain(`data-out-trade-no="${input.outTradeNo}"`);
+      expect(await channel.queryOrder(input)).toMatchObject({ status: "pending" });
+      const tampered = created.action.url.replace("total_amount%22%3A%2288.88", "total_amount%22%3A%220.01");
+      expect(tampered).not.toBe(created.action.url);
+      const refused = await fetch(tampered);
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).toContain("isv.invalid-signature");
+    },
+  );
 
   it("repeats an identical precreate idempotently and refuses changed parameters", async () => {
     const input = order();
@@ -148,7 +170,13 @@ describe("Alipay orders through the simulator", () => {
 
   it("refuses orders outside Alipay's limits before calling out", async () => {
     const error = await expectChannelError(
-      channel.createOrder(order({ amountFen: 10_000_000_001n, outTradeNo: "has-dash", expiresAt: new Date(now() + 16 * 86_400_000) })),
+      channel.createOrder(
+        order({
+          amountFen: 10_000_000_001n,
+          outTradeNo: "has-dash",
+          expiresAt: new Date(now() + 16 * 86_400_000),
+        }),
+      ),
       "invalid_order",
     );
     expect((error.details?.violations as Array<{ field: string }>).map((v) => v.field)).toEqual([
@@ -201,16 +229,23 @@ describe("Alipay refunds", () => {
     // The same request again: Alipay answers fund_change N, the adapter asks and finds it done.
     expect(await channel.refund({ ...part, refundFen: 300n })).toMatchObject({ status: "succeeded" });
     await expectChannelError(channel.refund({ ...part, refundFen: 200n }), "refund_params_mismatch");
-    await expectChannelError(channel.refund({ ...part, outRefundNo: `${paid.outTradeNo}R2`, refundFen: 701n }), "refund_exceeds_refundable");
+    await expectChannelError(
+      channel.refund({ ...part, outRefundNo: `${paid.outTradeNo}R2`, refundFen: 701n }),
+      "refund_exceeds_refundable",
+    );
 
     const rest = { ...part, outRefundNo: `${paid.outTradeNo}R3`, refundFen: 700n };
     expect(await channel.refund(rest)).toMatchObject({ status: "succeeded" });
-    await receiver.waitFor(() => accepted(paid.outTradeNo).filter((n) => n.type === "refund_succeeded").length === 2);
+    await receiver.waitFor(
+      () => accepted(paid.outTradeNo).filter((n) => n.type === "refund_succeeded").length === 2,
+    );
     const full = forOrder(paid.outTradeNo).map((r) => new URLSearchParams(r.body.toString("utf8")));
     expect(full.at(-1)?.get("trade_status")).toBe("TRADE_CLOSED");
     expect(full.at(-1)?.get("refund_fee")).toBe("10.00");
     expect(await channel.queryOrder(paid)).toMatchObject({ status: "paid", channelState: "TRADE_CLOSED" });
-    expect(await channel.queryRefund({ ...part, outRefundNo: "NOPE" })).toMatchObject({ status: "not_found" });
+    expect(await channel.queryRefund({ ...part, outRefundNo: "NOPE" })).toMatchObject({
+      status: "not_found",
+    });
   });
 
   it("refuses to refund an unpaid trade and maps a short balance", async () => {
@@ -222,7 +257,9 @@ describe("Alipay refunds", () => {
       "refund_not_allowed",
     );
     const paid = await createAndPay();
-    await control("/faults", { api: [{ operation: "alipay.trade.refund", code: "ACQ.SELLER_BALANCE_NOT_ENOUGH" }] });
+    await control("/faults", {
+      api: [{ operation: "alipay.trade.refund", code: "ACQ.SELLER_BALANCE_NOT_ENOUGH" }],
+    });
     const error = await expectChannelError(
       channel.refund({ outTradeNo: paid.outTradeNo, outRefundNo: "R1", refundFen: 1n, totalFen: 8888n }),
       "insufficient_merchant_balance",
@@ -234,7 +271,12 @@ describe("Alipay refunds", () => {
 describe("Alipay trade bill", () => {
   it("is not ready before 09:00 the next day, then downloads a GBK zip and parses it", async () => {
     const paid = await createAndPay({ amountFen: 2000n });
-    await channel.refund({ outTradeNo: paid.outTradeNo, outRefundNo: `${paid.outTradeNo}R1`, refundFen: 500n, totalFen: 2000n });
+    await channel.refund({
+      outTradeNo: paid.outTradeNo,
+      outRefundNo: `${paid.outTradeNo}R1`,
+      refundFen: 500n,
+      totalFen: 2000n,
+    });
     const paidAt = (await channel.queryOrder(paid)).paidAt ?? new Date();
     const billDate = new Date(paidAt.getTime() + 8 * 3600_000).toISOString().slice(0, 10);
     const nextDayBeijingMs = Date.parse(`${billDate}T00:00:00+08:00`) + 86_400_000;
@@ -245,7 +287,12 @@ describe("Alipay trade bill", () => {
       const bill = await channel.downloadTradeBill({ billDate });
       expect(bill.rows.filter((r) => r.outTradeNo === paid.outTradeNo)).toEqual([
         expect.objectContaining({ kind: "payment", amountFen: 2000n, feeFen: 12n }),
-        expect.objectContaining({ kind: "refund", amountFen: -500n, feeFen: -3n, outRefundNo: `${paid.outTradeNo}R1` }),
+        expect.objectContaining({
+          kind: "refund",
+          amountFen: -500n,
+          feeFen: -3n,
+          outRefundNo: `${paid.outTradeNo}R1`,
+        }),
       ]);
       const file = alipay.parseAlipayBillZip(bill.raw);
       expect(file.detailName).toBe(`${keys.sellerId}_${billDate.replaceAll("-", "")}_业务明细.csv`);
@@ -284,9 +331,9 @@ describe("Alipay notifies under faults", () => {
       await control("/faults", {}, "DELETE");
     }
     await control("/callbacks/release", { order: "reverse" });
-    const arrival = receiver.received.flatMap((r) =>
-      r.result.accepted && held.some((o) => o.outTradeNo === r.result.notification.outTradeNo)
-        ? [r.result.notification.outTradeNo]
+    const arrival = receiver.received.flatMap(({ result }) =>
+      result.accepted && held.some((o) => o.outTradeNo === result.notification.outTradeNo)
+        ? [result.notification.outTradeNo]
         : [],
     );
     expect(arrival).toEqual(held.map((o) => o.outTradeNo).reverse());
@@ -320,19 +367,21 @@ describe("Alipay gateway errors", () => {
   it("answers a wrong app key with isv.invalid-signature and an injected system error as retryable", async () => {
     const impostor = new AlipayChannel({
       ...merchantConfig(),
-      appPrivateKey: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey,
+      appPrivateKey: stranger.privateKey,
     });
     const error = await expectChannelError(impostor.queryOrder({ outTradeNo: "ANY" }), "auth_failed");
     expect(error.channelCode).toBe("isv.invalid-signature");
 
     await control("/faults", { api: [{ operation: "alipay.trade.query", code: "isp.unknow-error" }] });
-    const unavailable = await expectChannelError(channel.queryOrder({ outTradeNo: "ANY" }), "channel_unavailable");
+    const unavailable = await expectChannelError(
+      channel.queryOrder({ outTradeNo: "ANY" }),
+      "channel_unavailable",
+    );
     expect(unavailable.retryable).toBe(true);
   });
 
   it("refuses an answer not signed by Alipay's key", async () => {
-    const stranger = generateAlipaySandboxKeys();
-    const distrustful = new AlipayChannel({ ...merchantConfig(), alipayPublicKey: stranger.alipayPublicKeyPem });
+    const distrustful = new AlipayChannel({ ...merchantConfig(), alipayPublicKey: stranger.publicKey });
     await expectChannelError(distrustful.createOrder(order()), "response_signature_invalid");
   });
 });

@@ -1,4 +1,4 @@
-import { createPrivateKey, generateKeyPairSync, X509Certificate } from "node:crypto";
+import { createPrivateKey, createPublicKey, X509Certificate } from "node:crypto";
 import { fc, test as property } from "@fast-check/vitest";
 import { describe, expect, it } from "vitest";
 import {
@@ -15,7 +15,8 @@ import { signSha256WithRsa, verifySha256WithRsa } from "../channels/rsa.js";
 import { createZip, readZip } from "../channels/zip.js";
 
 const keys = generateWechatPaySandboxKeys({ mchid: "1900000109", appid: "wxd678efh567hg6787" });
-const merchantKey = generateKeyPairSync("rsa", { modulusLength: 2048 });
+const merchantPrivateKey = createPrivateKey(keys.merchantPrivateKeyPem);
+const merchantKey = { privateKey: merchantPrivateKey, publicKey: createPublicKey(merchantPrivateKey) };
 
 describe("WeChat Pay AEAD_AES_256_GCM", () => {
   it("decrypts the SDK's test vector (16-byte key ⇒ AES-128-GCM)", () => {

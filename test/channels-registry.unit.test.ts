@@ -1,34 +1,33 @@
+import { generateKeyPairSync } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import {
   alipay,
   ChannelError,
   createPaymentChannels,
-  generateAlipaySandboxKeys,
-  generateWechatPaySandboxKeys,
   wechatpay,
   type CreateOrderInput,
 } from "../channels/index.js";
 
-const wx = generateWechatPaySandboxKeys();
-const ali = generateAlipaySandboxKeys();
+// No call leaves the process here, so one small key pair plays every part.
+const pair = generateKeyPairSync("rsa", { modulusLength: 1024 });
 const nowMs = Date.UTC(2026, 0, 1, 4);
 const refuseNetwork = (() => Promise.reject(new Error("no network in unit tests"))) as typeof fetch;
 
 const channels = createPaymentChannels({
   wechatpay: {
-    mchid: wx.mchid,
-    appid: wx.appid,
-    merchantSerial: wx.merchantSerial,
-    merchantPrivateKey: wx.merchantPrivateKeyPem,
-    apiV3Key: wx.apiV3Key,
-    platformCertificates: [wx.platformCertificatePem],
+    mchid: "1900000109",
+    appid: "wxd678efh567hg6787",
+    merchantSerial: "1DDE55AD98ED71D6EDD4A4A16996DE7B47773A8C",
+    merchantPrivateKey: pair.privateKey,
+    apiV3Key: "0123456789abcdef0123456789abcdef",
+    platformPublicKeys: [{ keyId: "PUB_KEY_ID_0100000000000000000000000000", publicKey: pair.publicKey }],
     now: () => nowMs,
     fetch: refuseNetwork,
   },
   alipay: {
-    appId: ali.appId,
-    appPrivateKey: ali.appPrivateKeyPem,
-    alipayPublicKey: ali.alipayPublicKeyPem,
+    appId: "2021000000000001",
+    appPrivateKey: pair.privateKey,
+    alipayPublicKey: pair.publicKey,
     now: () => nowMs,
     fetch: refuseNetwork,
   },
@@ -90,9 +89,9 @@ describe("channel limits, checked before calling out", () => {
   it("refunds: within the total, and a reason WeChat can carry", async () => {
     const refund = { outTradeNo: "ORDER_000001", outRefundNo: "R1", refundFen: 101n, totalFen: 100n };
     expect(wechatpay.checkWechatRefund(refund).map((v) => v.field)).toEqual(["refundFen"]);
-    expect(wechatpay.checkWechatRefund({ ...refund, refundFen: 1n, reason: "因".repeat(81) }).map((v) => v.field)).toEqual([
-      "reason",
-    ]);
+    expect(
+      wechatpay.checkWechatRefund({ ...refund, refundFen: 1n, reason: "因".repeat(81) }).map((v) => v.field),
+    ).toEqual(["reason"]);
     await expect(channels.provider("alipay").refund(refund)).rejects.toMatchObject({ code: "invalid_order" });
   });
 });

@@ -30,7 +30,8 @@ async function recorder(answer: string | ((r: Received) => Promise<{ status: num
         body: Buffer.concat(chunks).toString("utf8"),
       };
       received.push(entry);
-      const reply = typeof answer === "string" ? Promise.resolve({ status: 200, body: answer }) : answer(entry);
+      const reply =
+        typeof answer === "string" ? Promise.resolve({ status: 200, body: answer }) : answer(entry);
       void reply.then(({ status, body }) => {
         res.writeHead(status);
         res.end(body);
@@ -82,20 +83,31 @@ describe("alipay-sdk 4.14 against the Alipay simulator", () => {
       const outTradeNo = `SDK${Date.now()}`;
       const created = await sdk.exec(
         "alipay.trade.precreate",
-        { notifyUrl: `${merchant.url}/notify`, bizContent: { outTradeNo, totalAmount: "0.01", subject: "SDK 测试" } },
+        {
+          notifyUrl: `${merchant.url}/notify`,
+          bizContent: { outTradeNo, totalAmount: "0.01", subject: "SDK 测试" },
+        },
         { validateSign: true },
       );
       expect(created).toMatchObject({ code: "10000", outTradeNo });
       expect(created.qrCode).toMatch(/^https:\/\/qr\.alipay\.com\//);
 
-      const hidden = await sdk.exec("alipay.trade.query", { bizContent: { outTradeNo } }, { validateSign: true });
+      const hidden = await sdk.exec(
+        "alipay.trade.query",
+        { bizContent: { outTradeNo } },
+        { validateSign: true },
+      );
       expect(hidden).toMatchObject({ code: "40004", subCode: "ACQ.TRADE_NOT_EXIST" });
 
       await fetch(`${server.url}/__sim/orders/${outTradeNo}/pay`, { method: "POST", body: "{}" });
       await until(() => merchant.received.length === 1);
       expect(notifyOk).toEqual([true, true]);
 
-      const paid = await sdk.exec("alipay.trade.query", { bizContent: { outTradeNo } }, { validateSign: true });
+      const paid = await sdk.exec(
+        "alipay.trade.query",
+        { bizContent: { outTradeNo } },
+        { validateSign: true },
+      );
       expect(paid).toMatchObject({ code: "10000", tradeStatus: "TRADE_SUCCESS", totalAmount: "0.01" });
 
       const refund = await sdk.exec(
@@ -110,7 +122,11 @@ describe("alipay-sdk 4.14 against the Alipay simulator", () => {
         { validateSign: true },
       );
       expect(refundQuery).toMatchObject({ refundStatus: "REFUND_SUCCESS", refundAmount: "0.01" });
-      const closed = await sdk.exec("alipay.trade.close", { bizContent: { outTradeNo } }, { validateSign: true });
+      const closed = await sdk.exec(
+        "alipay.trade.close",
+        { bizContent: { outTradeNo } },
+        { validateSign: true },
+      );
       expect(closed).toMatchObject({ code: "40004", subCode: "ACQ.TRADE_STATUS_ERROR" });
     } finally {
       await merchant.close();
@@ -119,15 +135,25 @@ describe("alipay-sdk 4.14 against the Alipay simulator", () => {
 
   it("builds a page.pay URL and form the simulator's cashier accepts", async () => {
     const outTradeNo = `SDKPAGE${Date.now()}`;
-    const bizContent = { outTradeNo, productCode: "FAST_INSTANT_TRADE_PAY", totalAmount: "12.30", subject: "页面" };
-    const url = sdk.pageExecute("alipay.trade.page.pay", "GET", { bizContent, returnUrl: "https://m.example/r" });
+    const bizContent = {
+      outTradeNo,
+      productCode: "FAST_INSTANT_TRADE_PAY",
+      totalAmount: "12.30",
+      subject: "页面",
+    };
+    const url = sdk.pageExecute("alipay.trade.page.pay", "GET", {
+      bizContent,
+      returnUrl: "https://m.example/r",
+    });
     const page = await fetch(url);
     expect(page.status).toBe(200);
     expect(await page.text()).toContain("¥12.30");
 
-    const form = sdk.pageExecute("alipay.trade.page.pay", "POST", { bizContent: { ...bizContent, outTradeNo: `${outTradeNo}F` } });
+    const form = sdk.pageExecute("alipay.trade.page.pay", "POST", {
+      bizContent: { ...bizContent, outTradeNo: `${outTradeNo}F` },
+    });
     const action = /action="([^"]+)"/.exec(form)?.[1] ?? "";
-    const fields = [...form.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map(([, k, v]) => [
+    const fields = [...form.matchAll(/name="([^"]+)" value="([^"]*)"/g)].map(([, k, v]): [string, string] => [
       k ?? "",
       (v ?? "").replaceAll("&quot;", '"'),
     ]);
@@ -149,7 +175,12 @@ describe("wechatpay-node-v3 2.2.1 against the WeChat Pay simulator", () => {
     server = await listenOnLoopback(sim.listener);
     // The SDK hard-codes https://api.mch.weixin.qq.com in every method; its public createHttp() hook takes a
     // transport. This one only swaps the host; signing, serials, verification and decryption stay the SDK's.
-    const send = async (method: "GET" | "POST", url: string, headers: Record<string, string>, body?: unknown) => {
+    const send = async (
+      method: "GET" | "POST",
+      url: string,
+      headers: Record<string, string>,
+      body?: unknown,
+    ) => {
       const target = url.replace(production, server.url);
       const response = await fetch(target, {
         method,
@@ -190,7 +221,11 @@ describe("wechatpay-node-v3 2.2.1 against the WeChat Pay simulator", () => {
         body: r.body,
       });
       const { resource } = JSON.parse(r.body) as { resource: Record<string, string> };
-      const plain = pay.decipher_gcm(resource.ciphertext ?? "", resource.associated_data ?? "", resource.nonce ?? "");
+      const plain = pay.decipher_gcm(
+        resource.ciphertext ?? "",
+        resource.associated_data ?? "",
+        resource.nonce ?? "",
+      );
       verdicts.push({ verified, resource: plain });
       return { status: verified ? 200 : 401, body: "" };
     });
@@ -218,10 +253,16 @@ describe("wechatpay-node-v3 2.2.1 against the WeChat Pay simulator", () => {
       const pending = await pay.query({ out_trade_no: outTradeNo });
       expect(pending).toMatchObject({ status: 200, data: { trade_state: "NOTPAY" } });
 
-      await fetch(`${server.url}/__sim/orders/${outTradeNo}/pay`, { method: "POST", body: JSON.stringify({ callback: { probe: true } }) });
+      await fetch(`${server.url}/__sim/orders/${outTradeNo}/pay`, {
+        method: "POST",
+        body: JSON.stringify({ callback: { probe: true } }),
+      });
       await until(() => verdicts.length === 2);
       expect(verdicts[0]?.verified).toBe(false);
-      expect(verdicts[1]).toMatchObject({ verified: true, resource: { out_trade_no: outTradeNo, trade_state: "SUCCESS" } });
+      expect(verdicts[1]).toMatchObject({
+        verified: true,
+        resource: { out_trade_no: outTradeNo, trade_state: "SUCCESS" },
+      });
 
       const refund = await pay.refunds({
         out_trade_no: outTradeNo,
@@ -229,7 +270,10 @@ describe("wechatpay-node-v3 2.2.1 against the WeChat Pay simulator", () => {
         amount: { refund: 1, total: 1, currency: "CNY" },
       });
       expect(refund).toMatchObject({ status: 200, data: { status: "PROCESSING" } });
-      expect(await pay.find_refunds(`${outTradeNo}R`)).toMatchObject({ status: 200, data: { amount: { refund: 1 } } });
+      expect(await pay.find_refunds(`${outTradeNo}R`)).toMatchObject({
+        status: 200,
+        data: { amount: { refund: 1 } },
+      });
       expect(await pay.close(outTradeNo)).toMatchObject({ status: 400 });
     } finally {
       await merchant.close();

@@ -1,4 +1,4 @@
-import { createHash, generateKeyPairSync } from "node:crypto";
+import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -16,6 +16,7 @@ import {
   type LoopbackServer,
   type WechatPaySimulator,
 } from "../channels/index.js";
+import { generateWechatPayCertificate } from "../channels/sandbox/keys.js";
 
 const keys = generateWechatPaySandboxKeys();
 let clockOffsetMs = 0;
@@ -56,14 +57,16 @@ afterAll(async () => {
 let seq = 0;
 const newOutTradeNo = () => `WX${Date.now()}${++seq}`;
 
+/** Each order gets its own notify path, so callbacks can be told apart before they are verified. */
 function order(overrides: Partial<CreateOrderInput> = {}): CreateOrderInput {
+  const outTradeNo = overrides.outTradeNo ?? newOutTradeNo();
   return {
     channel: "wechat_native",
-    outTradeNo: newOutTradeNo(),
+    outTradeNo,
     amountFen: 100n,
     description: "BuffMoney 充值 ¥1",
     expiresAt: new Date(now() + 30 * 60_000),
-    notifyUrl,
+    notifyUrl: `${notifyUrl}/${outTradeNo}`,
     ...overrides,
   };
 }
@@ -81,14 +84,7 @@ const accepted = (outTradeNo: string): ChannelNotification[] =>
     r.result.accepted && r.result.notification.outTradeNo === outTradeNo ? [r.result.notification] : [],
   );
 
-const forOrder = (outTradeNo: string) =>
-  receiver.received.filter((r) => r.body.length > 0 && deliveredFor(r.body.toString("utf8"), outTradeNo));
-
-/** Which order a callback was about: the simulator's delivery log knows the event ids. */
-function deliveredFor(body: string, outTradeNo: string): boolean {
-  const id = (JSON.parse(body) as { id: string }).id;
-  return sim.delivery.log().some((a) => a.eventId === id && a.label.endsWith(outTradeNo));
-}
+const forOrder = (outTradeNo: string) => receiver.received.filter((r) => r.url.endsWith(`/${outTradeNo}`));
 
 async function expectChannelError(promise: Promise<unknown>, code: string): Promise<ChannelError> {
   const error = await promise.then(
@@ -100,7 +96,10 @@ async function expectChannelError(promise: Promise<unknown>, code: string): Prom
   return error as ChannelError;
 }
 
-async function createAndPay(overrides: Partial<CreateOrderInput> = {}, callback: Record<string, unknown> = {}) {
+async function createAndPay(
+  overrides: Partial<CreateOrderInput> = {},
+  callback: Record<string, unknown> = {},
+) {
   const input = order(overrides);
   await channel.createOrder(input);
   const paid = await control(`/orders/${input.outTradeNo}/pay`, { callback });
@@ -113,8 +112,14 @@ describe("WeChat Pay orders through the simulator", () => {
     const input = order();
     const created = await channel.createOrder(input);
     expect(created.action).toMatchObject({ type: "qr_code" });
-    expect(created.action.type === "qr_code" && created.action.codeUrl).toMatch(/^weixin:\/\/wxpay\/bizpayurl\/up\?pr=/);
-    expect(await channel.queryOrder(input)).toMatchObject({ status: "pending", channelState: "NOTPAY", amountFen: 100n });
+    expect(created.action.type === "qr_code" && created.action.codeUrl).toMatch(
+      /^weixin:\/\/wxpay\/bizpayurl\/up\?pr=/,
+    );
+    expect(await channel.queryOrder(input)).toMatchObject({
+      status: "pending",
+      channelState: "NOTPAY",
+      amountFen: 100n,
+    });
 
     await control(`/orders/${input.outTradeNo}/pay`);
     await receiver.waitFor(() => accepted(input.outTradeNo).length === 1);
@@ -123,7 +128,9 @@ describe("WeChat Pay orders through the simulator", () => {
     const snapshot = await channel.queryOrder(input);
     expect(snapshot).toMatchObject({ status: "paid", channelState: "SUCCESS", amountFen: 100n });
     expect(snapshot.transactionId).toMatch(/^\d{28}$/);
-    expect(notification?.type === "payment_succeeded" && notification.transactionId).toBe(snapshot.transactionId);
+    expect(notification?.type === "payment_succeeded" && notification.transactionId).toBe(
+      snapshot.transactionId,
+    );
   });
 
   it("creates a JSAPI order whose signed wx.requestPayment parameters the wallet accepts", async () => {
@@ -133,7 +140,9 @@ describe("WeChat Pay orders through the simulator", () => {
     const { payParams, prepayId } = created.action;
     expect(payParams).toMatchObject({ appId: keys.appid, package: `prepay_id=${prepayId}`, signType: "RSA" });
 
-    const forged = await control(`/orders/${input.outTradeNo}/pay`, { jsapi: { ...payParams, nonceStr: "x" } });
+    const forged = await control(`/orders/${input.outTradeNo}/pay`, {
+      jsapi: { ...payParams, nonceStr: "x" },
+    });
     expect(forged).toMatchObject({ status: 400, body: { code: "SIGN_ERROR" } });
     expect((await control(`/orders/${input.outTradeNo}/pay`, { jsapi: payParams })).status).toBe(200);
     await receiver.waitFor(() => accepted(input.outTradeNo).length === 1);
@@ -209,11 +218,16 @@ describe("WeChat Pay refunds", () => {
     const paid = await createAndPay();
     const refundNotify = `${receiver.url}/wechatpay/refund-notify`;
     const refund = { outTradeNo: paid.outTradeNo, outRefundNo: `${paid.outTradeNo}R1`, totalFen: 100n };
-    expect(await channel.refund({ ...refund, refundFen: 30n, reason: "部分退款", notifyUrl: refundNotify })).toMatchObject({
+    expect(
+      await channel.refund({ ...refund, refundFen: 30n, reason: "部分退款", notifyUrl: refundNotify }),
+    ).toMatchObject({
       status: "processing",
       refundFen: 30n,
     });
-    expect(await channel.queryRefund(refund)).toMatchObject({ status: "processing", channelState: "PROCESSING" });
+    expect(await channel.queryRefund(refund)).toMatchObject({
+      status: "processing",
+      channelState: "PROCESSING",
+    });
     expect(await channel.queryOrder(paid)).toMatchObject({ status: "paid", channelState: "REFUND" });
 
     await control(`/refunds/${refund.outRefundNo}/settle`, { status: "SUCCESS" });
@@ -232,18 +246,31 @@ describe("WeChat Pay refunds", () => {
     const paid = await createAndPay();
     const base = { outTradeNo: paid.outTradeNo, totalFen: 100n };
     await channel.refund({ ...base, outRefundNo: `${paid.outTradeNo}R1`, refundFen: 60n });
-    expect(await channel.refund({ ...base, outRefundNo: `${paid.outTradeNo}R1`, refundFen: 60n })).toMatchObject({
+    expect(
+      await channel.refund({ ...base, outRefundNo: `${paid.outTradeNo}R1`, refundFen: 60n }),
+    ).toMatchObject({
       status: "processing",
     });
-    await expectChannelError(channel.refund({ ...base, outRefundNo: `${paid.outTradeNo}R2`, refundFen: 41n }), "refund_exceeds_refundable");
-    await expectChannelError(channel.refund({ ...base, outRefundNo: `${paid.outTradeNo}R1`, refundFen: 10n }), "refund_params_mismatch");
+    await expectChannelError(
+      channel.refund({ ...base, outRefundNo: `${paid.outTradeNo}R2`, refundFen: 41n }),
+      "refund_exceeds_refundable",
+    );
+    await expectChannelError(
+      channel.refund({ ...base, outRefundNo: `${paid.outTradeNo}R1`, refundFen: 10n }),
+      "refund_params_mismatch",
+    );
     expect(await channel.queryRefund({ outTradeNo: paid.outTradeNo, outRefundNo: "NOPE" })).toMatchObject({
       status: "not_found",
     });
     const unpaid = order();
     await channel.createOrder(unpaid);
     await expectChannelError(
-      channel.refund({ outTradeNo: unpaid.outTradeNo, outRefundNo: "R-unpaid", refundFen: 1n, totalFen: 100n }),
+      channel.refund({
+        outTradeNo: unpaid.outTradeNo,
+        outRefundNo: "R-unpaid",
+        refundFen: 1n,
+        totalFen: 100n,
+      }),
       "refund_not_allowed",
     );
   });
@@ -266,7 +293,12 @@ describe("WeChat Pay trade bill", () => {
       const rows = bill.rows.filter((r) => r.outTradeNo === paid.outTradeNo);
       expect(rows).toEqual([
         expect.objectContaining({ kind: "payment", amountFen: 2000n, feeFen: 12n }),
-        expect.objectContaining({ kind: "refund", amountFen: -500n, feeFen: -3n, outRefundNo: refund.outRefundNo }),
+        expect.objectContaining({
+          kind: "refund",
+          amountFen: -500n,
+          feeFen: -3n,
+          outRefundNo: refund.outRefundNo,
+        }),
       ]);
       const text = Buffer.from(bill.raw).toString("utf8");
       expect(text.split("\r\n")[0]?.split(",")).toHaveLength(27);
@@ -295,9 +327,15 @@ describe("WeChat Pay callbacks under faults", () => {
       rejection: "signature_probe",
       ack: { status: 401, body: '{"code":"FAIL","message":"失败"}' },
     });
-    expect(results[1]).toMatchObject({ accepted: true, ack: { status: 200, body: '{"code":"SUCCESS","message":"成功"}' } });
+    expect(results[1]).toMatchObject({
+      accepted: true,
+      ack: { status: 200, body: '{"code":"SUCCESS","message":"成功"}' },
+    });
     await sim.delivery.idle();
-    const kinds = sim.delivery.log().filter((a) => a.label.endsWith(paid.outTradeNo)).map((a) => [a.kind, a.status]);
+    const kinds = sim.delivery
+      .log()
+      .filter((a) => a.label.endsWith(paid.outTradeNo))
+      .map((a) => [a.kind, a.status]);
     expect(kinds).toEqual([
       ["probe", 401],
       ["notify", 200],
@@ -321,7 +359,11 @@ describe("WeChat Pay callbacks under faults", () => {
     await receiver.waitFor(() => forOrder(paid.outTradeNo).length === 2);
     const [first, replay] = forOrder(paid.outTradeNo);
     expect(replay?.body.equals(first?.body ?? Buffer.alloc(0))).toBe(true);
-    expect(replay?.result).toMatchObject({ accepted: false, rejection: "replayed_nonce", ack: { status: 401 } });
+    expect(replay?.result).toMatchObject({
+      accepted: false,
+      rejection: "replayed_nonce",
+      ack: { status: 401 },
+    });
   });
 
   it("delivers duplicates, each freshly signed and verified, all about one transaction", async () => {
@@ -343,10 +385,12 @@ describe("WeChat Pay callbacks under faults", () => {
       await control("/faults", {}, "DELETE");
     }
     expect(await control("/callbacks", undefined, "GET")).toMatchObject({ body: { held: 3 } });
-    expect(await control("/callbacks/release", { order: "reverse" })).toMatchObject({ body: { released: 3 } });
-    const arrival = receiver.received.flatMap((r) =>
-      r.result.accepted && orders.some((o) => o.outTradeNo === r.result.notification.outTradeNo)
-        ? [r.result.notification.outTradeNo]
+    expect(await control("/callbacks/release", { order: "reverse" })).toMatchObject({
+      body: { released: 3 },
+    });
+    const arrival = receiver.received.flatMap(({ result }) =>
+      result.accepted && orders.some((o) => o.outTradeNo === result.notification.outTradeNo)
+        ? [result.notification.outTradeNo]
         : [],
     );
     expect(arrival).toEqual(orders.map((o) => o.outTradeNo).reverse());
@@ -355,6 +399,7 @@ describe("WeChat Pay callbacks under faults", () => {
   it("retries lost and refused callbacks on WeChat's schedule, scaled", async () => {
     const lost = await createAndPay({}, { dropAttempts: 2 });
     await receiver.waitFor(() => accepted(lost.outTradeNo).length === 1);
+    await sim.delivery.idle();
     const attempts = sim.delivery.log().filter((a) => a.label.endsWith(lost.outTradeNo));
     expect(attempts.map((a) => a.kind)).toEqual(["dropped", "dropped", "retry"]);
 
@@ -394,23 +439,32 @@ describe("WeChat Pay platform keys", () => {
   });
 
   it("refuses answers signed by a key it does not trust, and the simulator refuses a wrong merchant key", async () => {
-    const stranger = generateWechatPaySandboxKeys();
+    const stranger = generateWechatPayCertificate("stranger", "not WeChat");
     const distrustful = new WechatPayChannel({
       ...merchantConfig(),
-      platformCertificates: [stranger.platformCertificatePem],
+      platformCertificates: [stranger.certificatePem],
       autoFetchCertificates: false,
     });
-    await expectChannelError(distrustful.queryOrder({ outTradeNo: "ANY_ORDER" }), "response_signature_invalid");
+    await expectChannelError(
+      distrustful.queryOrder({ outTradeNo: "ANY_ORDER" }),
+      "response_signature_invalid",
+    );
     const impostor = new WechatPayChannel({
       ...merchantConfig(),
-      merchantPrivateKey: generateKeyPairSync("rsa", { modulusLength: 2048 }).privateKey,
+      merchantPrivateKey: stranger.privateKeyPem,
     });
     const error = await expectChannelError(impostor.queryOrder({ outTradeNo: "ANY_ORDER" }), "auth_failed");
     expect(error).toMatchObject({ channelCode: "SIGN_ERROR", httpStatus: 401 });
   });
 
   it("works in public-key mode (Wechatpay-Serial = PUB_KEY_ID_…) and enforces a merchant's amount cap", async () => {
-    const pkSim = createWechatPaySimulator({ keys, now, retryScale, platformKeyMode: "public_key", amountFenMax: 10_000n });
+    const pkSim = createWechatPaySimulator({
+      keys,
+      now,
+      retryScale,
+      platformKeyMode: "public_key",
+      amountFenMax: 10_000n,
+    });
     const pkServer = await listenOnLoopback(pkSim.listener);
     try {
       const info = (await (await fetch(`${pkServer.url}/__sim/keys`)).json()) as Record<string, string>;
@@ -419,7 +473,9 @@ describe("WeChat Pay platform keys", () => {
         ...merchantConfig(),
         baseUrl: pkServer.url,
         platformCertificates: [],
-        platformPublicKeys: [{ keyId: info.platformPublicKeyId ?? "", publicKey: info.platformPublicKeyPem ?? "" }],
+        platformPublicKeys: [
+          { keyId: info.platformPublicKeyId ?? "", publicKey: info.platformPublicKeyPem ?? "" },
+        ],
         autoFetchCertificates: false,
       });
       const pkReceiver = await createCallbackReceiver((h, b) => pkChannel.parseCallback(h, b));
@@ -429,7 +485,10 @@ describe("WeChat Pay platform keys", () => {
         await fetch(`${pkServer.url}/__sim/orders/${input.outTradeNo}/pay`, { method: "POST", body: "{}" });
         await pkReceiver.waitFor((r) => r.some((x) => x.result.accepted));
         expect(pkReceiver.received[0]?.headers["wechatpay-serial"]).toBe(info.platformPublicKeyId);
-        await expectChannelError(pkChannel.createOrder(order({ amountFen: 10_001n })), "amount_limit_exceeded");
+        await expectChannelError(
+          pkChannel.createOrder(order({ amountFen: 10_001n })),
+          "amount_limit_exceeded",
+        );
       } finally {
         await pkReceiver.close();
       }

@@ -17,7 +17,7 @@ afterAll(async () => {
 
 /** 60 batches of 50 events over 40 prepaid customers; every batch shares half its keys with the previous one. */
 function batches(runStart: number) {
-  const all: Array<Array<Record<string, string>>> = [];
+  const all: Array<Array<Record<string, unknown>>> = [];
   for (let b = 0; b < 60; b++) {
     const events = [];
     for (let e = 0; e < 50; e++) {
@@ -99,7 +99,11 @@ describe("metering end to end", () => {
       let sum = 0n;
       let cursor: string | null = null;
       do {
-        const page = (
+        type Page = {
+          data: Array<{ type: string; amount: string; charges: Array<{ eventKey: string }> }>;
+          nextCursor: string | null;
+        };
+        const page: Page = (
           await api.get(
             `/v1/customers/c${i}/wallet/transactions?limit=100${cursor ? `&startingAfter=${cursor}` : ""}`,
           )

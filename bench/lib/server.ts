@@ -34,7 +34,9 @@ export async function startServerProcess(options: {
   startTimeoutMs?: number;
 }): Promise<ServerProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, ["--import", "tsx", "bin/server.ts"], {
+  // BENCH_SERVER_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
+  const extraFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? "").split(" ").filter(Boolean);
+  const child = spawn(process.execPath, [...extraFlags, "--import", "tsx", "bin/server.ts"], {
     cwd: repoRoot,
     env: {
       ...process.env,

@@ -15,7 +15,8 @@ export interface AlipayBillFile {
 
 export function parseAlipayBillZip(zip: Uint8Array): AlipayBillFile {
   const entries = readZip(zip);
-  const detail = entries.find((e) => e.name.endsWith("业务明细.csv")) ?? entries.find((e) => !e.name.includes("汇总"));
+  const detail =
+    entries.find((e) => e.name.endsWith("业务明细.csv")) ?? entries.find((e) => !e.name.includes("汇总"));
   if (!detail) throw new Error("bill zip has no detail file");
   const lines = decodeGbk(detail.data).split(/\r?\n/);
   const comments = lines.filter((line) => line.startsWith("#"));

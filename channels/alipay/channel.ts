@@ -27,7 +27,8 @@ const productCodes = {
   alipay_qr: "FACE_TO_FACE_PAYMENT",
 } as const;
 
-const str = (value: unknown): string | undefined => (typeof value === "string" && value !== "" ? value : undefined);
+const str = (value: unknown): string | undefined =>
+  typeof value === "string" && value !== "" ? value : undefined;
 
 export class AlipayChannel implements PaymentChannel {
   readonly provider = "alipay" as const;
@@ -46,9 +47,16 @@ export class AlipayChannel implements PaymentChannel {
     }
     const violations = checkAlipayOrder(input, this.client.now(), this.#limits);
     if (violations.length > 0) {
-      throw new ChannelError("invalid_order", this.provider, "order breaks Alipay limits", undefined, undefined, {
-        violations,
-      });
+      throw new ChannelError(
+        "invalid_order",
+        this.provider,
+        "order breaks Alipay limits",
+        undefined,
+        undefined,
+        {
+          violations,
+        },
+      );
     }
     const biz: Record<string, unknown> = {
       out_trade_no: input.outTradeNo,
@@ -58,12 +66,16 @@ export class AlipayChannel implements PaymentChannel {
       time_expire: formatBeijingDateTime(input.expiresAt.getTime()),
       ...(input.attach !== undefined ? { passback_params: encodeURIComponent(input.attach) } : {}),
     };
-    const extra = { notify_url: input.notifyUrl, ...(input.returnUrl ? { return_url: input.returnUrl } : {}) };
+    const extra = {
+      notify_url: input.notifyUrl,
+      ...(input.returnUrl ? { return_url: input.returnUrl } : {}),
+    };
     const created = { channel: input.channel, outTradeNo: input.outTradeNo, expiresAt: input.expiresAt };
     if (input.channel === "alipay_qr") {
       const answer = await this.client.execute("alipay.trade.precreate", biz, extra);
       const codeUrl = str(answer.qr_code);
-      if (!codeUrl) throw new ChannelError("channel_unavailable", this.provider, "precreate answered without qr_code");
+      if (!codeUrl)
+        throw new ChannelError("channel_unavailable", this.provider, "precreate answered without qr_code");
       return { ...created, action: { type: "qr_code", codeUrl } };
     }
     if (input.channel === "alipay_wap" && input.returnUrl) biz.quit_url = input.returnUrl;
@@ -78,7 +90,12 @@ export class AlipayChannel implements PaymentChannel {
       answer = await this.client.execute("alipay.trade.query", { out_trade_no: outTradeNo });
     } catch (error) {
       if (error instanceof ChannelError && error.code === "order_not_found") {
-        return { provider: this.provider, outTradeNo, status: "not_found", channelState: "ACQ.TRADE_NOT_EXIST" };
+        return {
+          provider: this.provider,
+          outTradeNo,
+          status: "not_found",
+          channelState: "ACQ.TRADE_NOT_EXIST",
+        };
       }
       throw error;
     }
@@ -125,9 +142,16 @@ export class AlipayChannel implements PaymentChannel {
   async refund(input: RefundInput): Promise<RefundSnapshot> {
     const violations = checkAlipayRefund(input);
     if (violations.length > 0) {
-      throw new ChannelError("invalid_order", this.provider, "refund breaks Alipay limits", undefined, undefined, {
-        violations,
-      });
+      throw new ChannelError(
+        "invalid_order",
+        this.provider,
+        "refund breaks Alipay limits",
+        undefined,
+        undefined,
+        {
+          violations,
+        },
+      );
     }
     const answer = await this.client.execute("alipay.trade.refund", {
       out_trade_no: input.outTradeNo,

@@ -49,7 +49,11 @@ export class AlipayClient {
   }
 
   /** The full signed parameter set for `method`. Empty values are never sent (Java SDKs drop them). */
-  signedParams(method: string, biz: Record<string, unknown>, extra: Record<string, string> = {}): Record<string, string> {
+  signedParams(
+    method: string,
+    biz: Record<string, unknown>,
+    extra: Record<string, string> = {},
+  ): Record<string, string> {
     const params: Record<string, string> = {
       app_id: this.appId,
       method,
@@ -66,7 +70,11 @@ export class AlipayClient {
   }
 
   /** A server-to-server call; answers the verified `<method>_response` object when `code` is `10000`. */
-  async execute(method: string, biz: Record<string, unknown>, extra?: Record<string, string>): Promise<AlipayResponse> {
+  async execute(
+    method: string,
+    biz: Record<string, unknown>,
+    extra?: Record<string, string>,
+  ): Promise<AlipayResponse> {
     const params = this.signedParams(method, biz, extra);
     const url = new URL(this.gateway);
     const form = new URLSearchParams();
@@ -79,7 +87,10 @@ export class AlipayClient {
     try {
       const response = await this.#fetch(url, {
         method: "POST",
-        headers: { "Content-Type": "application/x-www-form-urlencoded;charset=utf-8", Accept: "application/json" },
+        headers: {
+          "Content-Type": "application/x-www-form-urlencoded;charset=utf-8",
+          Accept: "application/json",
+        },
         body: form.toString(),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
@@ -90,7 +101,13 @@ export class AlipayClient {
       throw new ChannelError("channel_unavailable", "alipay", `Alipay ${method}: ${reason}`);
     }
     if (status !== 200) {
-      throw new ChannelError("channel_unavailable", "alipay", `Alipay ${method}: HTTP ${status}`, undefined, status);
+      throw new ChannelError(
+        "channel_unavailable",
+        "alipay",
+        `Alipay ${method}: HTTP ${status}`,
+        undefined,
+        status,
+      );
     }
     return this.#verified(method, text);
   }
@@ -129,7 +146,11 @@ export class AlipayClient {
     const responseKey = `${method.replaceAll(".", "_")}_response`;
     const signed = extractSignedResponse(text, responseKey);
     if (!signed) {
-      throw new ChannelError("channel_unavailable", "alipay", `Alipay ${method}: no ${responseKey} in answer`);
+      throw new ChannelError(
+        "channel_unavailable",
+        "alipay",
+        `Alipay ${method}: no ${responseKey} in answer`,
+      );
     }
     const body = JSON.parse(signed.content) as Record<string, unknown>;
     const code = typeof body.code === "string" ? body.code : "";
@@ -137,7 +158,11 @@ export class AlipayClient {
     // Unsigned answers are only believed when they are failures: they cannot move money.
     if (signed.sign !== undefined || code === "10000") {
       if (!signed.sign || !verifySha256WithRsa(this.alipayPublicKey, signed.content, signed.sign)) {
-        throw new ChannelError("response_signature_invalid", "alipay", `Alipay ${method}: response sign invalid`);
+        throw new ChannelError(
+          "response_signature_invalid",
+          "alipay",
+          `Alipay ${method}: response sign invalid`,
+        );
       }
     }
     if (code !== "10000") {
@@ -150,5 +175,8 @@ export class AlipayClient {
 }
 
 function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+  return text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
 }

@@ -1,5 +1,10 @@
 export { AlipayChannel, type AlipayChannelConfig } from "./channel.js";
-export { AlipayClient, alipayProductionGateway, type AlipayClientConfig, type AlipayResponse } from "./client.js";
+export {
+  AlipayClient,
+  alipayProductionGateway,
+  type AlipayClientConfig,
+  type AlipayResponse,
+} from "./client.js";
 export {
   alipaySignContent,
   notifySignExclusions,

@@ -28,8 +28,10 @@ function accept(notification: ChannelNotification): CallbackResult {
 export function parseAlipayCallback(client: AlipayClient, rawBody: Uint8Array | string): CallbackResult {
   if (bodyBytes(rawBody) > channelLimits.callbackBodyBytesMax) return reject("malformed", "body too large");
   const params = Object.fromEntries(new URLSearchParams(bodyText(rawBody)));
-  if (!params.sign || !params.notify_id || !params.trade_status) return reject("malformed", "not an Alipay notify");
-  if (params.sign_type && params.sign_type !== "RSA2") return reject("bad_signature", `sign_type ${params.sign_type}`);
+  if (!params.sign || !params.notify_id || !params.trade_status)
+    return reject("malformed", "not an Alipay notify");
+  if (params.sign_type && params.sign_type !== "RSA2")
+    return reject("bad_signature", `sign_type ${params.sign_type}`);
   if (!verifyAlipayParams(params, client.alipayPublicKey, notifySignExclusions)) {
     return reject("bad_signature", "RSA2 signature does not verify");
   }
@@ -45,7 +47,12 @@ function normalize(p: Record<string, string>): CallbackResult {
   const tradeNo = p.trade_no ?? "";
   const outTradeNo = p.out_trade_no ?? "";
   if (totalFen === null || !tradeNo || !outTradeNo) return reject("malformed", "missing trade fields");
-  const common = { provider: "alipay" as const, eventId: p.notify_id ?? "", outTradeNo, transactionId: tradeNo };
+  const common = {
+    provider: "alipay" as const,
+    eventId: p.notify_id ?? "",
+    outTradeNo,
+    transactionId: tradeNo,
+  };
   const status = p.trade_status;
   const refundAt = parseBeijingDateTime(p.gmt_refund ?? "");
   const refundedTotalFen = yuanToFen(p.refund_fee ?? "");

@@ -19,11 +19,16 @@ export function checkAlipayOrder(input: CreateOrderInput, nowMs: number, limits:
     fail("description", `1–${channelLimits.alipaySubjectLengthMax} characters`);
   }
   const lengthMax = channelLimits.alipayOutTradeNoLengthMax;
-  if (input.outTradeNo.length < 1 || input.outTradeNo.length > lengthMax || !outTradeNoPattern.test(input.outTradeNo)) {
+  if (
+    input.outTradeNo.length < 1 ||
+    input.outTradeNo.length > lengthMax ||
+    !outTradeNoPattern.test(input.outTradeNo)
+  ) {
     fail("outTradeNo", `1–${lengthMax} characters of [0-9A-Za-z_]`);
   }
   if (!isHttpUrl(input.notifyUrl)) fail("notifyUrl", "an absolute http(s) URL");
-  if (input.returnUrl !== undefined && !isHttpUrl(input.returnUrl)) fail("returnUrl", "an absolute http(s) URL");
+  if (input.returnUrl !== undefined && !isHttpUrl(input.returnUrl))
+    fail("returnUrl", "an absolute http(s) URL");
   const expiresInMs = input.expiresAt.getTime() - nowMs;
   if (Number.isNaN(expiresInMs) || expiresInMs < channelLimits.alipayExpiryMsMin) {
     fail("expiresAt", "at least 1 minute ahead");
@@ -46,7 +51,8 @@ export function checkAlipayRefund(input: RefundInput): LimitViolation[] {
   if (input.refundFen < 1n) fail("refundFen", "at least 1 fen");
   if (input.refundFen > input.totalFen) fail("refundFen", "at most totalFen");
   const max = channelLimits.alipayOutRequestNoLengthMax;
-  if (input.outRefundNo.length < 1 || input.outRefundNo.length > max) fail("outRefundNo", `1–${max} characters`);
+  if (input.outRefundNo.length < 1 || input.outRefundNo.length > max)
+    fail("outRefundNo", `1–${max} characters`);
   if (input.reason !== undefined && [...input.reason].length > channelLimits.alipayRefundReasonLengthMax) {
     fail("reason", `at most ${channelLimits.alipayRefundReasonLengthMax} characters`);
   }

@@ -5,7 +5,10 @@ import { signSha256WithRsa, verifySha256WithRsa } from "../rsa.js";
  * Alipay's sign content: drop the excluded keys and empty values, sort keys (ASCII), join `k=v` with `&`,
  * raw values. Requests exclude `sign`; async notifies exclude `sign` and `sign_type`.
  */
-export function alipaySignContent(params: Readonly<Record<string, string>>, exclude: readonly string[]): string {
+export function alipaySignContent(
+  params: Readonly<Record<string, string>>,
+  exclude: readonly string[],
+): string {
   return Object.keys(params)
     .filter((key) => !exclude.includes(key) && params[key] !== undefined && params[key] !== "")
     .sort()

@@ -95,7 +95,10 @@ export function createCallbackDelivery(options: CallbackDeliveryOptions): Callba
   let closed = false;
   let idleWaiters: Array<() => void> = [];
 
-  const record = (entry: Entry, partial: Omit<DeliveryAttempt, "seq" | "eventId" | "label" | "url" | "at">) => {
+  const record = (
+    entry: Entry,
+    partial: Omit<DeliveryAttempt, "seq" | "eventId" | "label" | "url" | "at">,
+  ) => {
     attempts.push({
       seq: ++seq,
       eventId: entry.job.eventId,
@@ -131,7 +134,10 @@ export function createCallbackDelivery(options: CallbackDeliveryOptions): Callba
     });
   };
 
-  const send = async (request: CallbackRequest, url: string): Promise<{ status?: number; body?: string; error?: string }> => {
+  const send = async (
+    request: CallbackRequest,
+    url: string,
+  ): Promise<{ status?: number; body?: string; error?: string }> => {
     try {
       const response = await doFetch(url, {
         method: "POST",

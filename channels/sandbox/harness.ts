@@ -25,6 +25,8 @@ export async function listenOnLoopback(listener: RequestListener): Promise<Loopb
 }
 
 export interface ReceivedCallback {
+  /** Path and query the callback was posted to. */
+  url: string;
   headers: CallbackHeaders;
   body: Buffer;
   result: CallbackResult;
@@ -47,7 +49,7 @@ export async function createCallbackReceiver(
     req.on("end", () => {
       const body = Buffer.concat(chunks);
       void parse(req.headers, body).then((result) => {
-        received.push({ headers: req.headers, body, result });
+        received.push({ url: req.url ?? "/", headers: req.headers, body, result });
         res.writeHead(result.ack.status, { "Content-Type": result.ack.contentType });
         res.end(result.ack.body);
       });

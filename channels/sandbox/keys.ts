@@ -61,7 +61,9 @@ export function generateWechatPayCertificate(
   return { privateKeyPem: pair.privateKeyPem, certificatePem: pem, serial };
 }
 
-export function generateWechatPaySandboxKeys(ids: { mchid?: string; appid?: string } = {}): WechatPaySandboxKeys {
+export function generateWechatPaySandboxKeys(
+  ids: { mchid?: string; appid?: string } = {},
+): WechatPaySandboxKeys {
   const mchid = ids.mchid ?? `19${randomDigits(8)}`;
   const merchant = generateWechatPayCertificate(mchid, "BuffMoney sandbox merchant");
   const platform = generateWechatPayCertificate("Tenpay.com sandbox platform", "Tenpay.com sandbox");
@@ -78,7 +80,9 @@ export function generateWechatPaySandboxKeys(ids: { mchid?: string; appid?: stri
   };
 }
 
-export function generateAlipaySandboxKeys(ids: { appId?: string; sellerId?: string } = {}): AlipaySandboxKeys {
+export function generateAlipaySandboxKeys(
+  ids: { appId?: string; sellerId?: string } = {},
+): AlipaySandboxKeys {
   const app = rsaPair("pkcs1");
   const alipay = rsaPair("pkcs1");
   return {

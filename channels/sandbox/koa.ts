@@ -16,11 +16,17 @@ export type SimulatorContext = ParameterizedContext<SimulatorState>;
  * Strips `mountPath` (so a host server can mount the simulator under a prefix), reads the raw body
  * (signatures cover exact bytes) and works out the simulator's own public base URL.
  */
-export function simulatorFrame(mountPath: string, publicBaseUrl: string | undefined): Middleware<SimulatorState> {
+export function simulatorFrame(
+  mountPath: string,
+  publicBaseUrl: string | undefined,
+): Middleware<SimulatorState> {
   const prefix = mountPath.replace(/\/+$/, "");
   return async (ctx, next) => {
     const original = ctx.req.url ?? "/";
-    if (prefix && !(original === prefix || original.startsWith(`${prefix}/`) || original.startsWith(`${prefix}?`))) {
+    if (
+      prefix &&
+      !(original === prefix || original.startsWith(`${prefix}/`) || original.startsWith(`${prefix}?`))
+    ) {
       ctx.status = 404;
       return;
     }

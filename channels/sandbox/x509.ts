@@ -52,7 +52,8 @@ export interface DistinguishedName {
 function name(dn: DistinguishedName): Buffer {
   const rdns: Buffer[] = [];
   const add = (attributeOid: string, tag: number, value: string | undefined) => {
-    if (value !== undefined) rdns.push(set(sequence(oid(attributeOid), tlv(tag, Buffer.from(value, "utf8")))));
+    if (value !== undefined)
+      rdns.push(set(sequence(oid(attributeOid), tlv(tag, Buffer.from(value, "utf8")))));
   };
   add("2.5.4.6", 0x13, dn.country);
   add("2.5.4.10", 0x0c, dn.organization);

@@ -25,12 +25,18 @@ export function decryptAesGcm(resource: EncryptedResource, apiV3Key: string): st
   const decipher = createDecipheriv(algorithmFor(key), key, Buffer.from(resource.nonce, "utf8"));
   decipher.setAuthTag(data.subarray(data.length - tagBytes));
   decipher.setAAD(Buffer.from(resource.associatedData, "utf8"));
-  return Buffer.concat([decipher.update(data.subarray(0, data.length - tagBytes)), decipher.final()]).toString(
-    "utf8",
-  );
+  return Buffer.concat([
+    decipher.update(data.subarray(0, data.length - tagBytes)),
+    decipher.final(),
+  ]).toString("utf8");
 }
 
-export function encryptAesGcm(plaintext: string, apiV3Key: string, nonce: string, associatedData: string): string {
+export function encryptAesGcm(
+  plaintext: string,
+  apiV3Key: string,
+  nonce: string,
+  associatedData: string,
+): string {
   const key = Buffer.from(apiV3Key, "utf8");
   const cipher = createCipheriv(algorithmFor(key), key, Buffer.from(nonce, "utf8"));
   cipher.setAAD(Buffer.from(associatedData, "utf8"));

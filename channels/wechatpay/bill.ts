@@ -18,7 +18,10 @@ function cells(line: string): string[] {
 }
 
 export function parseWechatTradeBill(text: string): WechatTradeBillFile {
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/).filter((line) => line.trim() !== "");
+  const lines = text
+    .replace(/^\uFEFF/, "")
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== "");
   const columns = cells(lines[0] ?? "");
   const summaryAt = lines.findIndex((line) => line.startsWith(summaryFirstColumn));
   const dataLines = lines.slice(1, summaryAt < 0 ? lines.length : summaryAt);

@@ -64,12 +64,20 @@ export class WechatPayChannel implements PaymentChannel {
   }
 
   async createOrder(input: CreateOrderInput): Promise<CreatedOrder> {
-    if (!this.kinds.includes(input.channel)) throw new RangeError(`not a WeChat Pay channel: ${input.channel}`);
+    if (!this.kinds.includes(input.channel))
+      throw new RangeError(`not a WeChat Pay channel: ${input.channel}`);
     const violations = checkWechatOrder(input, this.client.now(), this.#limits);
     if (violations.length > 0) {
-      throw new ChannelError("invalid_order", this.provider, "order breaks WeChat Pay limits", undefined, undefined, {
-        violations,
-      });
+      throw new ChannelError(
+        "invalid_order",
+        this.provider,
+        "order breaks WeChat Pay limits",
+        undefined,
+        undefined,
+        {
+          violations,
+        },
+      );
     }
     const body: Record<string, unknown> = {
       appid: this.client.appid,
@@ -140,16 +148,27 @@ export class WechatPayChannel implements PaymentChannel {
   async refund(input: RefundInput): Promise<RefundSnapshot> {
     const violations = checkWechatRefund(input);
     if (violations.length > 0) {
-      throw new ChannelError("invalid_order", this.provider, "refund breaks WeChat Pay limits", undefined, undefined, {
-        violations,
-      });
+      throw new ChannelError(
+        "invalid_order",
+        this.provider,
+        "refund breaks WeChat Pay limits",
+        undefined,
+        undefined,
+        {
+          violations,
+        },
+      );
     }
     const refund = await this.client.createRefund({
       out_trade_no: input.outTradeNo,
       out_refund_no: input.outRefundNo,
       ...(input.reason ? { reason: input.reason } : {}),
       ...(input.notifyUrl ? { notify_url: input.notifyUrl } : {}),
-      amount: { refund: fenToJsonInteger(input.refundFen), total: fenToJsonInteger(input.totalFen), currency: "CNY" },
+      amount: {
+        refund: fenToJsonInteger(input.refundFen),
+        total: fenToJsonInteger(input.totalFen),
+        currency: "CNY",
+      },
     });
     return this.#refundSnapshot(refund);
   }
@@ -159,7 +178,12 @@ export class WechatPayChannel implements PaymentChannel {
       return this.#refundSnapshot(await this.client.queryRefund(input.outRefundNo));
     } catch (error) {
       if (error instanceof ChannelError && error.code === "refund_not_found") {
-        return { provider: this.provider, ...input, status: "not_found", channelState: "RESOURCE_NOT_EXISTS" };
+        return {
+          provider: this.provider,
+          ...input,
+          status: "not_found",
+          channelState: "RESOURCE_NOT_EXISTS",
+        };
       }
       throw error;
     }
@@ -174,7 +198,11 @@ export class WechatPayChannel implements PaymentChannel {
     const raw = await this.client.downloadBill(bill.download_url);
     const sha1 = createHash("sha1").update(raw).digest("hex");
     if (sha1 !== bill.hash_value.toLowerCase()) {
-      throw new ChannelError("bill_hash_mismatch", this.provider, `bill ${billDate}: SHA1 ${sha1} ≠ ${bill.hash_value}`);
+      throw new ChannelError(
+        "bill_hash_mismatch",
+        this.provider,
+        `bill ${billDate}: SHA1 ${sha1} ≠ ${bill.hash_value}`,
+      );
     }
     const file = parseWechatTradeBill(Buffer.from(raw).toString("utf8"));
     return { provider: this.provider, billDate, rows: wechatBillRows(file), raw };

@@ -78,7 +78,8 @@ export class WechatPayClient {
     this.#timeoutMs = config.timeoutMs ?? channelLimits.httpTimeoutMs;
     this.#fetch = config.fetch ?? fetch;
     for (const pem of config.platformCertificates ?? []) this.keys.addCertificate(pem);
-    for (const { keyId, publicKey } of config.platformPublicKeys ?? []) this.keys.addPublicKey(keyId, publicKey);
+    for (const { keyId, publicKey } of config.platformPublicKeys ?? [])
+      this.keys.addPublicKey(keyId, publicKey);
   }
 
   /** Signs `message` with the merchant key (JSAPI `paySign`). */
@@ -132,7 +133,9 @@ export class WechatPayClient {
   async downloadBill(downloadUrl: string): Promise<Uint8Array> {
     const url = new URL(downloadUrl);
     const full = url.toString();
-    const path = full.startsWith(`${this.#baseUrl}/`) ? full.slice(this.#baseUrl.length) : `${url.pathname}${url.search}`;
+    const path = full.startsWith(`${this.#baseUrl}/`)
+      ? full.slice(this.#baseUrl.length)
+      : `${url.pathname}${url.search}`;
     const response = await this.#send("bill_download", "GET", path, "", full);
     if (response.status !== 200) throw this.#errorOf("bill_download", response);
     return new Uint8Array(response.body);
@@ -140,7 +143,9 @@ export class WechatPayClient {
 
   /** Downloads and decrypts the platform certificates into the key ring; answers their serials. */
   async fetchPlatformCertificates(): Promise<string[]> {
-    const response = await this.#call("certificates", "GET", "/v3/certificates", undefined, { bootstrap: true });
+    const response = await this.#call("certificates", "GET", "/v3/certificates", undefined, {
+      bootstrap: true,
+    });
     const parsed = certificatesResponseSchema.parse(JSON.parse(response.text));
     const serials: string[] = [];
     for (const item of parsed.data) {
@@ -201,7 +206,11 @@ export class WechatPayClient {
   ): Promise<WechatResponse> {
     const bodyText = body === undefined ? "" : JSON.stringify(body);
     const raw = await this.#send(operation, method, path, bodyText, `${this.#baseUrl}${path}`);
-    const response: WechatResponse = { status: raw.status, headers: raw.headers, text: raw.body.toString("utf8") };
+    const response: WechatResponse = {
+      status: raw.status,
+      headers: raw.headers,
+      text: raw.body.toString("utf8"),
+    };
     const unsignedGatewayFailure = response.status >= 500 && !response.headers.has("wechatpay-signature");
     if (!options.bootstrap && !unsignedGatewayFailure) {
       let check = this.verify(response.headers, response.text);
@@ -213,7 +222,7 @@ export class WechatPayClient {
       if (!check.ok) throw this.#signatureError(operation, check);
     }
     if (response.status >= 200 && response.status < 300) return response;
-    throw this.#errorOf(operation, { ...raw, body: raw.body });
+    throw this.#errorOf(operation, raw);
   }
 
   async #send(
@@ -245,7 +254,11 @@ export class WechatPayClient {
         ...(method === "POST" ? { body: bodyText } : {}),
         signal: AbortSignal.timeout(this.#timeoutMs),
       });
-      return { status: response.status, headers: response.headers, body: Buffer.from(await response.arrayBuffer()) };
+      return {
+        status: response.status,
+        headers: response.headers,
+        body: Buffer.from(await response.arrayBuffer()),
+      };
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       throw new ChannelError("channel_unavailable", "wechatpay", `WeChat Pay ${operation}: ${reason}`);
@@ -254,8 +267,15 @@ export class WechatPayClient {
 
   #errorOf(operation: WechatOperation, response: { status: number; body: Buffer }): ChannelError {
     const parsed = errorBodySchema.safeParse(safeJson(response.body.toString("utf8")));
-    if (!parsed.success) return channelErrorFromWechat(operation, response.status, `HTTP_${response.status}`, "");
-    return channelErrorFromWechat(operation, response.status, parsed.data.code, parsed.data.message, parsed.data.detail);
+    if (!parsed.success)
+      return channelErrorFromWechat(operation, response.status, `HTTP_${response.status}`, "");
+    return channelErrorFromWechat(
+      operation,
+      response.status,
+      parsed.data.code,
+      parsed.data.message,
+      parsed.data.detail,
+    );
   }
 
   #signatureError(operation: WechatOperation, check: Extract<SignatureCheck, { ok: false }>): ChannelError {

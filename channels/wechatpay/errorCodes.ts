@@ -21,14 +21,7 @@ export function normalizeWechatCode(code: string): string {
 }
 
 export type WechatOperation =
-  | "create"
-  | "query"
-  | "close"
-  | "refund"
-  | "refund_query"
-  | "tradebill"
-  | "bill_download"
-  | "certificates";
+  "create" | "query" | "close" | "refund" | "refund_query" | "tradebill" | "bill_download" | "certificates";
 
 const byCode: Record<string, ChannelErrorCode> = {
   ORDER_PAID: "order_paid",
@@ -49,8 +42,14 @@ const byCode: Record<string, ChannelErrorCode> = {
   NO_STATEMENT_EXIST: "bill_not_found",
 };
 
-function classify(code: string, message: string, status: number, operation: WechatOperation): ChannelErrorCode {
-  if (code === "RESOURCE_NOT_EXISTS") return operation === "refund_query" ? "refund_not_found" : "order_not_found";
+function classify(
+  code: string,
+  message: string,
+  status: number,
+  operation: WechatOperation,
+): ChannelErrorCode {
+  if (code === "RESOURCE_NOT_EXISTS")
+    return operation === "refund_query" ? "refund_not_found" : "order_not_found";
   if (code === "INVALID_REQUEST" && message.includes("不一致")) {
     return operation === "refund" ? "refund_params_mismatch" : "order_params_mismatch";
   }

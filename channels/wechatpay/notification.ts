@@ -82,12 +82,23 @@ export async function parseWechatPayCallback(
   }
 }
 
-function normalize(client: WechatPayClient, eventId: string, eventType: string, resource: unknown): CallbackResult {
+function normalize(
+  client: WechatPayClient,
+  eventId: string,
+  eventType: string,
+  resource: unknown,
+): CallbackResult {
   if (eventType === "TRANSACTION.SUCCESS") {
     const t = transactionSchema.parse(resource);
-    if (t.mchid !== client.mchid || t.appid !== client.appid) return reject("wrong_merchant", `mchid ${t.mchid}`);
+    if (t.mchid !== client.mchid || t.appid !== client.appid)
+      return reject("wrong_merchant", `mchid ${t.mchid}`);
     const paidAt = parseRfc3339(t.success_time ?? "");
-    if (t.trade_state !== "SUCCESS" || !t.transaction_id || paidAt === null || t.amount?.total === undefined) {
+    if (
+      t.trade_state !== "SUCCESS" ||
+      !t.transaction_id ||
+      paidAt === null ||
+      t.amount?.total === undefined
+    ) {
       return reject("malformed", "TRANSACTION.SUCCESS without a successful transaction");
     }
     return accept({

@@ -20,7 +20,11 @@ export function checkWechatOrder(input: CreateOrderInput, nowMs: number, limits:
     fail("description", `1–${channelLimits.wechatDescriptionLengthMax} characters`);
   }
   const { wechatOutTradeNoLengthMin: min, wechatOutTradeNoLengthMax: max } = channelLimits;
-  if (input.outTradeNo.length < min || input.outTradeNo.length > max || !outTradeNoPattern.test(input.outTradeNo)) {
+  if (
+    input.outTradeNo.length < min ||
+    input.outTradeNo.length > max ||
+    !outTradeNoPattern.test(input.outTradeNo)
+  ) {
     fail("outTradeNo", `${min}–${max} characters of [0-9A-Za-z_-|*]`);
   }
   checkNotifyUrl(input.notifyUrl, fail);
@@ -32,7 +36,8 @@ export function checkWechatOrder(input: CreateOrderInput, nowMs: number, limits:
   if (input.attach !== undefined && input.attach.length > channelLimits.wechatAttachLengthMax) {
     fail("attach", `at most ${channelLimits.wechatAttachLengthMax} characters`);
   }
-  if (input.channel === "wechat_jsapi" && !input.payerOpenId) fail("payerOpenId", "required for wechat_jsapi");
+  if (input.channel === "wechat_jsapi" && !input.payerOpenId)
+    fail("payerOpenId", "required for wechat_jsapi");
   if (input.payerOpenId !== undefined && input.payerOpenId.length > channelLimits.wechatOpenIdLengthMax) {
     fail("payerOpenId", "too long");
   }
@@ -40,13 +45,16 @@ export function checkWechatOrder(input: CreateOrderInput, nowMs: number, limits:
   return violations;
 }
 
-function checkNotifyUrl(url: string, fail: (field: string, rule: string) => void) {
-  let parsed: URL | null = null;
+function parseUrl(text: string): URL | null {
   try {
-    parsed = new URL(url);
+    return new URL(text);
   } catch {
-    parsed = null;
+    return null;
   }
+}
+
+function checkNotifyUrl(url: string, fail: (field: string, rule: string) => void) {
+  const parsed = parseUrl(url);
   if (!parsed || !/^https?:$/.test(parsed.protocol) || parsed.search !== "") {
     fail("notifyUrl", "an absolute http(s) URL without a query");
   }
@@ -59,7 +67,11 @@ export function checkWechatRefund(input: RefundInput): LimitViolation[] {
   if (input.refundFen < 1n) fail("refundFen", "at least 1 fen");
   if (input.refundFen > input.totalFen) fail("refundFen", "at most totalFen");
   const max = channelLimits.wechatOutRefundNoLengthMax;
-  if (input.outRefundNo.length < 1 || input.outRefundNo.length > max || !outRefundNoPattern.test(input.outRefundNo)) {
+  if (
+    input.outRefundNo.length < 1 ||
+    input.outRefundNo.length > max ||
+    !outRefundNoPattern.test(input.outRefundNo)
+  ) {
     fail("outRefundNo", `1–${max} characters of [0-9A-Za-z_-|*@]`);
   }
   if (input.reason !== undefined && [...input.reason].length > channelLimits.wechatRefundReasonLengthMax) {

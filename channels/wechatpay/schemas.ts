@@ -4,7 +4,15 @@ import { z } from "zod";
 
 const fen = z.number().int().min(0);
 
-export const tradeStates = ["SUCCESS", "REFUND", "NOTPAY", "CLOSED", "REVOKED", "USERPAYING", "PAYERROR"] as const;
+export const tradeStates = [
+  "SUCCESS",
+  "REFUND",
+  "NOTPAY",
+  "CLOSED",
+  "REVOKED",
+  "USERPAYING",
+  "PAYERROR",
+] as const;
 
 export const transactionSchema = z.object({
   appid: z.string(),

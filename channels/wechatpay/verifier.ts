@@ -29,13 +29,19 @@ export function checkWechatSignature(
   if (!timestamp || !nonce || !signature || !serial) {
     return { ok: false, reason: "malformed", detail: "missing Wechatpay-* signature headers" };
   }
-  if (!/^\d{1,12}$/.test(timestamp)) return { ok: false, reason: "malformed", detail: "bad Wechatpay-Timestamp" };
+  if (!/^\d{1,12}$/.test(timestamp))
+    return { ok: false, reason: "malformed", detail: "bad Wechatpay-Timestamp" };
   const timestampSec = Number(timestamp);
   if (Math.abs(nowMs - timestampSec * 1000) >= skewMsMax) {
-    return { ok: false, reason: "stale_timestamp", detail: `timestamp ${timestamp} outside ±${skewMsMax} ms` };
+    return {
+      ok: false,
+      reason: "stale_timestamp",
+      detail: `timestamp ${timestamp} outside ±${skewMsMax} ms`,
+    };
   }
   const key = keys.get(serial);
-  if (!key) return { ok: false, reason: "unknown_serial", detail: `unknown Wechatpay-Serial ${serial}`, serial };
+  if (!key)
+    return { ok: false, reason: "unknown_serial", detail: `unknown Wechatpay-Serial ${serial}`, serial };
   if (!verifySha256WithRsa(key, responseSignMessage(timestamp, nonce, body), signature)) {
     return { ok: false, reason: "bad_signature", detail: "signature does not verify" };
   }

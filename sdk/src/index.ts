@@ -19,11 +19,7 @@ export type {
 export type { CreateMerchantParams, Merchants } from "./resources/merchants.js";
 export type { UsageEventParams, UsageEvents } from "./resources/usageEvents.js";
 export type { Usage, UsageSummaryParams } from "./resources/usage.js";
-export type {
-  CreateRateCardParams,
-  PublishRateCardVersionParams,
-  RateCards,
-} from "./resources/rateCards.js";
+export type { CreateRateCardParams, PublishRateCardVersionParams, RateCards } from "./resources/rateCards.js";
 export type { CreateMetricParams, Metrics } from "./resources/metrics.js";
 export type { AuditLog } from "./resources/auditLog.js";
 export type { Timestamp } from "./timestamp.js";

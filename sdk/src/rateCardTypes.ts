@@ -2,17 +2,7 @@ import type { DecimalString, Environment, IsoTimestamp } from "./types.js";
 
 /** ISO 4217; known codes autocomplete. A prepaid customer's rate card must be in CNY, the wallet's currency. */
 export type Currency =
-  | "CNY"
-  | "USD"
-  | "EUR"
-  | "GBP"
-  | "SGD"
-  | "AUD"
-  | "NZD"
-  | "HKD"
-  | "JPY"
-  | "THB"
-  | (string & {});
+  "CNY" | "USD" | "EUR" | "GBP" | "SGD" | "AUD" | "NZD" | "HKD" | "JPY" | "THB" | (string & {});
 
 /** The span usage accumulates over before tiers, packages and free allowances start again. */
 export type RatingPeriod = "month" | "day";

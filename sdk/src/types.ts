@@ -145,11 +145,7 @@ export interface AuditActor {
 
 /** Facts, in the past tense; known ones autocomplete. */
 export type AuditAction =
-  | "rate_card.created"
-  | "rate_card.version_published"
-  | "customer.updated"
-  | "metric.created"
-  | (string & {});
+  "rate_card.created" | "rate_card.version_published" | "customer.updated" | "metric.created" | (string & {});
 
 /** One configuration change: a rate card, version, customer assignment or metric. */
 export interface AuditEntry {

@@ -11,7 +11,13 @@ import { billDownloadUrlQuery, downloadBillFile, type StoredBill } from "./bills
 import { renderCashier, renderCashierError } from "./cashier.js";
 import { AlipaySim, business, type AlipayFailure } from "./context.js";
 import { controlRouter } from "./control.js";
-import { checkGatewayRequest, gatewayParams, injectedFailure, parseBizContent, type GatewayHandler } from "./gateway.js";
+import {
+  checkGatewayRequest,
+  gatewayParams,
+  injectedFailure,
+  parseBizContent,
+  type GatewayHandler,
+} from "./gateway.js";
 import { AlipayStore, type AlipayTradeMethod } from "./state.js";
 import { close, openCashierTrade, precreate, query, refund, refundQuery } from "./trades.js";
 
@@ -76,7 +82,8 @@ export function createAlipaySimulator(options: AlipaySimulatorOptions): AlipaySi
     const browser = method !== undefined && browserMethods.has(method);
     const answerFailure = (failure: AlipayFailure) =>
       browser ? renderCashierError(ctx, failure) : sim.fail(ctx, method ?? null, failure);
-    if (!method) return sim.fail(ctx, null, { code: "40001", subCode: "isv.missing-method", subMsg: "缺少方法名参数" });
+    if (!method)
+      return sim.fail(ctx, null, { code: "40001", subCode: "isv.missing-method", subMsg: "缺少方法名参数" });
     if (!browser && !handlers[method]) {
       return sim.fail(ctx, null, { code: "40002", subCode: "isv.invalid-method", subMsg: "不存在的方法名" });
     }
@@ -102,9 +109,15 @@ export function createAlipaySimulator(options: AlipaySimulatorOptions): AlipaySi
     try {
       await next();
     } catch (error) {
-      const status = typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;
+      const status =
+        typeof (error as { status?: unknown }).status === "number"
+          ? (error as { status: number }).status
+          : 500;
       ctx.status = status;
-      ctx.body = { code: status >= 500 ? "isp.unknow-error" : "isv.invalid-arguments", message: String(error) };
+      ctx.body = {
+        code: status >= 500 ? "isp.unknow-error" : "isv.invalid-arguments",
+        message: String(error),
+      };
     }
   });
   app.use(simulatorFrame(options.mountPath ?? "", options.publicBaseUrl));

@@ -9,15 +9,48 @@ import { business, invalidArguments, type AlipaySim } from "./context.js";
 import type { Biz } from "./trades.js";
 
 const detailColumns = [
-  "支付宝交易号", "商户订单号", "业务类型", "商品名称", "创建时间", "完成时间", "门店编号", "门店名称", "操作员",
-  "终端号", "对方账户", "订单金额（元）", "商家实收（元）", "支付宝红包（元）", "集分宝（元）", "支付宝优惠（元）",
-  "商家优惠（元）", "券核销金额（元）", "券名称", "商家红包消费金额（元）", "卡消费金额（元）", "退款批次号/请求号",
-  "服务费（元）", "分润（元）", "备注",
+  "支付宝交易号",
+  "商户订单号",
+  "业务类型",
+  "商品名称",
+  "创建时间",
+  "完成时间",
+  "门店编号",
+  "门店名称",
+  "操作员",
+  "终端号",
+  "对方账户",
+  "订单金额（元）",
+  "商家实收（元）",
+  "支付宝红包（元）",
+  "集分宝（元）",
+  "支付宝优惠（元）",
+  "商家优惠（元）",
+  "券核销金额（元）",
+  "券名称",
+  "商家红包消费金额（元）",
+  "卡消费金额（元）",
+  "退款批次号/请求号",
+  "服务费（元）",
+  "分润（元）",
+  "备注",
 ];
 
 const summaryColumns = [
-  "门店编号", "门店名称", "交易订单总笔数", "退款订单总笔数", "订单金额（元）", "商家实收（元）", "支付宝红包（元）",
-  "集分宝（元）", "支付宝优惠（元）", "商家优惠（元）", "卡消费金额（元）", "服务费（元）", "分润（元）", "实收净额（元）",
+  "门店编号",
+  "门店名称",
+  "交易订单总笔数",
+  "退款订单总笔数",
+  "订单金额（元）",
+  "商家实收（元）",
+  "支付宝红包（元）",
+  "集分宝（元）",
+  "支付宝优惠（元）",
+  "商家优惠（元）",
+  "卡消费金额（元）",
+  "服务费（元）",
+  "分润（元）",
+  "实收净额（元）",
 ];
 
 const rule = "-".repeat(41);
@@ -44,13 +77,40 @@ function lines(sim: AlipaySim, inPeriod: (ms: number) => boolean): Line[] {
   for (const trade of sim.store.trades.values()) {
     const buyer = trade.buyerLogonId ?? "";
     const row = (kind: "交易" | "退款", atMs: number, amountFen: bigint, requestNo: string, fee: bigint) => [
-      `${trade.tradeNo}\t`, `${trade.outTradeNo}\t`, kind, trade.subject, formatBeijingDateTime(trade.createdAtMs),
-      formatBeijingDateTime(atMs), "", "", "", "", buyer, fenToYuan(amountFen), fenToYuan(amountFen), "0.00", "0.00",
-      "0.00", "0.00", "0.00", "", "0.00", "0.00", requestNo ? `${requestNo}\t` : "", fenToYuan(fee), "0.00", "",
+      `${trade.tradeNo}\t`,
+      `${trade.outTradeNo}\t`,
+      kind,
+      trade.subject,
+      formatBeijingDateTime(trade.createdAtMs),
+      formatBeijingDateTime(atMs),
+      "",
+      "",
+      "",
+      "",
+      buyer,
+      fenToYuan(amountFen),
+      fenToYuan(amountFen),
+      "0.00",
+      "0.00",
+      "0.00",
+      "0.00",
+      "0.00",
+      "",
+      "0.00",
+      "0.00",
+      requestNo ? `${requestNo}\t` : "",
+      fenToYuan(fee),
+      "0.00",
+      "",
     ];
     if (trade.paidAtMs !== undefined && inPeriod(trade.paidAtMs)) {
       const fee = feeFen(trade.totalFen);
-      out.push({ cells: row("交易", trade.paidAtMs, trade.totalFen, "", -fee), refund: false, amountFen: trade.totalFen, feeFen: fee });
+      out.push({
+        cells: row("交易", trade.paidAtMs, trade.totalFen, "", -fee),
+        refund: false,
+        amountFen: trade.totalFen,
+        feeFen: fee,
+      });
     }
     for (const refund of trade.refunds.values()) {
       if (!inPeriod(refund.atMs)) continue;
@@ -88,8 +148,22 @@ export function tradeBillZip(sim: AlipaySim, billDate: string, fromMs: number, t
     ...head("业务汇总"),
     `#${rule}业务汇总列表${rule}`,
     summaryColumns.join(","),
-    ["合计", "", payments.length, refunds.length, fenToYuan(amount), fenToYuan(amount), "0.00", "0.00", "0.00", "0.00",
-      "0.00", fenToYuan(-fees), "0.00", fenToYuan(amount - fees)].join(","),
+    [
+      "合计",
+      "",
+      payments.length,
+      refunds.length,
+      fenToYuan(amount),
+      fenToYuan(amount),
+      "0.00",
+      "0.00",
+      "0.00",
+      "0.00",
+      "0.00",
+      fenToYuan(-fees),
+      "0.00",
+      fenToYuan(amount - fees),
+    ].join(","),
     `#${rule}业务汇总列表结束${rule}`,
     `#导出时间：[${cnDate(nowMs)}]`,
   ];
@@ -116,7 +190,10 @@ function billPeriod(billDate: string): { fromMs: number; toMs: number; readyAtMs
   const month = /^(\d{4})-(\d{2})$/.exec(billDate);
   const fromMs = month ? beijingDayStartMs(`${billDate}-01`) : null;
   if (!month || fromMs === null) return null;
-  const next = Number(month[2]) === 12 ? `${Number(month[1]) + 1}-01-01` : `${month[1]}-${String(Number(month[2]) + 1).padStart(2, "0")}-01`;
+  const next =
+    Number(month[2]) === 12
+      ? `${Number(month[1]) + 1}-01-01`
+      : `${month[1]}-${String(Number(month[2]) + 1).padStart(2, "0")}-01`;
   const toMs = beijingDayStartMs(next) ?? fromMs;
   return { fromMs, toMs, readyAtMs: toMs + 2 * dayMs };
 }

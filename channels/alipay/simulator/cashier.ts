@@ -4,7 +4,10 @@ import type { AlipayFailure } from "./context.js";
 import type { AlipayTrade } from "./state.js";
 
 const escape = (text: string) =>
-  text.replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c);
+  text.replace(
+    /[&<>"']/g,
+    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
+  );
 
 /** The cashier page a browser reaches through page.pay / wap.pay. */
 export function renderCashier(ctx: SimulatorContext, trade: AlipayTrade): void {

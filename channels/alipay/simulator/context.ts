@@ -60,7 +60,12 @@ export class AlipaySim {
     this.respond(ctx, responseKeyOf(method), { code: "10000", msg: "Success", ...fields });
   }
 
-  fail(ctx: SimulatorContext, method: string | null, failure: AlipayFailure, fields: Record<string, unknown> = {}) {
+  fail(
+    ctx: SimulatorContext,
+    method: string | null,
+    failure: AlipayFailure,
+    fields: Record<string, unknown> = {},
+  ) {
     const payload = {
       code: failure.code,
       msg: gatewayMessages[failure.code],

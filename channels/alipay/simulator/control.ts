@@ -16,7 +16,10 @@ import { sandboxBuyer } from "./trades.js";
 
 const payBodySchema = z
   .object({
-    buyerId: z.string().regex(/^2088\d{12}$/).optional(),
+    buyerId: z
+      .string()
+      .regex(/^2088\d{12}$/)
+      .optional(),
     buyerLogonId: z.string().min(1).optional(),
     callback: callbackFaultsSchema.optional(),
   })
@@ -52,7 +55,8 @@ function view(trade: AlipayTrade) {
   };
 }
 
-const waiting = (sim: AlipaySim, ctx: SimulatorContext, trade: AlipayTrade): boolean => {
+/** Only a trade waiting for the buyer can be scanned, paid, failed or expired. */
+const waiting = (ctx: SimulatorContext, trade: AlipayTrade): boolean => {
   if (trade.status === "WAIT_BUYER_PAY") return true;
   problem(ctx, 409, trade.status, `trade is ${trade.status}`);
   return false;
@@ -67,7 +71,11 @@ export function controlRouter(sim: AlipaySim): Router<SimulatorState> {
   });
 
   router.get("/keys", (ctx) => {
-    ctx.body = { appId: sim.keys.appId, sellerId: sim.keys.sellerId, alipayPublicKeyPem: sim.keys.alipayPublicKeyPem };
+    ctx.body = {
+      appId: sim.keys.appId,
+      sellerId: sim.keys.sellerId,
+      alipayPublicKeyPem: sim.keys.alipayPublicKeyPem,
+    };
   });
 
   router.get("/orders", (ctx) => {
@@ -82,7 +90,7 @@ export function controlRouter(sim: AlipaySim): Router<SimulatorState> {
   /** The buyer scans a precreate code: the trade starts to exist for query/close. */
   router.post("/orders/:id/scan", (ctx) => {
     const trade = tradeOr404(sim, ctx);
-    if (!trade || !waiting(sim, ctx, trade)) return;
+    if (!trade || !waiting(ctx, trade)) return;
     trade.visible = true;
     Object.assign(trade, sandboxBuyer());
     ctx.body = view(trade);
@@ -91,7 +99,7 @@ export function controlRouter(sim: AlipaySim): Router<SimulatorState> {
   router.post("/orders/:id/pay", (ctx) => {
     const body = parseControlBody(ctx, payBodySchema);
     const trade = tradeOr404(sim, ctx);
-    if (!trade || !waiting(sim, ctx, trade)) return;
+    if (!trade || !waiting(ctx, trade)) return;
     const buyer = sandboxBuyer();
     trade.visible = true;
     trade.buyerId = body.buyerId ?? trade.buyerId ?? buyer.buyerId;
@@ -105,7 +113,7 @@ export function controlRouter(sim: AlipaySim): Router<SimulatorState> {
   /** The payment attempt fails for good (risk control): the trade closes, without a notify. */
   router.post("/orders/:id/fail", (ctx) => {
     const trade = tradeOr404(sim, ctx);
-    if (!trade || !waiting(sim, ctx, trade)) return;
+    if (!trade || !waiting(ctx, trade)) return;
     trade.status = "TRADE_CLOSED";
     trade.closedAtMs = sim.now();
     ctx.body = view(trade);
@@ -113,7 +121,7 @@ export function controlRouter(sim: AlipaySim): Router<SimulatorState> {
 
   router.post("/orders/:id/expire", (ctx) => {
     const trade = tradeOr404(sim, ctx);
-    if (!trade || !waiting(sim, ctx, trade)) return;
+    if (!trade || !waiting(ctx, trade)) return;
     trade.expireAtMs = sim.now();
     ctx.body = view(sim.store.trade(trade.outTradeNo) ?? trade);
   });

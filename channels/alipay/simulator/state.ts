@@ -57,7 +57,10 @@ export class AlipayStore {
   }
 
   /** What the API can see: `out_trade_no` or `trade_no`, and only trades the buyer has reached. */
-  visibleTrade(ids: { out_trade_no?: string | undefined; trade_no?: string | undefined }): AlipayTrade | undefined {
+  visibleTrade(ids: {
+    out_trade_no?: string | undefined;
+    trade_no?: string | undefined;
+  }): AlipayTrade | undefined {
     const outTradeNo = ids.out_trade_no ?? this.#byTradeNo.get(ids.trade_no ?? "");
     const trade = outTradeNo === undefined ? undefined : this.trade(outTradeNo);
     if (!trade?.visible) return undefined;

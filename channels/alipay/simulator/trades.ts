@@ -81,7 +81,8 @@ function openTrade(
     if (existing.status === "TRADE_SUCCESS" || existing.status === "TRADE_FINISHED") {
       return { failure: business("ACQ.TRADE_HAS_SUCCESS", "交易已被支付") };
     }
-    if (existing.status === "TRADE_CLOSED") return { failure: business("ACQ.TRADE_HAS_CLOSE", "交易已经关闭") };
+    if (existing.status === "TRADE_CLOSED")
+      return { failure: business("ACQ.TRADE_HAS_CLOSE", "交易已经关闭") };
     if (existing.fingerprint !== fingerprint) {
       return { failure: business("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改") };
     }
@@ -103,7 +104,8 @@ function openTrade(
     ...(params.return_url ? { returnUrl: params.return_url } : {}),
     ...(passback ? { passbackParams: passback } : {}),
   };
-  if (method === "alipay.trade.precreate") trade.qrCode = `https://qr.alipay.com/bax0${randomAlphanumeric(20).toLowerCase()}`;
+  if (method === "alipay.trade.precreate")
+    trade.qrCode = `https://qr.alipay.com/bax0${randomAlphanumeric(20).toLowerCase()}`;
   sim.store.add(trade);
   return { trade };
 }
@@ -117,7 +119,8 @@ export function precreate(sim: AlipaySim, ctx: SimulatorContext, method: string,
 /** page.pay / wap.pay: the trade appears once the buyer's browser reaches the cashier. */
 export function openCashierTrade(sim: AlipaySim, method: AlipayTradeMethod, biz: Biz, params: Params) {
   const productCode = text(biz.product_code);
-  const expected = method === "alipay.trade.page.pay" ? ["FAST_INSTANT_TRADE_PAY"] : ["QUICK_WAP_WAY", "QUICK_WAP_PAY"];
+  const expected =
+    method === "alipay.trade.page.pay" ? ["FAST_INSTANT_TRADE_PAY"] : ["QUICK_WAP_WAY", "QUICK_WAP_PAY"];
   if (productCode === undefined || !expected.includes(productCode)) {
     return { failure: business("ACQ.INVALID_PARAMETER", `product_code 须为 ${expected[0]}`) };
   }
@@ -166,7 +169,8 @@ export function refund(sim: AlipaySim, ctx: SimulatorContext, method: string, bi
   const trade = findTrade(sim, biz);
   if ("code" in trade) return sim.fail(ctx, method, trade);
   const amount = yuanToFen(text(biz.refund_amount) ?? "");
-  if (amount === null || amount < 1n) return sim.fail(ctx, method, business("ACQ.INVALID_PARAMETER", "refund_amount 参数无效"));
+  if (amount === null || amount < 1n)
+    return sim.fail(ctx, method, business("ACQ.INVALID_PARAMETER", "refund_amount 参数无效"));
   const outRequestNo = text(biz.out_request_no) ?? trade.outTradeNo;
   const answer = (fundChange: "Y" | "N") => ({
     trade_no: trade.tradeNo,
@@ -184,8 +188,10 @@ export function refund(sim: AlipaySim, ctx: SimulatorContext, method: string, bi
     }
     return sim.succeed(ctx, method, answer("N"));
   }
-  if (trade.status === "TRADE_FINISHED") return sim.fail(ctx, method, business("ACQ.TRADE_HAS_FINISHED", "交易已完结"));
-  if (trade.status !== "TRADE_SUCCESS") return sim.fail(ctx, method, business("ACQ.TRADE_STATUS_ERROR", "交易状态不合法"));
+  if (trade.status === "TRADE_FINISHED")
+    return sim.fail(ctx, method, business("ACQ.TRADE_HAS_FINISHED", "交易已完结"));
+  if (trade.status !== "TRADE_SUCCESS")
+    return sim.fail(ctx, method, business("ACQ.TRADE_STATUS_ERROR", "交易状态不合法"));
   if (trade.refundedFen + amount > trade.totalFen) {
     return sim.fail(ctx, method, business("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "退款金额超限"));
   }
@@ -210,7 +216,8 @@ export function refundQuery(sim: AlipaySim, ctx: SimulatorContext, method: strin
   const trade = findTrade(sim, biz);
   if ("code" in trade) return sim.fail(ctx, method, trade);
   const outRequestNo = text(biz.out_request_no);
-  if (!outRequestNo) return sim.fail(ctx, method, business("ACQ.INVALID_PARAMETER", "out_request_no 不能为空"));
+  if (!outRequestNo)
+    return sim.fail(ctx, method, business("ACQ.INVALID_PARAMETER", "out_request_no 不能为空"));
   const record = trade.refunds.get(outRequestNo);
   const ids = { trade_no: trade.tradeNo, out_trade_no: trade.outTradeNo, out_request_no: outRequestNo };
   if (!record) return sim.succeed(ctx, method, ids);
@@ -225,5 +232,8 @@ export function refundQuery(sim: AlipaySim, ctx: SimulatorContext, method: strin
 
 /** A buyer id and masked login, as Alipay shows them. */
 export function sandboxBuyer(): { buyerId: string; buyerLogonId: string } {
-  return { buyerId: `2088${randomDigits(12)}`, buyerLogonId: `${randomDigits(3)}***${randomDigits(4)}@sandbox.example` };
+  return {
+    buyerId: `2088${randomDigits(12)}`,
+    buyerLogonId: `${randomDigits(3)}***${randomDigits(4)}@sandbox.example`,
+  };
 }

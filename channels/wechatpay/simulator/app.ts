@@ -64,12 +64,20 @@ export function createWechatPaySimulator(options: WechatPaySimulatorOptions): We
     platformKeyOf(options.keys.platformPrivateKeyPem, options.keys.platformCertificatePem),
     options.platformKeyMode ?? "certificate",
   );
-  const sim = new WechatSim(options.keys, platform, new WechatStore(now), delivery, createApiFaultQueue(), now, {
-    legacyErrorCodes: options.legacyErrorCodes ?? false,
-    refundSettleDelayMs: options.refundSettleDelayMs === undefined ? 50 : options.refundSettleDelayMs,
-    amountFenMax: options.amountFenMax ?? null,
-    merchantBalanceFen: options.merchantBalanceFen ?? null,
-  });
+  const sim = new WechatSim(
+    options.keys,
+    platform,
+    new WechatStore(now),
+    delivery,
+    createApiFaultQueue(),
+    now,
+    {
+      legacyErrorCodes: options.legacyErrorCodes ?? false,
+      refundSettleDelayMs: options.refundSettleDelayMs === undefined ? 50 : options.refundSettleDelayMs,
+      amountFenMax: options.amountFenMax ?? null,
+      merchantBalanceFen: options.merchantBalanceFen ?? null,
+    },
+  );
   const bills = new Map<string, StoredBill>();
 
   const api = new Router<SimulatorState>({ prefix: "/v3" });
@@ -109,7 +117,10 @@ export function createWechatPaySimulator(options: WechatPaySimulatorOptions): We
     try {
       await next();
     } catch (error) {
-      const status = typeof (error as { status?: unknown }).status === "number" ? (error as { status: number }).status : 500;
+      const status =
+        typeof (error as { status?: unknown }).status === "number"
+          ? (error as { status: number }).status
+          : 500;
       const message = error instanceof Error ? error.message : String(error);
       if (ctx.path.startsWith("/v3/") && status >= 500) return sim.fail(ctx, "SYSTEM_ERROR", message);
       ctx.status = status;

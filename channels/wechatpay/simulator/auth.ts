@@ -13,7 +13,13 @@ export function merchantAuth(sim: WechatSim): Middleware<SimulatorState> {
   return async (ctx, next) => {
     const auth = parseAuthorization(ctx.get("Authorization") || undefined);
     const body = ctx.state.rawBody.toString("utf8");
-    const message = requestSignMessage(ctx.method, ctx.state.requestUrl, auth?.timestamp ?? "", auth?.nonce_str ?? "", body);
+    const message = requestSignMessage(
+      ctx.method,
+      ctx.state.requestUrl,
+      auth?.timestamp ?? "",
+      auth?.nonce_str ?? "",
+      body,
+    );
     const refuse = (issue: string) =>
       sim.fail(ctx, "SIGN_ERROR", undefined, {
         field: "signature",
@@ -28,7 +34,8 @@ export function merchantAuth(sim: WechatSim): Middleware<SimulatorState> {
       });
     if (!auth) return refuse("missing or malformed Authorization header");
     if (auth.mchid !== sim.keys.mchid) return refuse(`unknown mchid ${auth.mchid}`);
-    if (auth.serial_no.toUpperCase() !== sim.merchantSerial) return refuse(`unknown serial_no ${auth.serial_no}`);
+    if (auth.serial_no.toUpperCase() !== sim.merchantSerial)
+      return refuse(`unknown serial_no ${auth.serial_no}`);
     const skewMs = Math.abs(sim.now() - Number(auth.timestamp) * 1000);
     if (!/^\d+$/.test(auth.timestamp) || skewMs >= channelLimits.wechatCallbackSkewMsMax) {
       return refuse(`timestamp ${auth.timestamp} expired`);
@@ -36,7 +43,8 @@ export function merchantAuth(sim: WechatSim): Middleware<SimulatorState> {
     if (auth.nonce_str.length > 32) return refuse("nonce_str longer than 32");
     if (!verifySha256WithRsa(sim.merchantPublicKey, message, auth.signature)) return refuse("sign not match");
     const claimed = claimedMchid(ctx.query.mchid, body);
-    if (claimed !== undefined && claimed !== auth.mchid) return refuse("mchid in request does not match Authorization");
+    if (claimed !== undefined && claimed !== auth.mchid)
+      return refuse("mchid in request does not match Authorization");
     await next();
   };
 }

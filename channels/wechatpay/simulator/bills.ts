@@ -9,16 +9,45 @@ import { injectedFault } from "./orders.js";
 import type { SimOrder, SimRefund } from "./state.js";
 
 const allColumns = [
-  "交易时间", "公众账号ID", "商户号", "特约商户号", "设备号", "微信订单号", "商户订单号", "用户标识", "交易类型",
-  "交易状态", "付款银行", "货币种类", "应结订单金额", "代金券金额", "微信退款单号", "商户退款单号", "退款金额",
-  "充值券退款金额", "退款类型", "退款状态", "商品名称", "商户数据包", "手续费", "费率", "订单金额", "申请退款金额",
+  "交易时间",
+  "公众账号ID",
+  "商户号",
+  "特约商户号",
+  "设备号",
+  "微信订单号",
+  "商户订单号",
+  "用户标识",
+  "交易类型",
+  "交易状态",
+  "付款银行",
+  "货币种类",
+  "应结订单金额",
+  "代金券金额",
+  "微信退款单号",
+  "商户退款单号",
+  "退款金额",
+  "充值券退款金额",
+  "退款类型",
+  "退款状态",
+  "商品名称",
+  "商户数据包",
+  "手续费",
+  "费率",
+  "订单金额",
+  "申请退款金额",
   "费率备注",
 ] as const;
 
 type Column = (typeof allColumns)[number] | "退款申请时间" | "退款成功时间";
 
 const refundColumns: ReadonlySet<Column> = new Set([
-  "微信退款单号", "商户退款单号", "退款金额", "充值券退款金额", "退款类型", "退款状态", "申请退款金额",
+  "微信退款单号",
+  "商户退款单号",
+  "退款金额",
+  "充值券退款金额",
+  "退款类型",
+  "退款状态",
+  "申请退款金额",
 ]);
 
 const columnsByType: Record<BillType, readonly Column[]> = {
@@ -28,7 +57,13 @@ const columnsByType: Record<BillType, readonly Column[]> = {
 };
 
 const summaryColumns = [
-  "总交易单数", "应结订单总金额", "退款总金额", "充值券退款总金额", "手续费总金额", "订单总金额", "申请退款总金额",
+  "总交易单数",
+  "应结订单总金额",
+  "退款总金额",
+  "充值券退款总金额",
+  "手续费总金额",
+  "订单总金额",
+  "申请退款总金额",
 ];
 
 type BillType = "ALL" | "SUCCESS" | "REFUND";
@@ -112,12 +147,14 @@ export function tradeBillText(sim: WechatSim, billDate: string, type: BillType):
   const onDay = (ms: number | undefined) => ms !== undefined && formatBeijingDate(ms) === billDate;
   const lines: BillLine[] = [];
   if (type !== "REFUND") {
-    for (const order of sim.store.orders.values()) if (onDay(order.successAtMs)) lines.push(paymentLine(order));
+    for (const order of sim.store.orders.values())
+      if (onDay(order.successAtMs)) lines.push(paymentLine(order));
   }
   if (type !== "SUCCESS") {
     for (const refund of sim.store.refunds.values()) {
       const order = sim.store.orders.get(refund.outTradeNo);
-      if (order && refund.status === "SUCCESS" && onDay(refund.successAtMs)) lines.push(refundLine(refund, order));
+      if (order && refund.status === "SUCCESS" && onDay(refund.successAtMs))
+        lines.push(refundLine(refund, order));
     }
   }
   if (lines.length === 0) return null;
@@ -191,7 +228,8 @@ export function applyTradeBill(sim: WechatSim, files: Map<string, StoredBill>) {
 export function downloadBillFile(sim: WechatSim, files: Map<string, StoredBill>) {
   return (ctx: SimulatorContext) => {
     const stored = files.get(String(ctx.query.token ?? ""));
-    if (!stored || stored.expiresAtMs < sim.now()) return sim.fail(ctx, "RESOURCE_NOT_EXISTS", "下载链接已失效");
+    if (!stored || stored.expiresAtMs < sim.now())
+      return sim.fail(ctx, "RESOURCE_NOT_EXISTS", "下载链接已失效");
     ctx.status = 200;
     ctx.type = stored.gzip ? "application/x-gzip" : "text/plain; charset=utf-8";
     ctx.body = stored.bytes;

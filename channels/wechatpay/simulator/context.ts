@@ -7,7 +7,13 @@ import { randomAlphanumeric } from "../../random.js";
 import { signSha256WithRsa } from "../../rsa.js";
 import type { Clock } from "../../time.js";
 import { responseSignMessage } from "../signing.js";
-import { defaultMessages, requestIdSubCodes, spell, wechatErrorStatus, type WechatErrorCode } from "./errors.js";
+import {
+  defaultMessages,
+  requestIdSubCodes,
+  spell,
+  wechatErrorStatus,
+  type WechatErrorCode,
+} from "./errors.js";
 import type { PlatformKeys } from "./platform.js";
 import type { WechatStore } from "./state.js";
 
@@ -48,7 +54,10 @@ export class WechatSim {
       "Wechatpay-Nonce": nonce,
       "Wechatpay-Timestamp": timestamp,
       "Wechatpay-Serial": this.platform.currentSerialHeader(),
-      "Wechatpay-Signature": signSha256WithRsa(this.platform.current.privateKey, responseSignMessage(timestamp, nonce, body)),
+      "Wechatpay-Signature": signSha256WithRsa(
+        this.platform.current.privateKey,
+        responseSignMessage(timestamp, nonce, body),
+      ),
     };
   }
 
@@ -70,7 +79,13 @@ export class WechatSim {
     ctx.body = body;
   }
 
-  fail(ctx: SimulatorContext, code: WechatErrorCode, message?: string, detail?: unknown, subCode?: string): void {
+  fail(
+    ctx: SimulatorContext,
+    code: WechatErrorCode,
+    message?: string,
+    detail?: unknown,
+    subCode?: string,
+  ): void {
     const payload = {
       code: spell(code, this.config.legacyErrorCodes),
       message: message ?? defaultMessages[code] ?? code,

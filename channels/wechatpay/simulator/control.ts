@@ -36,10 +36,15 @@ const payBodySchema = z
   })
   .strict();
 
-const failBodySchema = z.object({ state: z.enum(["PAYERROR", "USERPAYING", "REVOKED"]).default("PAYERROR") }).strict();
+const failBodySchema = z
+  .object({ state: z.enum(["PAYERROR", "USERPAYING", "REVOKED"]).default("PAYERROR") })
+  .strict();
 
 const settleBodySchema = z
-  .object({ status: z.enum(["SUCCESS", "ABNORMAL", "CLOSED"]).default("SUCCESS"), callback: callbackFaultsSchema.optional() })
+  .object({
+    status: z.enum(["SUCCESS", "ABNORMAL", "CLOSED"]).default("SUCCESS"),
+    callback: callbackFaultsSchema.optional(),
+  })
   .strict();
 
 function problem(ctx: SimulatorContext, status: number, code: string, message: string) {
@@ -54,13 +59,19 @@ function orderOr404(sim: WechatSim, ctx: SimulatorContext, outTradeNo: string): 
 }
 
 /** The wallet's check before paying a JSAPI order: paySign over the page's parameters, with the merchant key. */
-function jsapiProblem(sim: WechatSim, order: SimOrder, jsapi: z.infer<typeof payBodySchema>["jsapi"]): string | null {
+function jsapiProblem(
+  sim: WechatSim,
+  order: SimOrder,
+  jsapi: z.infer<typeof payBodySchema>["jsapi"],
+): string | null {
   if (!jsapi) return "JSAPI orders are paid with the signed wx.requestPayment parameters (body.jsapi)";
   if (jsapi.appId !== order.appid || jsapi.package !== `prepay_id=${order.prepayId}`) {
     return "appId or package does not match the order";
   }
   const message = jsapiSignMessage(jsapi.appId, jsapi.timeStamp, jsapi.nonceStr, jsapi.package);
-  return verifySha256WithRsa(sim.merchantPublicKey, message, jsapi.paySign) ? null : "paySign does not verify";
+  return verifySha256WithRsa(sim.merchantPublicKey, message, jsapi.paySign)
+    ? null
+    : "paySign does not verify";
 }
 
 /** `/__sim/…`: drive the simulated customer and channel; sandbox only, unsigned JSON. */

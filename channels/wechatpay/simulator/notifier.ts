@@ -59,7 +59,8 @@ function request(sim: WechatSim, body: string, mode: SendMode) {
     ...sim.signedHeaders(body, mode === "stale_timestamp" ? staleSec : undefined),
   };
   if (mode === "probe") headers["Wechatpay-Signature"] = `${signatureProbePrefix}${randomAlphanumeric(40)}`;
-  if (mode === "bad_signature") headers["Wechatpay-Signature"] = flipFirstByte(headers["Wechatpay-Signature"] ?? "");
+  if (mode === "bad_signature")
+    headers["Wechatpay-Signature"] = flipFirstByte(headers["Wechatpay-Signature"] ?? "");
   if (mode === "unknown_serial") headers["Wechatpay-Serial"] = "5157F09EFDC096DE15EBE81A47057A7232F1B8E1";
   return { headers, body };
 }

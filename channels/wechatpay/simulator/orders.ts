@@ -56,7 +56,8 @@ export function createOrder(sim: WechatSim, tradeType: SimTradeType) {
   return (ctx: SimulatorContext) => {
     if (injectedFault(sim, ctx, tradeType === "MWEB" ? "h5" : tradeType.toLowerCase())) return;
     const parsed = orderBodySchema.safeParse(parseJson(ctx.state.rawBody.toString("utf8")));
-    if (!parsed.success) return sim.fail(ctx, "PARAM_ERROR", `参数错误: ${parsed.error.issues[0]?.message ?? ""}`);
+    if (!parsed.success)
+      return sim.fail(ctx, "PARAM_ERROR", `参数错误: ${parsed.error.issues[0]?.message ?? ""}`);
     const body = parsed.data;
     const problem = checkOrder(sim, body, tradeType);
     if (problem) return sim.fail(ctx, problem.code, problem.message);
@@ -66,7 +67,13 @@ export function createOrder(sim: WechatSim, tradeType: SimTradeType) {
       if (existing.state === "SUCCESS" || existing.state === "REFUND") return sim.fail(ctx, "ORDER_PAID");
       if (existing.state === "CLOSED") return sim.fail(ctx, "ORDER_CLOSED");
       if (existing.fingerprint !== fingerprint) {
-        return sim.fail(ctx, "INVALID_REQUEST", "参数与首次请求时不一致", undefined, requestIdSubCodes.PARAMS_MISMATCH);
+        return sim.fail(
+          ctx,
+          "INVALID_REQUEST",
+          "参数与首次请求时不一致",
+          undefined,
+          requestIdSubCodes.PARAMS_MISMATCH,
+        );
       }
       return sim.respond(ctx, 200, prepayAnswer(existing));
     }
@@ -79,8 +86,10 @@ export function createOrder(sim: WechatSim, tradeType: SimTradeType) {
 
 function checkOrder(sim: WechatSim, body: OrderBody, tradeType: SimTradeType) {
   if (body.mchid !== sim.keys.mchid) return { code: "MCH_NOT_EXISTS", message: "商户号不存在" } as const;
-  if (body.appid !== sim.keys.appid) return { code: "APPID_MCHID_NOT_MATCH", message: "appid和mch_id不匹配" } as const;
-  if (tradeType === "JSAPI" && !body.payer) return { code: "PARAM_ERROR", message: "缺少参数 payer.openid" } as const;
+  if (body.appid !== sim.keys.appid)
+    return { code: "APPID_MCHID_NOT_MATCH", message: "appid和mch_id不匹配" } as const;
+  if (tradeType === "JSAPI" && !body.payer)
+    return { code: "PARAM_ERROR", message: "缺少参数 payer.openid" } as const;
   if (tradeType === "MWEB" && !body.scene_info?.h5_info) {
     return { code: "PARAM_ERROR", message: "缺少参数 scene_info.h5_info" } as const;
   }
@@ -98,7 +107,13 @@ function checkOrder(sim: WechatSim, body: OrderBody, tradeType: SimTradeType) {
   return null;
 }
 
-function newOrder(sim: WechatSim, baseUrl: string, body: OrderBody, tradeType: SimTradeType, fingerprint: string) {
+function newOrder(
+  sim: WechatSim,
+  baseUrl: string,
+  body: OrderBody,
+  tradeType: SimTradeType,
+  fingerprint: string,
+) {
   const nowMs = sim.now();
   const prepayId = `wx${formatBeijingCompact(nowMs)}${randomAlphanumeric(20).toLowerCase()}`;
   const order: SimOrder = {
@@ -118,7 +133,8 @@ function newOrder(sim: WechatSim, baseUrl: string, body: OrderBody, tradeType: S
     refundedFen: 0,
     ...(body.payer ? { payerOpenid: body.payer.openid } : {}),
   };
-  if (tradeType === "NATIVE") order.codeUrl = `weixin://wxpay/bizpayurl/up?pr=${randomAlphanumeric(7)}&groupid=00`;
+  if (tradeType === "NATIVE")
+    order.codeUrl = `weixin://wxpay/bizpayurl/up?pr=${randomAlphanumeric(7)}&groupid=00`;
   if (tradeType === "MWEB") {
     const pkg = randomAlphanumeric(10);
     order.h5Url = `${baseUrl}/cgi-bin/mmpayweb-bin/checkmweb?prepay_id=${prepayId}&package=${pkg}`;
@@ -148,7 +164,9 @@ export function queryOrder(sim: WechatSim, by: "out_trade_no" | "transaction_id"
 export function closeOrder(sim: WechatSim) {
   return (ctx: SimulatorContext & { params: Record<string, string> }) => {
     if (injectedFault(sim, ctx, "close")) return;
-    const parsed = z.object({ mchid: z.string().min(1) }).safeParse(parseJson(ctx.state.rawBody.toString("utf8")));
+    const parsed = z
+      .object({ mchid: z.string().min(1) })
+      .safeParse(parseJson(ctx.state.rawBody.toString("utf8")));
     if (!parsed.success) return sim.fail(ctx, "PARAM_ERROR", "缺少参数 mchid");
     const order = sim.store.order(ctx.params.id ?? "");
     if (!order) return sim.fail(ctx, "ORDER_NOT_EXIST");

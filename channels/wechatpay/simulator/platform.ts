@@ -58,7 +58,11 @@ export class PlatformKeys {
   }
 
   rotate(nowMs: number): PlatformKey {
-    const generated = generateWechatPayCertificate("Tenpay.com sandbox platform", "Tenpay.com sandbox", nowMs);
+    const generated = generateWechatPayCertificate(
+      "Tenpay.com sandbox platform",
+      "Tenpay.com sandbox",
+      nowMs,
+    );
     const key = platformKeyOf(generated.privateKeyPem, generated.certificatePem);
     this.#keys.push(key);
     this.publicKeyIds.set(key.serial, `PUB_KEY_ID_01${randomDigits(26)}`);

@@ -18,10 +18,17 @@ const refundBodySchema = z
     reason: z.string().max(channelLimits.wechatRefundReasonLengthMax).optional(),
     notify_url: z.string().max(channelLimits.wechatNotifyUrlLengthMax).optional(),
     funds_account: z.string().optional(),
-    amount: z.object({ refund: z.number().int().min(1), total: z.number().int().min(1), currency: z.literal("CNY") }),
+    amount: z.object({
+      refund: z.number().int().min(1),
+      total: z.number().int().min(1),
+      currency: z.literal("CNY"),
+    }),
     goods_detail: z.unknown().optional(),
   })
-  .refine((b) => b.transaction_id !== undefined || b.out_trade_no !== undefined, "transaction_id 或 out_trade_no 必填");
+  .refine(
+    (b) => b.transaction_id !== undefined || b.out_trade_no !== undefined,
+    "transaction_id 或 out_trade_no 必填",
+  );
 
 const refundWindowMs = 365 * 24 * 3600_000;
 
@@ -30,7 +37,8 @@ export function createRefund(sim: WechatSim) {
   return (ctx: SimulatorContext) => {
     if (injectedFault(sim, ctx, "refund")) return;
     const parsed = refundBodySchema.safeParse(parseJson(ctx.state.rawBody.toString("utf8")));
-    if (!parsed.success) return sim.fail(ctx, "PARAM_ERROR", `参数错误: ${parsed.error.issues[0]?.message ?? ""}`);
+    if (!parsed.success)
+      return sim.fail(ctx, "PARAM_ERROR", `参数错误: ${parsed.error.issues[0]?.message ?? ""}`);
     const body = parsed.data;
     const order = body.out_trade_no
       ? sim.store.order(body.out_trade_no)
@@ -42,7 +50,13 @@ export function createRefund(sim: WechatSim) {
     const existing = sim.store.refunds.get(body.out_refund_no);
     if (existing) {
       if (existing.fingerprint !== fingerprint) {
-        return sim.fail(ctx, "INVALID_REQUEST", "参数与首次请求时不一致", undefined, requestIdSubCodes.PARAMS_MISMATCH);
+        return sim.fail(
+          ctx,
+          "INVALID_REQUEST",
+          "参数与首次请求时不一致",
+          undefined,
+          requestIdSubCodes.PARAMS_MISMATCH,
+        );
       }
       return sim.respond(ctx, 200, refundJson(existing));
     }
@@ -52,11 +66,15 @@ export function createRefund(sim: WechatSim) {
     if (sim.now() - (order.successAtMs ?? 0) > refundWindowMs) {
       return sim.fail(ctx, "INVALID_REQUEST", "订单已超过退款期限");
     }
-    if (body.amount.total !== order.totalFen) return sim.fail(ctx, "INVALID_REQUEST", "订单金额与原订单金额不一致");
+    if (body.amount.total !== order.totalFen)
+      return sim.fail(ctx, "INVALID_REQUEST", "订单金额与原订单金额不一致");
     if (order.refundedFen + body.amount.refund > order.totalFen) {
       return sim.fail(ctx, "INVALID_REQUEST", "申请退款金额超过订单可退金额");
     }
-    if (sim.config.merchantBalanceFen !== null && BigInt(body.amount.refund) > sim.config.merchantBalanceFen) {
+    if (
+      sim.config.merchantBalanceFen !== null &&
+      BigInt(body.amount.refund) > sim.config.merchantBalanceFen
+    ) {
       return sim.fail(ctx, "NOT_ENOUGH");
     }
     if (sim.config.merchantBalanceFen !== null) sim.config.merchantBalanceFen -= BigInt(body.amount.refund);

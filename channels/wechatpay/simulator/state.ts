@@ -3,7 +3,8 @@ import { formatBeijingCompact } from "../../time.js";
 import { randomDigits } from "../../random.js";
 
 export type SimTradeType = "NATIVE" | "JSAPI" | "MWEB";
-export type SimTradeState = "NOTPAY" | "SUCCESS" | "REFUND" | "CLOSED" | "REVOKED" | "USERPAYING" | "PAYERROR";
+export type SimTradeState =
+  "NOTPAY" | "SUCCESS" | "REFUND" | "CLOSED" | "REVOKED" | "USERPAYING" | "PAYERROR";
 export type SimRefundStatus = "PROCESSING" | "SUCCESS" | "CLOSED" | "ABNORMAL";
 
 export interface SimOrder {

@@ -1,6 +1,12 @@
 import type { Transport } from "../http.js";
 import { path } from "../path.js";
-import type { Currency, InsufficientBalancePolicy, Price, RateCard, RateCardVersion } from "../rateCardTypes.js";
+import type {
+  Currency,
+  InsufficientBalancePolicy,
+  Price,
+  RateCard,
+  RateCardVersion,
+} from "../rateCardTypes.js";
 import { isoTimestampOrUndefined, type Timestamp } from "../timestamp.js";
 import type { List, RequestOptions } from "../types.js";
 
