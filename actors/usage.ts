@@ -86,6 +86,7 @@ export class UsageService {
 
     // 1. Shape, time window, metric; duplicates inside the batch.
     const fingerprints = new Map<string, string>();
+    const knownMetrics = new Map<string, boolean>();
     const fresh: number[] = [];
     for (const [i, event] of events.entries()) {
       const fingerprint = fingerprintOf(event);
@@ -122,7 +123,12 @@ export class UsageService {
         );
         continue;
       }
-      if (!(await this.metrics.exists(env, merchantId, event.metric))) {
+      let metricKnown = knownMetrics.get(event.metric);
+      if (metricKnown === undefined) {
+        metricKnown = await this.metrics.exists(env, merchantId, event.metric);
+        knownMetrics.set(event.metric, metricKnown);
+      }
+      if (!metricKnown) {
         reject(i, "metric_not_found", `no metric ${event.metric}`);
         continue;
       }
@@ -184,10 +190,17 @@ export class UsageService {
 
     // 3. Customer, rate card version at occurredAt, price.
     const candidates: Candidate[] = [];
+    const customerLookups = new Map<string, Promise<Customer | undefined>>();
+    const cardLookups = new Map<string, Promise<Awaited<ReturnType<RateCardDirectory["find"]>>>>();
     for (const i of undecided) {
       const event = events[i];
       if (!event) continue;
-      const customer = await this.customers.find(env, merchantId, event.customerExternalId);
+      let lookup = customerLookups.get(event.customerExternalId);
+      if (!lookup) {
+        lookup = this.customers.find(env, merchantId, event.customerExternalId);
+        customerLookups.set(event.customerExternalId, lookup);
+      }
+      const customer = await lookup;
       if (!customer) {
         reject(i, "customer_not_found", `no customer with externalId "${event.customerExternalId}"`);
         continue;
@@ -196,7 +209,12 @@ export class UsageService {
         reject(i, "rate_card_not_assigned", "assign the customer a rate card and billing mode first");
         continue;
       }
-      const card = await this.rateCards.find(env, merchantId, customer.rateCardId);
+      let cardLookup = cardLookups.get(customer.rateCardId);
+      if (!cardLookup) {
+        cardLookup = this.rateCards.find(env, merchantId, customer.rateCardId);
+        cardLookups.set(customer.rateCardId, cardLookup);
+      }
+      const card = await cardLookup;
       const occurredAt = Date.parse(event.occurredAt);
       const version = card ? RateCardDirectory.versionAt(card, occurredAt) : undefined;
       if (!card || !version) {
@@ -247,8 +265,10 @@ export class UsageService {
     const residents = new Map<string, Resident<WalletContext>>();
     try {
       const distinct = new Map(candidates.map((c) => [walletEntity(c.customer.id), c.customer.id]));
-      const pinned = await Promise.all([...distinct].map(([entity, id]) => this.registry.pin(entity, id)));
-      for (const resident of pinned) residents.set(resident.entity, resident);
+      const pinned = await Promise.allSettled([...distinct].map(([entity, id]) => this.registry.pin(entity, id)));
+      for (const outcome of pinned) if (outcome.status === "fulfilled") residents.set(outcome.value.entity, outcome.value);
+      const failed = pinned.find((outcome) => outcome.status === "rejected");
+      if (failed) throw failed.reason;
 
       const batchId = newId("ubt");
       const parts: Array<PartPlan<WalletCommand, WalletContext>> = candidates.map((c) => ({

@@ -62,6 +62,7 @@ export {
 } from "./sandbox/keys.js";
 export type { CallbackFaults, DeliveryAttempt } from "./sandbox/callbackDelivery.js";
 export type { ApiFault } from "./sandbox/apiFaults.js";
+export { mountSimulator } from "./sandbox/koa.js";
 export {
   createCallbackReceiver,
   listenOnLoopback,

@@ -116,6 +116,10 @@ describe("Alipay orders through the simulator", () => {
       channelState: "ACQ.TRADE_NOT_EXIST",
     });
     expect(await channel.closeOrder(input)).toEqual({ outcome: "not_found" });
+    expect(await control(`/orders/${input.outTradeNo}`, undefined, "GET")).toMatchObject({
+      status: 200,
+      body: { status: "WAIT_BUYER_PAY", visible: false },
+    });
 
     await control(`/orders/${input.outTradeNo}/scan`);
     expect(await channel.queryOrder(input)).toMatchObject({

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { gunzipSync } from "node:zlib";
+import Koa from "koa";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ChannelError,
@@ -7,6 +8,7 @@ import {
   createWechatPaySimulator,
   generateWechatPaySandboxKeys,
   listenOnLoopback,
+  mountSimulator,
   wechatpay,
   WechatPayChannel,
   type CallbackReceiver,
@@ -178,6 +180,8 @@ describe("WeChat Pay orders through the simulator", () => {
     expect(fields).toEqual(["amountFen", "description", "outTradeNo", "expiresAt"]);
     await expectChannelError(channel.createOrder(order({ channel: "wechat_jsapi" })), "invalid_order");
     expect((await control(`/orders/abc`, undefined, "GET")).status).toBe(404);
+    const listed = await fetch(`${server.url}/__sim/orders`);
+    expect(listed.status).toBe(200);
   });
 
   it("closes an unpaid order, reports a paid one as already paid and an unknown one as not found", async () => {
@@ -511,5 +515,30 @@ describe("WeChat Pay error mapping", () => {
     expect(await channel.queryOrder(input)).toMatchObject({ status: "not_found" });
     await control("/faults", { api: [{ operation: "native", code: "FREQUENCY_LIMITED" }] });
     await expectChannelError(channel.createOrder(order()), "rate_limited");
+  });
+});
+
+describe("mounted inside a host Koa app", () => {
+  it("serves the simulator under a prefix; the adapter signs paths below it", async () => {
+    const mounted = createWechatPaySimulator({ keys, now, mountPath: "/sandbox/wechatpay" });
+    const host = new Koa();
+    host.use(mountSimulator("/sandbox/wechatpay", mounted.listener));
+    host.use((ctx) => {
+      ctx.body = "host app";
+    });
+    const hostServer = await listenOnLoopback(host.callback());
+    try {
+      const adapter = new WechatPayChannel({
+        ...merchantConfig(),
+        baseUrl: `${hostServer.url}/sandbox/wechatpay`,
+      });
+      const input = order();
+      await adapter.createOrder(input);
+      expect(await adapter.queryOrder(input)).toMatchObject({ status: "pending" });
+      expect(await (await fetch(`${hostServer.url}/elsewhere`)).text()).toBe("host app");
+    } finally {
+      await mounted.close();
+      await hostServer.close();
+    }
   });
 });

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Middleware, ParameterizedContext } from "koa";
 import { z } from "zod";
 import { channelLimits } from "../limits.js";
@@ -93,4 +94,20 @@ export function parseControlBody<T>(ctx: SimulatorContext, schema: z.ZodType<T>)
   const parsed = schema.safeParse(json);
   if (!parsed.success) ctx.throw(400, `invalid control body: ${parsed.error.message}`);
   return parsed.data;
+}
+
+/**
+ * Mounts a simulator's `(req, res)` listener inside a host Koa app under `prefix` (create the simulator
+ * with the same `mountPath`). Use it before any body parser: signatures cover the raw bytes.
+ */
+export function mountSimulator(
+  prefix: string,
+  listener: (req: IncomingMessage, res: ServerResponse) => void,
+): Middleware {
+  const base = prefix.replace(/\/+$/, "");
+  return async (ctx, next) => {
+    if (ctx.path !== base && !ctx.path.startsWith(`${base}/`)) return next();
+    ctx.respond = false;
+    listener(ctx.req, ctx.res);
+  };
 }

@@ -79,7 +79,10 @@ export function controlRouter(sim: AlipaySim): Router<SimulatorState> {
   });
 
   router.get("/orders", (ctx) => {
-    ctx.body = [...sim.store.trades.keys()].map((no) => view(sim.store.trade(no) as AlipayTrade));
+    ctx.body = [...sim.store.trades.keys()].flatMap((no) => {
+      const trade = sim.store.trade(no);
+      return trade ? [view(trade)] : [];
+    });
   });
 
   router.get("/orders/:id", (ctx) => {

@@ -71,8 +71,8 @@ type BillType = "ALL" | "SUCCESS" | "REFUND";
 /** 0.6%, rounded half up to the fen; bills print it with 5 decimals. */
 const feeRatePermille = 6n;
 
-function feeFen(amountFen: number): bigint {
-  return (BigInt(amountFen) * feeRatePermille + 500n) / 1000n;
+function feeFen(amountFen: bigint): bigint {
+  return (amountFen * feeRatePermille + 500n) / 1000n;
 }
 
 const fee5 = (fen: bigint) => `${fenToYuan(fen)}000`;
@@ -86,7 +86,7 @@ interface BillLine {
 }
 
 function paymentLine(order: SimOrder): BillLine {
-  const total = BigInt(order.totalFen);
+  const total = order.totalFen;
   const fee = feeFen(order.totalFen);
   const cells: BillLine["cells"] = {
     交易时间: formatBeijingDateTime(order.successAtMs ?? 0),
@@ -121,7 +121,7 @@ function paymentLine(order: SimOrder): BillLine {
 }
 
 function refundLine(refund: SimRefund, order: SimOrder): BillLine {
-  const amount = BigInt(refund.refundFen);
+  const amount = refund.refundFen;
   const fee = -feeFen(refund.refundFen);
   const cells: BillLine["cells"] = {
     ...paymentLine(order).cells,

@@ -47,6 +47,11 @@ const settleBodySchema = z
   })
   .strict();
 
+/** The simulator's record of an order, amounts as digit strings. */
+function view(order: SimOrder) {
+  return { ...order, totalFen: String(order.totalFen), refundedFen: String(order.refundedFen) };
+}
+
 function problem(ctx: SimulatorContext, status: number, code: string, message: string) {
   ctx.status = status;
   ctx.body = { code, message };
@@ -101,12 +106,15 @@ export function controlRouter(sim: WechatSim): Router<SimulatorState> {
   });
 
   router.get("/orders", (ctx) => {
-    ctx.body = [...sim.store.orders.keys()].map((no) => sim.store.order(no));
+    ctx.body = [...sim.store.orders.keys()].flatMap((no) => {
+      const order = sim.store.order(no);
+      return order ? [view(order)] : [];
+    });
   });
 
   router.get("/orders/:id", (ctx) => {
     const order = orderOr404(sim, ctx, ctx.params.id ?? "");
-    if (order) ctx.body = { ...order, transaction: transactionJson(order) };
+    if (order) ctx.body = { ...view(order), transaction: transactionJson(order) };
   });
 
   router.post("/orders/:id/pay", (ctx) => {

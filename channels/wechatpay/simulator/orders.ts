@@ -122,7 +122,7 @@ function newOrder(
     outTradeNo: body.out_trade_no,
     tradeType,
     description: body.description,
-    totalFen: body.amount.total,
+    totalFen: BigInt(body.amount.total),
     notifyUrl: body.notify_url,
     attach: body.attach ?? "",
     fingerprint,
@@ -130,7 +130,7 @@ function newOrder(
     expireAtMs: body.time_expire ? (parseRfc3339(body.time_expire) ?? nowMs) : nowMs + defaultExpiryMs,
     prepayId,
     state: "NOTPAY",
-    refundedFen: 0,
+    refundedFen: 0n,
     ...(body.payer ? { payerOpenid: body.payer.openid } : {}),
   };
   if (tradeType === "NATIVE")

@@ -66,9 +66,9 @@ export function createRefund(sim: WechatSim) {
     if (sim.now() - (order.successAtMs ?? 0) > refundWindowMs) {
       return sim.fail(ctx, "INVALID_REQUEST", "订单已超过退款期限");
     }
-    if (body.amount.total !== order.totalFen)
+    if (BigInt(body.amount.total) !== order.totalFen)
       return sim.fail(ctx, "INVALID_REQUEST", "订单金额与原订单金额不一致");
-    if (order.refundedFen + body.amount.refund > order.totalFen) {
+    if (order.refundedFen + BigInt(body.amount.refund) > order.totalFen) {
       return sim.fail(ctx, "INVALID_REQUEST", "申请退款金额超过订单可退金额");
     }
     if (
@@ -84,7 +84,7 @@ export function createRefund(sim: WechatSim) {
       outTradeNo: order.outTradeNo,
       transactionId: order.transactionId ?? "",
       reason: body.reason ?? "",
-      refundFen: body.amount.refund,
+      refundFen: BigInt(body.amount.refund),
       totalFen: order.totalFen,
       fingerprint,
       status: "PROCESSING",

@@ -1,3 +1,4 @@
+import { fenToJsonInteger as fen } from "../../money.js";
 import { formatRfc3339Beijing } from "../../time.js";
 import type { WechatSim } from "./context.js";
 import { tradeStateDesc, type SimOrder, type SimRefund } from "./state.js";
@@ -22,8 +23,8 @@ export function transactionJson(order: SimOrder): Record<string, unknown> {
     trade_state_desc: tradeStateDesc[order.state],
     attach: order.attach,
     amount: {
-      total: order.totalFen,
-      ...(paid ? { payer_total: order.totalFen } : {}),
+      total: fen(order.totalFen),
+      ...(paid ? { payer_total: fen(order.totalFen) } : {}),
       currency: "CNY",
       payer_currency: "CNY",
     },
@@ -44,12 +45,12 @@ export function refundJson(refund: SimRefund): Record<string, unknown> {
     status: refund.status,
     funds_account: "AVAILABLE",
     amount: {
-      total: refund.totalFen,
-      refund: refund.refundFen,
-      payer_total: refund.totalFen,
-      payer_refund: refund.refundFen,
-      settlement_total: refund.totalFen,
-      settlement_refund: refund.refundFen,
+      total: fen(refund.totalFen),
+      refund: fen(refund.refundFen),
+      payer_total: fen(refund.totalFen),
+      payer_refund: fen(refund.refundFen),
+      settlement_total: fen(refund.totalFen),
+      settlement_refund: fen(refund.refundFen),
       discount_refund: 0,
       currency: "CNY",
     },
@@ -69,10 +70,10 @@ export function refundNotifyJson(sim: WechatSim, refund: SimRefund): Record<stri
     ...(refund.successAtMs !== undefined ? { success_time: formatRfc3339Beijing(refund.successAtMs) } : {}),
     user_received_account: "支付用户零钱",
     amount: {
-      total: refund.totalFen,
-      refund: refund.refundFen,
-      payer_total: refund.totalFen,
-      payer_refund: refund.refundFen,
+      total: fen(refund.totalFen),
+      refund: fen(refund.refundFen),
+      payer_total: fen(refund.totalFen),
+      payer_refund: fen(refund.refundFen),
     },
   };
 }

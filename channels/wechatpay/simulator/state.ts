@@ -13,7 +13,7 @@ export interface SimOrder {
   outTradeNo: string;
   tradeType: SimTradeType;
   description: string;
-  totalFen: number;
+  totalFen: bigint;
   notifyUrl: string;
   attach: string;
   payerOpenid?: string;
@@ -28,7 +28,7 @@ export interface SimOrder {
   successAtMs?: number;
   paidOpenid?: string;
   bankType?: string;
-  refundedFen: number;
+  refundedFen: bigint;
 }
 
 export interface SimRefund {
@@ -38,8 +38,8 @@ export interface SimRefund {
   transactionId: string;
   reason: string;
   notifyUrl?: string;
-  refundFen: number;
-  totalFen: number;
+  refundFen: bigint;
+  totalFen: bigint;
   fingerprint: string;
   status: SimRefundStatus;
   createdAtMs: number;

@@ -25,7 +25,7 @@ export function h5Cashier(sim: WechatSim) {
     }
     const payUrl = `${ctx.state.baseUrl}/__sim/orders/${encodeURIComponent(order.outTradeNo)}/pay`;
     ctx.body = `<!doctype html><meta charset=utf-8><title>微信支付 (sandbox)</title>
-<h1>¥${fenToYuan(BigInt(order.totalFen))}</h1><p>${escape(order.description)}</p>
+<h1>¥${fenToYuan(order.totalFen)}</h1><p>${escape(order.description)}</p>
 <button onclick="fetch('${escape(payUrl)}',{method:'POST',body:'{}'}).then(r=>r.json()).then(j=>document.body.append(JSON.stringify(j)))">确认支付</button>`;
   };
 }
