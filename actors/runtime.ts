@@ -5,6 +5,7 @@ import type { WalletCommand, WalletContext, WalletFact } from "../machines/walle
 import { Log, type LogOptions } from "../wal/log.js";
 import { keys } from "../wal/keys.js";
 import type { CommittedRecord } from "../wal/record.js";
+import { readEntityRecords } from "./entityRecords.js";
 import { CustomerDirectory } from "./customers.js";
 import { RecordFeed } from "./feed.js";
 import { IdempotencyStore } from "./idempotency.js";
@@ -165,21 +166,11 @@ export class Runtime {
   }
 
   /** Records indexed under an entity, newest first (read models: wallet history, audit trail). */
-  async readEntityRecords(
+  readEntityRecords(
     entity: string,
     options: { limit: number; beforeSeq?: number },
   ): Promise<{ records: CommittedRecord[]; hasMore: boolean }> {
-    const seqs = await this.log.entitySeqs(entity, {
-      reverse: true,
-      limit: options.limit + 1,
-      ...(options.beforeSeq !== undefined ? { beforeSeq: options.beforeSeq } : {}),
-    });
-    const page = seqs.slice(0, options.limit).filter((seq) => seq <= this.log.durableHead);
-    const records = await Promise.all(page.map((seq) => this.log.getRecord(seq)));
-    return {
-      records: records.filter((r): r is CommittedRecord => r !== undefined),
-      hasMore: seqs.length > options.limit,
-    };
+    return readEntityRecords(this.log, entity, options);
   }
 
   async close(): Promise<void> {

@@ -6,6 +6,7 @@ import type { WalletCommand, WalletContext, WalletFact } from "../machines/walle
 import type { Log } from "../wal/log.js";
 import type { CommittedRecord, IndexOp } from "../wal/record.js";
 import type { Customer } from "./customers.js";
+import { readEntityRecords } from "./entityRecords.js";
 import type { CommandContext, EntityRegistry } from "./registry.js";
 import { reservationKey, walletIndexOps, type ReservationEntry } from "./walletIndexes.js";
 
@@ -56,21 +57,11 @@ export class WalletService {
   }
 
   /** The wallet's records, newest first, before `beforeSeq` when paging. */
-  async transactions(
+  transactions(
     customer: Customer,
     options: { limit: number; beforeSeq?: number },
   ): Promise<{ records: CommittedRecord[]; hasMore: boolean }> {
-    const seqs = await this.log.entitySeqs(walletEntity(customer.id), {
-      reverse: true,
-      limit: options.limit + 1,
-      ...(options.beforeSeq !== undefined ? { beforeSeq: options.beforeSeq } : {}),
-    });
-    const page = seqs.slice(0, options.limit).filter((seq) => seq <= this.log.durableHead);
-    const records = await Promise.all(page.map((seq) => this.log.getRecord(seq)));
-    return {
-      records: records.filter((r): r is CommittedRecord => r !== undefined),
-      hasMore: seqs.length > options.limit,
-    };
+    return readEntityRecords(this.log, walletEntity(customer.id), options);
   }
 
   /** Every usage fact of the customer's wallet, oldest first (the usage summary folds these). */

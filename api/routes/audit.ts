@@ -1,6 +1,7 @@
 import { auditEntity, type Runtime } from "../../actors/index.js";
 import { merchantOf } from "../auth.js";
 import { operation, type Operation } from "../operation.js";
+import { listPage } from "../pagination.js";
 import { auditList, listQuery } from "../schemas.js";
 
 export function auditOperations(runtime: Runtime): Operation[] {
@@ -35,16 +36,7 @@ export function auditOperations(runtime: Runtime): Operation[] {
             details,
           };
         });
-        const last = data[data.length - 1];
-        return {
-          status: 200,
-          body: {
-            object: "list",
-            data,
-            hasMore: records.hasMore,
-            nextCursor: records.hasMore && last ? String(last.sequence) : null,
-          },
-        };
+        return { status: 200, body: listPage(data, records.hasMore) };
       },
     }),
   ];

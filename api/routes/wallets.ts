@@ -7,6 +7,7 @@ import { parseDecimalToMicros } from "../../domain/money.js";
 import { merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
+import { listPage } from "../pagination.js";
 import {
   captureRequest,
   debitRequest,
@@ -90,16 +91,7 @@ export function walletOperations(runtime: Runtime): Operation[] {
         });
         const entity = `wallet:${customer.id}`;
         const data = page.records.map((record) => transactionFromRecord(record, entity));
-        const last = data[data.length - 1];
-        return {
-          status: 200,
-          body: {
-            object: "list",
-            data,
-            hasMore: page.hasMore,
-            nextCursor: page.hasMore && last ? String(last.sequence) : null,
-          },
-        };
+        return { status: 200, body: listPage(data, page.hasMore) };
       },
     }),
     operation({
