@@ -265,8 +265,11 @@ export class UsageService {
     const residents = new Map<string, Resident<WalletContext>>();
     try {
       const distinct = new Map(candidates.map((c) => [walletEntity(c.customer.id), c.customer.id]));
-      const pinned = await Promise.allSettled([...distinct].map(([entity, id]) => this.registry.pin(entity, id)));
-      for (const outcome of pinned) if (outcome.status === "fulfilled") residents.set(outcome.value.entity, outcome.value);
+      const pinned = await Promise.allSettled(
+        [...distinct].map(([entity, id]) => this.registry.pin(entity, id)),
+      );
+      for (const outcome of pinned)
+        if (outcome.status === "fulfilled") residents.set(outcome.value.entity, outcome.value);
       const failed = pinned.find((outcome) => outcome.status === "rejected");
       if (failed) throw failed.reason;
 
