@@ -31,7 +31,9 @@ export async function loadEntity<TContext>(
     const snapshot = decodeSnapshot(kind, stored);
     const anchor =
       snapshot && snapshot.atSeq <= log.durableHead ? await log.getRecord(snapshot.atSeq) : undefined;
-    if (snapshot && anchor && anchor.hash === snapshot.hash && anchor.entity === entity) {
+    const anchorTouches =
+      anchor !== undefined && (anchor.entity === entity || (anchor.touches ?? []).includes(entity));
+    if (snapshot && anchor && anchor.hash === snapshot.hash && anchorTouches) {
       state = snapshot.state;
       lastSeq = snapshot.atSeq;
       fromSnapshot = true;

@@ -1,4 +1,4 @@
-import stableStringify from "fast-json-stable-stringify";
+import { canonicalJson } from "../domain/canonicalJson.js";
 import type { AnyStateMachine } from "xstate";
 import { toLoggable } from "../domain/bigintJson.js";
 import { decide } from "../machines/decide.js";
@@ -67,8 +67,8 @@ function replayCommand<TContext>(
   const next = kind.fromSnapshot(decision.next) as EntityState<TContext>;
   const fact = kind.factOf(command, state.context, next.context);
   const postings = kind.postingsOf(fact, { env: record.env, merchantId: record.merchantId, entityId });
-  const replayed = stableStringify({ fact: toLoggable(fact), postings });
-  const recorded = stableStringify({
+  const replayed = canonicalJson({ fact: toLoggable(fact), postings });
+  const recorded = canonicalJson({
     fact: record.facts[factIndex],
     postings: record.postings.slice(from, to),
   });

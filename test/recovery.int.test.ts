@@ -1,9 +1,7 @@
-import { createHash } from "node:crypto";
-import stableStringify from "fast-json-stable-stringify";
 import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ReplayDivergedError } from "../actors/index.js";
-import { decodeRecord, keys } from "../wal/index.js";
+import { decodeRecord, encodeRecord, keys, type LogRecord } from "../wal/index.js";
 import { debitOf, grantOf, openRuntime, seedCustomers } from "./support/runtimeFixture.js";
 import { tempDir } from "./support/tempDir.js";
 
@@ -104,8 +102,7 @@ describe("restart, snapshots and replay", () => {
     const { hash: _hash, ...body } = decoded.record;
     // The last record, rewritten consistently (valid checksum and chain) but claiming a bigger grant in its facts.
     const forged = { ...body, facts: [{ ...body.facts[0], amountMicros: String(yuan(31)) }] };
-    const canonical = stableStringify(forged);
-    await db.put(keys.record(last), `${createHash("sha256").update(canonical).digest("hex")}\n${canonical}`);
+    await db.put(keys.record(last), encodeRecord(forged as LogRecord).value);
     await db.close();
     const error = await openRuntime(dir.path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReplayDivergedError);

@@ -1,32 +1,51 @@
 import { createHash } from "node:crypto";
-import stableStringify from "fast-json-stable-stringify";
+import { canonicalJson } from "../domain/canonicalJson.js";
 import type { CommittedRecord, LogRecord } from "./record.js";
 
 /**
- * A stored record is `<sha256 hex>\n<canonical JSON>`. The hash covers the canonical bytes,
- * which include the previous record's hash: one check finds a flipped bit, another a broken chain.
+ * A stored record is three lines: `<sha256 of the body>\n<previous record's hash>\n<canonical JSON body>`.
+ * The hash covers the canonical bytes (which name the previous hash too). Startup verification
+ * reads only the two header lines and hashes the body — no JSON parsing — so a flipped bit
+ * (checksum) and a broken chain are told apart cheaply; the body's own prevHash is checked
+ * against the header whenever the body is parsed.
  */
 export function encodeRecord(record: LogRecord): { value: string; hash: string } {
-  const canonical = stableStringify(record);
+  const canonical = canonicalJson(record);
   const hash = createHash("sha256").update(canonical).digest("hex");
-  return { value: `${hash}\n${canonical}`, hash };
+  return { value: `${hash}\n${record.prevHash}\n${canonical}`, hash };
+}
+
+export type PeekResult =
+  | { ok: true; hash: string; prevHash: string; body: string }
+  | { ok: false; reason: "malformed" | "bad_checksum" };
+
+const hashLength = 64;
+const bodyStart = hashLength * 2 + 2;
+
+/** Header and checksum only: what startup verification needs. */
+export function peekRecord(value: string): PeekResult {
+  if (value.length <= bodyStart || value[hashLength] !== "\n" || value[hashLength * 2 + 1] !== "\n") {
+    return { ok: false, reason: "malformed" };
+  }
+  const hash = value.slice(0, hashLength);
+  const body = value.slice(bodyStart);
+  if (createHash("sha256").update(body).digest("hex") !== hash) return { ok: false, reason: "bad_checksum" };
+  return { ok: true, hash, prevHash: value.slice(hashLength + 1, hashLength * 2 + 1), body };
 }
 
 export type DecodeResult =
   { ok: true; record: CommittedRecord } | { ok: false; reason: "malformed" | "bad_checksum" };
 
 export function decodeRecord(value: string): DecodeResult {
-  const newline = value.indexOf("\n");
-  if (newline !== 64) return { ok: false, reason: "malformed" };
-  const hash = value.slice(0, 64);
-  const canonical = value.slice(65);
-  if (createHash("sha256").update(canonical).digest("hex") !== hash)
-    return { ok: false, reason: "bad_checksum" };
-  let parsed: LogRecord;
+  const peeked = peekRecord(value);
+  if (!peeked.ok) return peeked;
+  let parsed: CommittedRecord;
   try {
-    parsed = JSON.parse(canonical) as LogRecord;
+    parsed = JSON.parse(peeked.body) as CommittedRecord;
   } catch {
     return { ok: false, reason: "malformed" };
   }
-  return { ok: true, record: { ...parsed, hash } };
+  if (parsed.prevHash !== peeked.prevHash) return { ok: false, reason: "malformed" };
+  parsed.hash = peeked.hash;
+  return { ok: true, record: parsed };
 }

@@ -1,6 +1,6 @@
 import { Level } from "level";
 import { limits } from "../domain/limits.js";
-import { decodeRecord, encodeRecord } from "./codec.js";
+import { decodeRecord, encodeRecord, peekRecord } from "./codec.js";
 import { LogIntegrityError, LogOverloadedError } from "./errors.js";
 import { keys, padSeq, seqFromEntityKey } from "./keys.js";
 import {
@@ -96,37 +96,45 @@ export class Log {
     return log;
   }
 
+  /** Sequence, checksum and chain of every record, from the header lines alone (no JSON parsing). */
   private async verify(onProgress?: (seq: number) => void): Promise<void> {
     let expected = 1;
     let prevHash = genesisHash;
-    let prevAt = 0;
-    for await (const record of this.scan(1)) {
-      if (record.seq !== expected) {
-        throw new LogIntegrityError(
-          expected,
-          "gap",
-          `ledger record ${expected} is missing (found ${record.seq} next): the log has a gap`,
-        );
+    const iterator = this.db.iterator({ gte: keys.record(1), lt: keys.recordPrefixEnd });
+    try {
+      for (;;) {
+        const entries = await iterator.nextv(1000);
+        if (entries.length === 0) break;
+        for (const [key, value] of entries) {
+          const seq = Number(key.slice(2));
+          if (seq !== expected) {
+            throw new LogIntegrityError(
+              expected,
+              "gap",
+              `ledger record ${expected} is missing (found ${seq} next): the log has a gap`,
+            );
+          }
+          const peeked = peekRecord(value);
+          if (!peeked.ok) throw integrityError(seq, peeked.reason);
+          if (peeked.prevHash !== prevHash) {
+            throw new LogIntegrityError(
+              seq,
+              "broken_chain",
+              `ledger record ${seq} does not chain to record ${seq - 1}: the hash chain is broken`,
+            );
+          }
+          prevHash = peeked.hash;
+          expected += 1;
+          if (onProgress && seq % 100_000 === 0) onProgress(seq);
+        }
       }
-      if (record.prevHash !== prevHash) {
-        throw new LogIntegrityError(
-          record.seq,
-          "broken_chain",
-          `ledger record ${record.seq} does not chain to record ${record.seq - 1}: the hash chain is broken`,
-        );
-      }
-      if (record.at < prevAt) {
-        throw new LogIntegrityError(record.seq, "malformed", `ledger record ${record.seq} goes back in time`);
-      }
-      prevHash = record.hash;
-      prevAt = record.at;
-      expected += 1;
-      if (onProgress && record.seq % 100_000 === 0) onProgress(record.seq);
+    } finally {
+      await iterator.close();
     }
     this.lastSeq = expected - 1;
     this.durableSeq = this.lastSeq;
     this.lastHash = prevHash;
-    this.lastAt = prevAt;
+    this.lastAt = this.lastSeq > 0 ? ((await this.getRecord(this.lastSeq))?.at ?? 0) : 0;
   }
 
   /** Reads records in sequence order from `fromSeq`, checking each record's checksum. */
@@ -142,15 +150,7 @@ export class Log {
         for (const [key, value] of entries) {
           const seq = Number(key.slice(2));
           const decoded = decodeRecord(value);
-          if (!decoded.ok) {
-            throw new LogIntegrityError(
-              seq,
-              decoded.reason,
-              decoded.reason === "bad_checksum"
-                ? `ledger record ${seq} fails its checksum: its bytes were changed`
-                : `ledger record ${seq} cannot be read`,
-            );
-          }
+          if (!decoded.ok) throw integrityError(seq, decoded.reason);
           if (decoded.record.seq !== seq) {
             throw new LogIntegrityError(
               seq,
@@ -201,12 +201,26 @@ export class Log {
     if (this.pending.length >= this.queueRecordsMax) return Promise.reject(new LogOverloadedError());
     if (at < this.lastAt) throw new Error(`ledger time went back: ${at} < ${this.lastAt}`);
     const seq = this.lastSeq + 1;
-    const body: LogRecord = { ...draft, seq, at, prevHash: this.lastHash };
+    // Built in sorted key order, so canonical encoding finds nothing to sort.
+    const body: LogRecord = {
+      at,
+      command: draft.command,
+      entity: draft.entity,
+      env: draft.env,
+      facts: draft.facts,
+      keys: draft.keys,
+      merchantId: draft.merchantId,
+      postings: draft.postings,
+      prevHash: this.lastHash,
+      seq,
+      ...(draft.touches === undefined ? {} : { touches: draft.touches }),
+    };
     const { value, hash } = encodeRecord(body);
     this.lastSeq = seq;
     this.lastHash = hash;
     this.lastAt = at;
-    const record: CommittedRecord = { ...body, hash };
+    const record = body as CommittedRecord;
+    record.hash = hash;
     return new Promise<CommittedRecord>((resolve, reject) => {
       this.pending.push({
         seq,
@@ -324,4 +338,14 @@ export class Log {
     this.closed = true;
     await this.db.close();
   }
+}
+
+function integrityError(seq: number, reason: "malformed" | "bad_checksum"): LogIntegrityError {
+  return new LogIntegrityError(
+    seq,
+    reason,
+    reason === "bad_checksum"
+      ? `ledger record ${seq} fails its checksum: its bytes were changed`
+      : `ledger record ${seq} cannot be read`,
+  );
 }

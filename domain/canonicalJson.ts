@@ -1,0 +1,62 @@
+/**
+ * Canonical JSON: object keys in sorted order, no whitespace, `undefined` members left out — the
+ * same bytes as fast-json-stable-stringify (a test holds them equal), at about twice the speed,
+ * which matters because every ledger record is hashed over these bytes.
+ */
+// Control characters are exactly what must be escaped here.
+// eslint-disable-next-line no-control-regex
+const needsEscape = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+function quote(text: string): string {
+  return needsEscape.test(text) ? JSON.stringify(text) : `"${text}"`;
+}
+
+export function canonicalJson(value: unknown): string {
+  if (value === null) return "null";
+  switch (typeof value) {
+    case "string":
+      return quote(value);
+    case "number":
+      return Number.isFinite(value) ? String(value) : "null";
+    case "boolean":
+      return value ? "true" : "false";
+    case "object":
+      return Array.isArray(value) ? canonicalArray(value) : canonicalObject(value as Record<string, unknown>);
+    default:
+      throw new TypeError(`canonicalJson: cannot encode a ${typeof value}`);
+  }
+}
+
+function canonicalArray(items: readonly unknown[]): string {
+  let out = "[";
+  for (let i = 0; i < items.length; i++) {
+    if (i > 0) out += ",";
+    const item = items[i];
+    out += item === undefined || typeof item === "function" ? "null" : canonicalJson(item);
+  }
+  return `${out}]`;
+}
+
+function canonicalObject(object: Record<string, unknown>): string {
+  if (typeof (object as { toJSON?: unknown }).toJSON === "function") {
+    return canonicalJson((object as { toJSON: () => unknown }).toJSON());
+  }
+  const keys = Object.keys(object);
+  // Most objects are built in sorted order already; sort only when they are not.
+  for (let i = 1; i < keys.length; i++) {
+    if ((keys[i - 1] as string) > (keys[i] as string)) {
+      keys.sort();
+      break;
+    }
+  }
+  let out = "{";
+  let first = true;
+  for (const key of keys) {
+    const member = object[key];
+    if (member === undefined || typeof member === "function") continue;
+    if (!first) out += ",";
+    first = false;
+    out += `${quote(key)}:${canonicalJson(member)}`;
+  }
+  return `${out}}`;
+}

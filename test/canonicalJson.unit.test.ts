@@ -1,0 +1,24 @@
+import fc from "fast-check";
+import stableStringify from "fast-json-stable-stringify";
+import { describe, expect, it } from "vitest";
+import { canonicalJson } from "../domain/canonicalJson.js";
+
+describe("canonical JSON", () => {
+  it("writes exactly the bytes fast-json-stable-stringify writes, for any JSON value", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        expect(canonicalJson(value)).toBe(stableStringify(value));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("escapes quotes, control characters and lone surrogates like JSON.stringify", () => {
+    const tricky = { 'a"b': "line\nbreak", "\u0001": "\ud800", 张三: "𠮷", z: [undefined, 1.5, -0, null] };
+    expect(canonicalJson(tricky)).toBe(stableStringify(tricky));
+  });
+
+  it("sorts keys of objects built in any order", () => {
+    expect(canonicalJson({ b: 1, a: { d: 2, c: 3 } })).toBe('{"a":{"c":3,"d":2},"b":1}');
+  });
+});
