@@ -1,0 +1,10 @@
+export { AuditLedger } from "./ledger.js";
+export { copyLedgerDir, LedgerCopyError, type LedgerCopy, type CopyOptions } from "./copy.js";
+export { AuditIntegrityError, findingsMax, type Finding, type FindingCheck } from "./findings.js";
+export { resolveAsOf, AsOfOutOfRangeError, type AsOfInput, type AsOfPoint } from "./asOf.js";
+export { verifyLedger, type VerifyOptions, type VerifyReport } from "./verify.js";
+export { balancesAsOf, type AccountBalance, type BalancesReport } from "./balances.js";
+export { entityAsOf, type EntityReport } from "./entity.js";
+export { compareSnapshots, type SnapshotComparison } from "./compareSnapshots.js";
+export { exportCsv, ExportPathError, ledgerColumns, accountColumns, type ExportReport } from "./export.js";
+export { csvCell, csvLine, utf8Bom, type CsvCell } from "./csv.js";
