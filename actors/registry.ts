@@ -120,6 +120,7 @@ export class EntityRegistry<TContext, TCommand, TFact> {
     resident: Resident<TContext>,
     plan: CommandPlan<TCommand, TContext, TFact, TResult>,
   ): Promise<CommandOutcome<TResult>> {
+    if (!this.log.hasRoom()) return Promise.reject(new OverloadedError("the commit queue is full"));
     const ctx: CommandContext = { ...meta, at: this.log.now(), seq: this.log.nextSeq };
     const command = plan.command(ctx);
     const before = resident.speculative;
@@ -198,6 +199,7 @@ export class EntityRegistry<TContext, TCommand, TFact> {
       ctx: CommandContext,
     ) => { ops: IndexOp[]; keys: string[]; command: LoggedCommand },
   ): { outcomes: Array<PartOutcome<TFact>>; committed: Promise<CommittedRecord | null> } {
+    if (!this.log.hasRoom()) throw new OverloadedError("the commit queue is full");
     const ctx: CommandContext = { ...meta, at: this.log.now(), seq: this.log.nextSeq };
     const outcomes: Array<PartOutcome<TFact>> = [];
     const accepted: Array<{ index: number; fact: TFact }> = [];
@@ -319,19 +321,26 @@ export class EntityRegistry<TContext, TCommand, TFact> {
     }
   }
 
-  /** Snapshots every changed resident entity (a cache; the log stays the truth). */
+  /**
+   * Snapshots every changed resident entity (a cache; the log stays the truth), in chunks that
+   * yield to the event loop so requests keep being served meanwhile.
+   */
   async snapshotDirty(): Promise<number> {
-    const entries: Array<{ key: string; value: string }> = [];
-    for (const resident of this.residents.values()) {
-      if (!resident.dirty || resident.lastSeq === 0) continue;
-      entries.push({
-        key: keys.snapshot(resident.entity),
-        value: encodeSnapshot(this.kind, resident.committed, resident.lastSeq, resident.lastHash),
+    const dirty = [...this.residents.values()].filter((r) => r.dirty && r.lastSeq > 0);
+    for (let start = 0; start < dirty.length; start += snapshotChunkEntities) {
+      const chunk = dirty.slice(start, start + snapshotChunkEntities).map((resident) => {
+        resident.dirty = false;
+        return {
+          key: keys.snapshot(resident.entity),
+          value: encodeSnapshot(this.kind, resident.committed, resident.lastSeq, resident.lastHash),
+        };
       });
-      resident.dirty = false;
+      await this.log.putUnsynced(chunk);
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    await this.log.putUnsynced(entries);
     await Promise.all(this.evicting.values());
-    return entries.length;
+    return dirty.length;
   }
 }
+
+const snapshotChunkEntities = 1_000;

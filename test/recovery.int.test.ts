@@ -156,3 +156,29 @@ describe("restart, snapshots and replay", () => {
     await runtime.close();
   });
 });
+
+describe("overload", () => {
+  it("a command refused for a full commit queue leaves the wallet as it was (no phantom debit)", async () => {
+    const runtime = await openRuntime(dir.path, { log: { queueRecordsMax: 2 } });
+    const { customers } = await seedCustomers(runtime, 1);
+    const customer = customers[0]!;
+    await runtime.wallets.execute(customer, grantOf(100n));
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () =>
+        runtime.wallets.execute(customer, debitOf(10n)).then(
+          () => "ok",
+          (e: Error) => e.name,
+        ),
+      ),
+    );
+    expect(outcomes.filter((o) => o === "ok")).toHaveLength(2);
+    expect(outcomes.filter((o) => o === "OverloadedError")).toHaveLength(3);
+    await runtime.wallets.execute(customer, debitOf(1n));
+    expect((await runtime.wallets.state(customer)).context.balanceMicros).toBe(79n);
+    await runtime.log.flush();
+    await runtime.log.close();
+    const reopened = await openRuntime(dir.path);
+    expect((await reopened.wallets.state(customer)).context.balanceMicros).toBe(79n);
+    await reopened.close();
+  });
+});

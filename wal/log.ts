@@ -175,6 +175,14 @@ export class Log {
     return this.durableSeq;
   }
 
+  /**
+   * Whether an append now would be accepted. Actors ask before deciding, so a command refused for
+   * capacity never changes the state later commands are decided on.
+   */
+  hasRoom(): boolean {
+    return this.failed === null && !this.closed && this.pending.length < this.queueRecordsMax;
+  }
+
   get queuedRecords(): number {
     return this.pending.length;
   }
