@@ -288,8 +288,7 @@ export class EntityRegistry<TContext, TCommand, TFact> {
     try {
       await this.evicting.get(entity);
       const loaded = await loadEntity(this.log, this.kind, entity, entityId);
-      const created = new Resident(entity, entityId, loaded.state, loaded.lastSeq, "");
-      if (loaded.lastSeq > 0) created.lastHash = (await this.log.getRecord(loaded.lastSeq))?.hash ?? "";
+      const created = new Resident(entity, entityId, loaded.state, loaded.lastSeq, loaded.lastHash);
       this.residents.set(entity, created);
       this.loading.delete(entity);
       for (const queued of loading.mailbox) queued(created);
@@ -298,6 +297,22 @@ export class EntityRegistry<TContext, TCommand, TFact> {
       this.loading.delete(entity);
       throw error;
     }
+  }
+
+  /** Makes a state rebuilt elsewhere (recovery's streaming replay) resident, to be snapshotted. */
+  adopt(
+    entity: string,
+    entityId: string,
+    state: EntityState<TContext>,
+    lastSeq: number,
+    lastHash: string,
+  ): void {
+    if (this.residents.has(entity) || this.loading.has(entity))
+      throw new Error(`${entity} is already resident`);
+    const resident = new Resident(entity, entityId, state, lastSeq, lastHash);
+    resident.dirty = true;
+    this.residents.set(entity, resident);
+    this.evictIfFull();
   }
 
   private touch(resident: Resident<TContext>): void {

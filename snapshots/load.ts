@@ -8,6 +8,8 @@ import { decodeSnapshot } from "./snapshot.js";
 export interface LoadedEntity<TContext> {
   state: EntityState<TContext>;
   lastSeq: number;
+  /** Hash of the record at lastSeq ("" when the entity has none). */
+  lastHash: string;
   /** Records replayed on top of the snapshot (or from the entity's first record). */
   replayed: number;
   fromSnapshot: boolean;
@@ -22,9 +24,12 @@ export async function loadEntity<TContext>(
   kind: EntityKind<AnyStateMachine, TContext, unknown, unknown>,
   entity: string,
   entityId: string,
+  options: { untilSeq?: number } = {},
 ): Promise<LoadedEntity<TContext>> {
+  const untilSeq = Math.min(options.untilSeq ?? Number.MAX_SAFE_INTEGER, log.durableHead);
   let state = kind.initialState();
   let lastSeq = 0;
+  let lastHash = "";
   let fromSnapshot = false;
   const stored = await log.get(keys.snapshot(entity));
   if (stored !== undefined) {
@@ -36,16 +41,18 @@ export async function loadEntity<TContext>(
     if (snapshot && anchor && anchor.hash === snapshot.hash && anchorTouches) {
       state = snapshot.state;
       lastSeq = snapshot.atSeq;
+      lastHash = snapshot.hash;
       fromSnapshot = true;
     }
   }
   const seqs = await log.entitySeqs(entity, lastSeq > 0 ? { afterSeq: lastSeq } : {});
   for (const seq of seqs) {
-    if (seq > log.durableHead) break;
+    if (seq > untilSeq) break;
     const record = await log.getRecord(seq);
     if (!record) throw new Error(`ledger record ${seq} of ${entity} is indexed but missing`);
     state = replayRecord(kind, state, record, entityId, entity);
     lastSeq = seq;
+    lastHash = record.hash;
   }
-  return { state, lastSeq, replayed: seqs.length, fromSnapshot };
+  return { state, lastSeq, lastHash, replayed: seqs.length, fromSnapshot };
 }

@@ -1,4 +1,4 @@
-import { canonicalJson } from "../domain/canonicalJson.js";
+import { jsonEqual } from "../domain/jsonEqual.js";
 import type { AnyStateMachine } from "xstate";
 import { toLoggable } from "../domain/bigintJson.js";
 import { decide } from "../machines/decide.js";
@@ -67,12 +67,10 @@ function replayCommand<TContext>(
   const next = kind.fromSnapshot(decision.next) as EntityState<TContext>;
   const fact = kind.factOf(command, state.context, next.context);
   const postings = kind.postingsOf(fact, { env: record.env, merchantId: record.merchantId, entityId });
-  const replayed = canonicalJson({ fact: toLoggable(fact), postings });
-  const recorded = canonicalJson({
-    fact: record.facts[factIndex],
-    postings: record.postings.slice(from, to),
-  });
-  if (replayed !== recorded) {
+  const same =
+    jsonEqual(toLoggable(fact), record.facts[factIndex]) &&
+    jsonEqual(postings, record.postings.slice(from, to));
+  if (!same) {
     throw new ReplayDivergedError(
       record.seq,
       record.entity,

@@ -2,6 +2,7 @@ import fc from "fast-check";
 import stableStringify from "fast-json-stable-stringify";
 import { describe, expect, it } from "vitest";
 import { canonicalJson } from "../domain/canonicalJson.js";
+import { jsonEqual } from "../domain/jsonEqual.js";
 
 describe("canonical JSON", () => {
   it("writes exactly the bytes fast-json-stable-stringify writes, for any JSON value", () => {
@@ -20,5 +21,17 @@ describe("canonical JSON", () => {
 
   it("sorts keys of objects built in any order", () => {
     expect(canonicalJson({ b: 1, a: { d: 2, c: 3 } })).toBe('{"a":{"c":3,"d":2},"b":1}');
+  });
+});
+
+describe("JSON equality", () => {
+  it("agrees with comparing canonical JSON, for any pair of JSON values", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.jsonValue(), (a, b) => {
+        expect(jsonEqual(a, b)).toBe(canonicalJson(a) === canonicalJson(b));
+        expect(jsonEqual(a, JSON.parse(JSON.stringify(a)))).toBe(true);
+      }),
+      { numRuns: 1_000 },
+    );
   });
 });
