@@ -39,13 +39,13 @@ export async function codecMicro(): Promise<{ rows: BenchRow[]; details: Record<
   let sink = 0;
   const bench = new Bench({ time: timeMs, warmupTime: 100 });
   bench
-    .add("encodeRecord (stable JSON + SHA-256)", () => {
+    .add("encodeRecord (canonical JSON + SHA-256)", () => {
       sink += encodeRecord(body).value.length;
     })
-    .add("  fast-json-stable-stringify alone", () => {
+    .add("  fast-json-stable-stringify (comparison)", () => {
       sink += stableStringify(body).length;
     })
-    .add("  JSON.stringify (for comparison)", () => {
+    .add("  JSON.stringify (comparison)", () => {
       sink += JSON.stringify(body).length;
     })
     .add("decodeRecord (SHA-256 + JSON.parse)", () => {

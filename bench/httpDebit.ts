@@ -252,9 +252,11 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
 
     // Warm-up (JIT, connections), also sizes the measured run: a fixed count of requests (so that
     // every request sent is answered and counted) expected to take about `measureSeconds`.
-    const warm = await runCannon(server, key, { duration: 2, safetyMs: 10_000 });
+    const warm = await runCannon(server, key, { duration: 3, safetyMs: 10_000 });
     const warmRate = warm["2xx"] / Math.max(0.5, warm.duration);
-    const amount = Math.max(connections * 20, Math.min(150_000, Math.round(warmRate * measureSeconds)));
+    // The best warm second (the first one pays for JIT and connection set-up) sizes the run.
+    const sizingRate = Math.max(warmRate, warm.requests.max);
+    const amount = Math.max(connections * 100, Math.min(150_000, Math.round(sizingRate * measureSeconds)));
     log(
       name,
       `warm-up ${warmRate.toFixed(0)} req/s; measured run: ${amount} debits, ${connections} connections`,
@@ -318,6 +320,7 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
         name: "HTTP debit ledger check",
         unit: "",
         measured: main.ledgerOk ? 1 : 0,
+        display: main.ledgerOk ? "ok" : "MISMATCH",
         target: "ok",
         pass: main.ledgerOk,
         notes: ledgerLine,

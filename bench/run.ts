@@ -1,15 +1,25 @@
 import { spawn } from "node:child_process";
-import { mkdir, writeFile } from "node:fs/promises";
-import { loadavg } from "node:os";
+import { rmSync } from "node:fs";
+import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { childFlag, type BenchOutcome } from "./lib/harness.js";
-import { machineInfo } from "./lib/machine.js";
+import { idleProbe, machineInfo } from "./lib/machine.js";
 import { renderTable, summary } from "./lib/report.js";
 import { repoRoot } from "./lib/server.js";
 
 /**
  * `npm run bench`: each benchmark in its own child process, one after another, then one table
- * and bench/results/latest.json. `npm run bench -- walAppend replay` runs a subset.
+ * and bench/results/latest.json. `npm run bench -- walAppend replay` runs a subset; a single file
+ * also runs alone: `node --import tsx bench/replay.ts --bench-child`.
+ *
+ * Sizes (environment, defaults in each file): BENCH_WAL_PRODUCERS (1000), BENCH_WAL_MEASURE_MS
+ * (5000); BENCH_HTTP_CUSTOMERS (1000), BENCH_HTTP_CONNECTIONS (64), BENCH_HTTP_SECONDS (10),
+ * BENCH_HTTP_IDEMPOTENT_SECONDS (3, 0 skips); BENCH_REPLAY_RECORDS (1,000,000), BENCH_REPLAY_WALLETS
+ * (10,000), BENCH_REPLAY_BUILD_MS (35,000: building stops there), BENCH_REPLAY_CRASH_RECORDS (50,000);
+ * BENCH_HEAP_WALLETS (100,000); BENCH_SERVER_NODE_FLAGS (e.g. "--cpu-prof") for the HTTP server.
+ * BENCH_STRICT=1 makes a missed target exit 1 (otherwise only a benchmark that fails to run does).
  */
 interface Spec {
   name: string;
@@ -23,13 +33,24 @@ const specs: Spec[] = [
   { name: "codecMicro", file: "codecMicro.ts", nodeFlags: [], timeoutMs: 60_000 },
   { name: "walAppend", file: "walAppend.ts", nodeFlags: [], timeoutMs: 60_000 },
   { name: "httpDebit", file: "httpDebit.ts", nodeFlags: [], timeoutMs: 120_000 },
-  { name: "replay", file: "replay.ts", nodeFlags: ["--max-old-space-size=4096"], timeoutMs: 150_000 },
+  { name: "replay", file: "replay.ts", nodeFlags: ["--max-old-space-size=4096"], timeoutMs: 300_000 },
   { name: "walletHeap", file: "walletHeap.ts", nodeFlags: ["--expose-gc"], timeoutMs: 120_000 },
 ];
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));
 
-function runChild(spec: Spec): Promise<BenchOutcome> {
+/** The running benchmark's process group (it and the server it may have started), for kills. */
+let runningGroup: number | null = null;
+
+function killGroup(pid: number): void {
+  try {
+    process.kill(-pid, "SIGKILL");
+  } catch {
+    // already gone
+  }
+}
+
+function runChild(spec: Spec, tmpRoot: string): Promise<BenchOutcome> {
   const started = performance.now();
   return new Promise((resolve) => {
     const child = spawn(
@@ -37,9 +58,13 @@ function runChild(spec: Spec): Promise<BenchOutcome> {
       [...spec.nodeFlags, "--import", "tsx", `bench/${spec.file}`, childFlag],
       {
         cwd: repoRoot,
+        env: { ...process.env, BENCH_TMP_ROOT: tmpRoot },
         stdio: ["ignore", "inherit", "inherit", "ipc"],
+        // Its own process group: a time-bound kill also ends the server a benchmark started.
+        detached: true,
       },
     );
+    runningGroup = child.pid ?? null;
     let outcome: BenchOutcome | null = null;
     let timedOut = false;
     child.on("message", (message) => {
@@ -47,10 +72,11 @@ function runChild(spec: Spec): Promise<BenchOutcome> {
     });
     const timer = setTimeout(() => {
       timedOut = true;
-      if (child.pid !== undefined) process.kill(child.pid, "SIGKILL");
+      if (child.pid !== undefined) killGroup(child.pid);
     }, spec.timeoutMs);
     child.on("exit", (code, signal) => {
       clearTimeout(timer);
+      runningGroup = null;
       const ms = performance.now() - started;
       if (outcome) resolve({ ...outcome, ms });
       else
@@ -74,31 +100,46 @@ async function main(): Promise<void> {
     throw new Error(`no benchmark named ${wanted.join(", ")}; known: ${specs.map((s) => s.name).join(", ")}`);
   const startedAt = new Date();
   const started = performance.now();
-  const machine = machineInfo(repoRoot);
+  const machine = await machineInfo(repoRoot);
   console.log("BuffMoney benchmarks");
   console.log(
     `machine: nproc ${machine.nproc}, ${machine.cpuModel}, ${machine.memoryGiB} GiB, node ${machine.node} (${machine.platform})`,
   );
   console.log(`code: ${machine.git}; data dirs under ${machine.tmpdir}`);
   console.log(
-    `load average ${machine.loadavg.join(" / ")}; fsync probe ${machine.fsync.perSecond}/s, p50 ${machine.fsync.p50Ms.toFixed(2)} ms, p99 ${machine.fsync.p99Ms.toFixed(2)} ms`,
+    `CPU idle before start ${machine.idlePercent ?? "?"}%, load average ${machine.loadavg.join(" / ")}; fsync probe ${machine.fsync.perSecond}/s, p50 ${machine.fsync.p50Ms.toFixed(2)} ms, p99 ${machine.fsync.p99Ms.toFixed(2)} ms`,
   );
-  if ((machine.loadavg[0] ?? 0) > machine.nproc * 0.5) {
+  if (machine.idlePercent !== null && machine.idlePercent < 80) {
     console.log(
-      `WARNING: the machine is busy (load ${machine.loadavg[0]} on ${machine.nproc} cores): other work competes for CPU and disk, so the numbers below are pessimistic.`,
+      `WARNING: the machine is busy (${100 - machine.idlePercent}% of ${machine.nproc} cores in use before start): other work competes for CPU and disk, so the numbers below are pessimistic.`,
     );
   }
+  const tmpRoot = await mkdtemp(join(tmpdir(), "buffmoney-bench-run-"));
+  const interrupt = (signal: NodeJS.Signals) => {
+    if (runningGroup !== null) killGroup(runningGroup);
+    rmSync(tmpRoot, { recursive: true, force: true });
+    process.kill(process.pid, signal);
+  };
+  process.once("SIGINT", interrupt);
+  process.once("SIGTERM", interrupt);
   const outcomes: BenchOutcome[] = [];
-  const loadDuring: Record<string, number[]> = {};
+  const idleAfter: Record<string, number | null> = {};
   for (const spec of selected) {
-    console.log(`\n▶ ${spec.name} (load ${loadavg()[0]?.toFixed(2)})`);
-    const outcome = await runChild(spec);
-    loadDuring[spec.name] = loadavg().map((l) => Math.round(l * 100) / 100);
+    console.log(`\n▶ ${spec.name} (load average ${loadavg()[0]?.toFixed(2)})`);
+    const outcome = await runChild(spec, tmpRoot);
+    // Others' work shows as CPU in use between benchmarks, when ours is idle.
+    idleAfter[spec.name] = await idleProbe(500);
+    if ((idleAfter[spec.name] ?? 100) < 80) {
+      console.log(
+        `  note: only ${idleAfter[spec.name]}% CPU idle right after ${spec.name}: other work is running`,
+      );
+    }
     console.log(
       `  ${spec.name}: ${outcome.error ? `ERROR ${outcome.error}` : "done"} in ${(outcome.ms / 1000).toFixed(1)} s`,
     );
     outcomes.push(outcome);
   }
+  await rm(tmpRoot, { recursive: true, force: true });
   const totalMs = performance.now() - started;
   console.log(`\nResults (${(totalMs / 1000).toFixed(0)} s; nproc ${machine.nproc}, node ${machine.node})\n`);
   console.log(renderTable(outcomes));
@@ -113,7 +154,7 @@ async function main(): Promise<void> {
         startedAt: startedAt.toISOString(),
         totalMs,
         machine,
-        loadAfterEach: loadDuring,
+        idlePercentAfterEach: idleAfter,
         summary: { targets, met, errors },
         outcomes,
       },

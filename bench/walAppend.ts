@@ -28,8 +28,8 @@ interface Window {
 }
 
 /**
- * Runs `producers` loops of `op` until warm-up + measurement have passed; counts only operations
- * that both started and finished inside the measurement window.
+ * Runs `producers` loops of `op` until warm-up + measurement have passed; counts the operations
+ * that completed inside the measurement window.
  */
 async function drive(op: (producer: number, index: number) => Promise<unknown>): Promise<Window> {
   const start = performance.now();
@@ -51,7 +51,7 @@ async function drive(op: (producer: number, index: number) => Promise<unknown>):
         if (began >= stopAt) break;
         await op(producer, i);
         const ended = performance.now();
-        if (began >= measureFrom && ended <= stopAt) {
+        if (ended >= measureFrom && ended <= stopAt) {
           records += 1;
           latencies.add(ended - began);
         }

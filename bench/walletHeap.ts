@@ -32,6 +32,8 @@ export async function walletHeap(): Promise<{ rows: BenchRow[]; details: Record<
       dataDir: dir.path,
       adminToken: "bench-admin-token-0123456789",
       residentWalletsMax: count * 2,
+      // No automatic checkpoint while loading: every wallet stays dirty for the checkpoint probe below.
+      snapshotIntervalRecords: count * 10,
       startTimers: false,
     });
     const rt = runtime;
@@ -85,6 +87,26 @@ export async function walletHeap(): Promise<{ rows: BenchRow[]; details: Record<
       `${resident} resident wallets (made in ${(loadMs / 1000).toFixed(1)} s): heap +${((after - before) / 1e6).toFixed(1)} MB, ${perWallet.toFixed(0)} B/wallet`,
     );
     if (resident !== made) throw new Error(`expected ${made} resident wallets, registry has ${resident}`);
+
+    // Checkpoint probe: how long the event loop stalls while every dirty wallet is snapshotted.
+    let maxGapMs = 0;
+    let last = performance.now();
+    const ticker = setInterval(() => {
+      const now = performance.now();
+      maxGapMs = Math.max(maxGapMs, now - last);
+      last = now;
+    }, 1);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    maxGapMs = 0;
+    const checkpointStarted = performance.now();
+    await rt.checkpoint();
+    const checkpointMs = performance.now() - checkpointStarted;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    clearInterval(ticker);
+    log(
+      name,
+      `checkpoint of ${resident} dirty wallets: ${checkpointMs.toFixed(0)} ms, event loop blocked up to ${maxGapMs.toFixed(0)} ms`,
+    );
     await rt.close();
     runtime = null;
 
@@ -110,9 +132,18 @@ export async function walletHeap(): Promise<{ rows: BenchRow[]; details: Record<
         notes: `marginal heap per wallet after ${warm} warm-up wallets (${perWalletAll.toFixed(0)} B counting the warm-up); baseline = one started XState actor of walletMachine; wallets made resident in ${(loadMs / 1000).toFixed(1)} s (${((made / loadMs) * 1000).toFixed(0)}/s, first touch of each)`,
       },
     ];
+    rows.push({
+      name: `Checkpoint stall, ${resident} dirty wallets`,
+      unit: "ms",
+      measured: round(maxGapMs),
+      pass: null,
+      notes: `Runtime.checkpoint() took ${checkpointMs.toFixed(0)} ms; the longest event-loop gap during it is shown (no request is served meanwhile)`,
+    });
     return {
       rows,
       details: {
+        checkpointMs,
+        checkpointMaxEventLoopGapMs: maxGapMs,
         wallets: resident,
         heapBefore: before,
         heapAfter: after,

@@ -3,6 +3,8 @@ export interface BenchRow {
   name: string;
   unit: string;
   measured: number | null;
+  /** Shown instead of `measured` in the table (e.g. "ok"). */
+  display?: string;
   baseline?: number | null;
   ratio?: number | null;
   /** Human-readable target, e.g. "≥ 5000" or "≥ 0.80× baseline"; empty for information only. */

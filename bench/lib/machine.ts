@@ -1,5 +1,5 @@
 import { execFileSync } from "node:child_process";
-import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { availableParallelism, cpus, loadavg, tmpdir, totalmem } from "node:os";
 import { join } from "node:path";
 import { percentile } from "./stats.js";
@@ -12,6 +12,8 @@ export interface MachineInfo {
   memoryGiB: number;
   tmpdir: string;
   loadavg: number[];
+  /** Share of all CPUs that was idle over one second just before the run (from /proc/stat). */
+  idlePercent: number | null;
   git: string;
   /** 200-byte write + fsync in a loop for 500 ms: the disk's condition right now. */
   fsync: { perSecond: number; p50Ms: number; p99Ms: number };
@@ -54,7 +56,27 @@ export function fsyncProbe(durationMs = 500): MachineInfo["fsync"] {
   };
 }
 
-export function machineInfo(repoRoot: string): MachineInfo {
+function cpuTimes(): { idle: number; total: number } | null {
+  try {
+    const line = readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "";
+    const fields = line.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    return { idle, total: fields.reduce((a, b) => a + b, 0) };
+  } catch {
+    return null;
+  }
+}
+
+/** Percentage of CPU time that was idle (machine-wide) over `ms`. */
+export async function idleProbe(ms = 1000): Promise<number | null> {
+  const before = cpuTimes();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const after = cpuTimes();
+  if (!before || !after || after.total === before.total) return null;
+  return Math.round(((after.idle - before.idle) / (after.total - before.total)) * 100);
+}
+
+export async function machineInfo(repoRoot: string): Promise<MachineInfo> {
   return {
     nproc: availableParallelism(),
     cpuModel: cpus()[0]?.model ?? "unknown",
@@ -63,6 +85,7 @@ export function machineInfo(repoRoot: string): MachineInfo {
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     tmpdir: tmpdir(),
     loadavg: loadavg().map((l) => Math.round(l * 100) / 100),
+    idlePercent: await idleProbe(),
     git: git(repoRoot),
     fsync: fsyncProbe(),
   };

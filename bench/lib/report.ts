@@ -24,7 +24,7 @@ export function renderTable(outcomes: readonly BenchOutcome[]): string {
       lines.push([
         String(lines.length + 1),
         row.name,
-        fmt(row.measured, row.unit),
+        row.display ?? fmt(row.measured, row.unit),
         fmt(row.baseline, row.unit),
         row.ratio === null || row.ratio === undefined ? "—" : `${row.ratio.toFixed(2)}×`,
         row.target ? row.target : "—",

@@ -7,9 +7,13 @@ export interface TempDir {
   remove(): Promise<void>;
 }
 
-/** A fresh data directory under os.tmpdir(); remove() deletes it. */
+/**
+ * A fresh data directory under os.tmpdir() (inside BENCH_TMP_ROOT when bench/run.ts set one, so
+ * that it can remove whatever a killed benchmark left); remove() deletes it.
+ */
 export async function tempDir(label: string): Promise<TempDir> {
-  const path = await mkdtemp(join(tmpdir(), `buffmoney-bench-${label}-`));
+  const root = process.env.BENCH_TMP_ROOT ?? tmpdir();
+  const path = await mkdtemp(join(root, `buffmoney-bench-${label}-`));
   return { path, remove: () => rm(path, { recursive: true, force: true }) };
 }
 
