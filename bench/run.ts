@@ -18,7 +18,8 @@ import { repoRoot } from "./lib/server.js";
  * (5000); BENCH_HTTP_CUSTOMERS (1000), BENCH_HTTP_CONNECTIONS (64), BENCH_HTTP_SECONDS (10),
  * BENCH_HTTP_IDEMPOTENT_SECONDS (3, 0 skips); BENCH_REPLAY_RECORDS (1,000,000), BENCH_REPLAY_WALLETS
  * (10,000), BENCH_REPLAY_BUILD_MS (35,000: building stops there), BENCH_REPLAY_CRASH_RECORDS (50,000);
- * BENCH_HEAP_WALLETS (100,000); BENCH_SERVER_NODE_FLAGS (e.g. "--cpu-prof") for the HTTP server.
+ * BENCH_HEAP_WALLETS (100,000); BENCH_COLLECTION_ORDERS (3,000), BENCH_COLLECTION_CUSTOMERS (200),
+ * BENCH_COLLECTION_CONNECTIONS (64), BENCH_COLLECTION_DUPLICATES (1,000); BENCH_SERVER_NODE_FLAGS (e.g. "--cpu-prof") for the HTTP server.
  * BENCH_STRICT=1 makes a missed target exit 1 (otherwise only a benchmark that fails to run does).
  */
 interface Spec {
@@ -34,7 +35,9 @@ const specs: Spec[] = [
   { name: "walAppend", file: "walAppend.ts", nodeFlags: [], timeoutMs: 60_000 },
   { name: "httpDebit", file: "httpDebit.ts", nodeFlags: [], timeoutMs: 120_000 },
   { name: "replay", file: "replay.ts", nodeFlags: ["--max-old-space-size=4096"], timeoutMs: 300_000 },
+  { name: "ingest", file: "ingest.ts", nodeFlags: [], timeoutMs: 240_000 },
   { name: "walletHeap", file: "walletHeap.ts", nodeFlags: ["--expose-gc"], timeoutMs: 120_000 },
+  { name: "collection", file: "collection.ts", nodeFlags: [], timeoutMs: 120_000 },
 ];
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));

@@ -1,0 +1,250 @@
+import { spawn } from "node:child_process";
+import BuffMoneyClient from "@buffmoney/sdk";
+import { formatMicros, parseDecimalToMicros } from "../domain/money.js";
+import { log, runIfChild, type BenchRow } from "./lib/harness.js";
+import {
+  freePort,
+  processCpuSeconds,
+  repoRoot,
+  startServerProcess,
+  type ServerProcess,
+} from "./lib/server.js";
+import { percentile, round } from "./lib/stats.js";
+import { tempDir } from "./lib/tmp.js";
+
+/**
+ * Issue 3's ingest benchmark: durable usage ingest through the SDK over HTTP, 500-event batches
+ * spread over many prepaid customers on one rate card with tiers and dimensions, against a bare
+ * baseline measured in the same run (Koa + zod + one synced LevelDB write per batch).
+ * Afterwards the ledger must show, for every wallet, exactly the charges the responses reported.
+ */
+const name = "ingest";
+const customers = Number(process.env.BENCH_INGEST_CUSTOMERS ?? 10_000);
+const batchEvents = 500;
+const concurrency = Number(process.env.BENCH_INGEST_CONCURRENCY ?? 8);
+const seconds = Number(process.env.BENCH_INGEST_SECONDS ?? 10);
+const adminToken = "bench-ingest-admin-token-0123456789";
+
+let keyCounter = 0;
+function batch(runId: string) {
+  const occurredAt = new Date().toISOString();
+  return Array.from({ length: batchEvents }, () => {
+    const n = keyCounter++;
+    const image = n % 3 === 0;
+    return {
+      customerExternalId: `u${(n * 7919) % customers}`,
+      idempotencyKey: `${runId}_${n}`,
+      metric: image ? "images" : "tokens_output",
+      quantity: image ? "1" : String(500 + (n % 1500)),
+      occurredAt,
+      dimensions: image ? { model: n % 2 ? "flux" : "sdxl", region: "cn-east" } : { model: "deepseek-r1" },
+    };
+  });
+}
+
+async function drive(client: BuffMoneyClient, runId: string) {
+  const latencies: number[] = [];
+  let accepted = 0;
+  let rejected = 0;
+  let chargedMicros = 0n;
+  const until = performance.now() + seconds * 1000;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < until) {
+        const events = batch(runId);
+        const t0 = performance.now();
+        const response = await client.usageEvents.ingest(events);
+        latencies.push(performance.now() - t0);
+        for (const result of response.results) {
+          if (result.status === "accepted") {
+            accepted += 1;
+            if (result.amount) {
+              const parsed = parseDecimalToMicros(result.amount);
+              if (parsed.ok) chargedMicros += parsed.micros;
+            }
+          } else rejected += 1;
+        }
+      }
+    }),
+  );
+  const elapsed = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return {
+    eventsPerSecond: accepted / elapsed,
+    accepted,
+    rejected,
+    chargedMicros,
+    batches: latencies.length,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+  };
+}
+
+async function baseline() {
+  const dir = await tempDir("bare-ingest");
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "bench/lib/bareIngestServer.ts", String(port), dir.path],
+    {
+      cwd: repoRoot,
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
+  await new Promise<void>((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      if (chunk.toString().includes("listening")) resolve();
+    });
+    child.once("exit", () => reject(new Error("baseline server exited")));
+  });
+  try {
+    const client = new BuffMoneyClient({
+      apiKey: "bm_test_baselinebaselinebaseline",
+      baseUrl: `http://127.0.0.1:${port}`,
+      maxRetries: 0,
+    });
+    return await drive(client, "base");
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    await dir.remove();
+  }
+}
+
+async function seed(server: ServerProcess): Promise<BuffMoneyClient> {
+  const response = await fetch(`${server.url}/v1/admin/merchants`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${adminToken}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "Ingest bench" }),
+  });
+  const merchant = (await response.json()) as { apiKeys: { test: string } };
+  const client = new BuffMoneyClient({ apiKey: merchant.apiKeys.test, baseUrl: server.url, maxRetries: 2 });
+  const card = await client.rateCards.create({
+    name: "AI usage",
+    currency: "CNY",
+    prices: [
+      {
+        metric: "tokens_output",
+        pricing: "graduated",
+        tiers: [
+          { upTo: "100000", unitAmount: "0.00002" },
+          { upTo: null, unitAmount: "0.00001" },
+        ],
+      },
+      {
+        metric: "tokens_output",
+        pricing: "per_unit",
+        unitAmount: "0.000015",
+        dimensions: { model: "deepseek-r1" },
+      },
+      { metric: "images", pricing: "per_unit", unitAmount: "0.20", dimensions: { model: "flux" } },
+      {
+        metric: "images",
+        pricing: "volume",
+        tiers: [
+          { upTo: "100", unitAmount: "0.10" },
+          { upTo: null, unitAmount: "0.08" },
+        ],
+      },
+    ],
+  });
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < customers) {
+        const id = `u${next++}`;
+        await client.customers.create({ externalId: id });
+        await client.customers.update(id, { rateCardId: card.id, billingMode: "prepaid" });
+        await client.wallets.grant(id, { amount: "100000.00", reason: "bench" });
+      }
+    }),
+  );
+  return client;
+}
+
+async function totalBalance(client: BuffMoneyClient): Promise<bigint> {
+  let total = 0n;
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: 32 }, async () => {
+      while (next < customers) {
+        const wallet = await client.wallets.retrieve(`u${next++}`);
+        const parsed = parseDecimalToMicros(wallet.balance.replace("-", ""));
+        if (parsed.ok) total += wallet.balance.startsWith("-") ? -parsed.micros : parsed.micros;
+      }
+    }),
+  );
+  return total;
+}
+
+export async function ingest(): Promise<{ rows: BenchRow[]; details: Record<string, unknown> }> {
+  log(
+    name,
+    `baseline: bare Koa + zod + one synced LevelDB write per batch, ${concurrency} batches in flight, ${seconds} s`,
+  );
+  const base = await baseline();
+  log(name, `baseline ${round(base.eventsPerSecond)} events/s, p99 ${round(base.p99)} ms per batch`);
+
+  const dir = await tempDir("ingest");
+  const server = await startServerProcess({ dataDir: dir.path, adminToken });
+  try {
+    log(name, `seeding ${customers} prepaid customers`);
+    const client = await seed(server);
+    const before = await totalBalance(client);
+    const cpu0 = (await processCpuSeconds(server.pid)) ?? 0;
+    const ours = await drive(client, "run");
+    const cpu = ((await processCpuSeconds(server.pid)) ?? cpu0) - cpu0;
+    const after = await totalBalance(client);
+    const ledgerOk = before - after === ours.chargedMicros;
+    log(
+      name,
+      `ours ${round(ours.eventsPerSecond)} events/s, p99 ${round(ours.p99)} ms; ledger ${ledgerOk ? "ok" : "MISMATCH"}`,
+    );
+    const ratio = ours.eventsPerSecond / base.eventsPerSecond;
+    const rows: BenchRow[] = [
+      {
+        name: "Durable usage ingest through the SDK",
+        unit: "events/s",
+        measured: round(ours.eventsPerSecond),
+        baseline: round(base.eventsPerSecond),
+        ratio: Math.round(ratio * 100) / 100,
+        target: "≥ 100,000 events/s and ≥ 0.70× baseline",
+        pass: ours.eventsPerSecond >= 100_000 && ratio >= 0.7,
+        notes: `${ours.batches} batches of ${batchEvents} over ${customers} prepaid customers, ${concurrency} in flight; ${ours.rejected} rejected; server CPU ${((cpu * 1e6) / Math.max(1, ours.accepted)).toFixed(1)} µs/event`,
+      },
+      {
+        name: "Ingest p99 per 500-event batch",
+        unit: "ms",
+        measured: round(ours.p99),
+        baseline: round(base.p99),
+        target: "≤ 250 ms",
+        pass: ours.p99 <= 250,
+        notes: `p50 ${round(ours.p50)} ms (baseline p50 ${round(base.p50)} ms)`,
+      },
+      {
+        name: "Ingest ledger check",
+        unit: "",
+        measured: ledgerOk ? 1 : 0,
+        display: ledgerOk ? "ok" : "MISMATCH",
+        target: "ok",
+        pass: ledgerOk,
+        notes: `wallets went down by ${formatMicros(before - after)}; responses reported ${formatMicros(ours.chargedMicros)}`,
+      },
+    ];
+    return {
+      rows,
+      details: {
+        base: { ...base, chargedMicros: base.chargedMicros.toString() },
+        ours: { ...ours, chargedMicros: ours.chargedMicros.toString() },
+        concurrency,
+        customers,
+      },
+    };
+  } finally {
+    await server.stop();
+    await dir.remove();
+  }
+}
+
+runIfChild(name, ingest);
