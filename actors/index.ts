@@ -11,6 +11,11 @@ export { CustomerDirectory, type Customer } from "./customers.js";
 export { WalletService, type WalletOperation, type WalletCommandInput } from "./wallets.js";
 export { OverloadedError } from "./overloaded.js";
 export { RecordFeed, type RecordListener } from "./feed.js";
+export {
+  MerchantBalances,
+  type MerchantBalancesView,
+  type MerchantCurrencyBalances,
+} from "./merchantBalances.js";
 export type { ReservationEntry } from "./walletIndexes.js";
 export { LogIntegrityError, LogOverloadedError } from "../wal/errors.js";
 export { ReplayDivergedError } from "../snapshots/replay.js";
@@ -25,3 +30,36 @@ export { MetricDirectory, type Metric } from "./metrics.js";
 export { UsageService, type UsageEventInput, type UsageEventResult } from "./usage.js";
 export { auditEntity, type Actor } from "./audit.js";
 export type { BillingMode, CustomerChanges } from "./customers.js";
+export { EventCatalogue, eventTypes, eventApiVersion, type BillingEvent, type EventType } from "./events.js";
+export { WebhookService, defaultRetryScheduleMs, type WebhookOptions } from "./webhooks.js";
+export type { WebhookEndpoint } from "./webhookEndpoints.js";
+export type { WebhookDelivery, DeliveryStatus } from "./webhookDeliveries.js";
+export type { WebhookSend } from "./webhookQueue.js";
+export type { ReplayPlan } from "./webhookReplay.js";
+export {
+  PaymentService,
+  type CollectionOptions,
+  type RefundResult,
+  type TopUpInput,
+  type TopUpResult,
+} from "./payments.js";
+export type { Collection } from "./paymentRecords.js";
+export type { PaymentRef } from "./paymentIndexes.js";
+export {
+  GatewayError,
+  noPaymentGateway,
+  type CallbackHeaders,
+  type GatewayAck,
+  type GatewayCallback,
+  type GatewayCloseOutcome,
+  type GatewayErrorCode,
+  type GatewayNotification,
+  type GatewayOrderInput,
+  type GatewayOrderStatus,
+  type GatewayRefundInput,
+  type GatewayRefundStatus,
+  type GatewayViolation,
+  type PaymentGateway,
+  type SimulatedOutcome,
+  type SimulationInput,
+} from "./paymentGateway.js";

@@ -1,6 +1,8 @@
 import { randomBytes } from "node:crypto";
 import { limits } from "../domain/limits.js";
 import { walletKind } from "../machines/walletKind.js";
+import { loadAtCheckpoint } from "../snapshots/load.js";
+import { replayRecord } from "../snapshots/replay.js";
 import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
 import { Log, type LogOptions } from "../wal/log.js";
 import { keys } from "../wal/keys.js";
@@ -16,6 +18,13 @@ import { WalletService } from "./wallets.js";
 import { RateCardDirectory } from "./rateCards.js";
 import { MetricDirectory } from "./metrics.js";
 import { UsageService } from "./usage.js";
+import { invoiceKind } from "../machines/invoiceKind.js";
+import { paymentKind } from "../machines/paymentOrderKind.js";
+import { PaymentLedger } from "./paymentRecords.js";
+import { PaymentService, type CollectionOptions } from "./payments.js";
+import { EventCatalogue } from "./events.js";
+import { WebhookService, type WebhookOptions } from "./webhooks.js";
+import { MerchantBalances } from "./merchantBalances.js";
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -25,6 +34,10 @@ export interface RuntimeOptions {
   snapshotIntervalRecords?: number;
   startTimers?: boolean;
   log?: LogOptions;
+  /** CNY collection: the payment gateway (bin/ adapts channels/ to it) and the public URL. */
+  collection?: CollectionOptions;
+  /** Webhook delivery: the HTTP sender (injected by bin/) and the retry policy. */
+  webhooks?: WebhookOptions;
 }
 
 interface Checkpoint {
@@ -54,6 +67,11 @@ export class Runtime {
   readonly rateCards: RateCardDirectory;
   readonly metrics: MetricDirectory;
   readonly usage: UsageService;
+  readonly payments: PaymentService;
+  readonly events: EventCatalogue;
+  readonly webhooks: WebhookService;
+  /** Merchants' ledger balances (payable, prepaid credit sold, …), folded from postings. */
+  readonly balances: MerchantBalances;
   /** Set when this start generated the admin token: shown once, never stored. */
   generatedAdminToken: string | null = null;
   adminTokenSha256 = "";
@@ -75,9 +93,21 @@ export class Runtime {
     });
     this.wallets = new WalletService(log, registry);
     this.timers = new TimerSweeper(log, this.wallets);
+    const payments = new PaymentLedger(
+      log,
+      publish,
+      new EntityRegistry(log, paymentKind, publish),
+      new EntityRegistry(log, invoiceKind, publish),
+      registry,
+    );
+    this.payments = new PaymentService(log, payments, this.merchants, options.collection);
+    this.timers.addKind(this.payments.timerKind());
     this.rateCards = new RateCardDirectory(log, publish);
     this.metrics = new MetricDirectory(log, publish);
     this.usage = new UsageService(log, registry, this.customers, this.rateCards, this.metrics);
+    this.events = new EventCatalogue(log, this.feed);
+    this.webhooks = new WebhookService(log, this.feed, this.events, publish, options.webhooks);
+    this.balances = new MerchantBalances(log, this.feed);
     this.snapshotIntervalRecords = options.snapshotIntervalRecords ?? limits.snapshotIntervalRecords;
   }
 
@@ -87,6 +117,7 @@ export class Runtime {
     try {
       await runtime.setUpAdminToken(options.adminToken);
       await runtime.recover();
+      await runtime.webhooks.start();
     } catch (error) {
       await log.close();
       throw error;
@@ -129,7 +160,27 @@ export class Runtime {
         if (entity.startsWith("wallet:")) touched.add(entity);
       }
     }
-    for (const entity of touched) await this.wallets.registry.read(entity, entity.slice("wallet:".length));
+    // Each touched wallet as of the checkpoint (its snapshot, or its records up to it)…
+    const registry = this.wallets.registry;
+    const states = await loadAtCheckpoint(
+      this.log,
+      walletKind,
+      [...touched].map((entity) => ({ entity, entityId: entity.slice("wallet:".length) })),
+      checkpoint.atSeq,
+    );
+    // …then the tail in one pass, every record replayed through the machines with its facts checked.
+    for await (const record of this.log.scan(checkpoint.atSeq + 1)) {
+      for (const entity of [record.entity, ...(record.touches ?? [])]) {
+        const loaded = states.get(entity);
+        if (!loaded) continue;
+        loaded.state = replayRecord(walletKind, loaded.state, record, entity.slice("wallet:".length), entity);
+        loaded.lastSeq = record.seq;
+        loaded.lastHash = record.hash;
+      }
+    }
+    for (const [entity, loaded] of states) {
+      registry.adopt(entity, entity.slice("wallet:".length), loaded.state, loaded.lastSeq, loaded.lastHash);
+    }
     this.recovery = {
       headSeq: this.log.head.seq,
       checkpointSeq: checkpoint.atSeq,
@@ -175,6 +226,7 @@ export class Runtime {
 
   async close(): Promise<void> {
     await this.timers.stop();
+    await this.webhooks.stop();
     await this.log.flush();
     await this.checkpointing;
     await this.checkpoint();

@@ -6,6 +6,13 @@ import type { Log } from "../wal/log.js";
 import type { WalletService } from "./wallets.js";
 import { timerPrefix, timerRangeEnd, type ExpiryTimer } from "./walletIndexes.js";
 
+/** Another kind of durable timer: index entries `<prefix><15-digit due ms>!<id>`, fired when due. */
+export interface TimerKind {
+  prefix: string;
+  /** Returns whether it fired; a timer that is not settled by its own record stays and fires again. */
+  fire(key: string, value: string, now: number): Promise<boolean>;
+}
+
 /**
  * Fires durable timers. Timers are index entries written with the record that set them and
  * removed with the record that settles them, so a restart neither forgets nor repeats one:
@@ -14,12 +21,17 @@ import { timerPrefix, timerRangeEnd, type ExpiryTimer } from "./walletIndexes.js
 export class TimerSweeper {
   private handle: NodeJS.Timeout | null = null;
   private sweeping: Promise<number> | null = null;
+  private readonly kinds: TimerKind[] = [];
 
   constructor(
     private readonly log: Log,
     private readonly wallets: WalletService,
     private readonly intervalMs: number = limits.timerSweepIntervalMs,
   ) {}
+
+  addKind(kind: TimerKind): void {
+    this.kinds.push(kind);
+  }
 
   start(): void {
     if (this.handle) return;
@@ -52,7 +64,16 @@ export class TimerSweeper {
       due.push({ key, timer: JSON.parse(value) as ExpiryTimer });
     }
     const fired = await Promise.all(due.map(({ key, timer }) => this.fire(key, timer)));
+    for (const kind of this.kinds) fired.push(...(await this.fireKind(kind, now)));
     return fired.filter(Boolean).length;
+  }
+
+  private async fireKind(kind: TimerKind, now: number): Promise<boolean[]> {
+    const due: Array<[string, string]> = [];
+    const end = `${kind.prefix}${(now + 1).toString().padStart(15, "0")}`;
+    for await (const entry of this.log.db.iterator({ gte: kind.prefix, lt: end, limit: 1000 }))
+      due.push(entry);
+    return Promise.all(due.map(([key, value]) => kind.fire(key, value, now)));
   }
 
   private async fire(key: string, timer: ExpiryTimer): Promise<boolean> {

@@ -16,6 +16,12 @@ import { usageOperations } from "./routes/usage.js";
 import { rateCardOperations } from "./routes/rateCards.js";
 import { metricOperations } from "./routes/metrics.js";
 import { auditOperations } from "./routes/audit.js";
+import { paymentOperations } from "./routes/payments.js";
+import { channelCallbacks } from "./channelCallbacks.js";
+import { checkoutRoutes } from "./checkout.js";
+import { webhookOperations } from "./routes/webhooks.js";
+import { feedOperations } from "./feed.js";
+import { balanceOperations } from "./routes/balance.js";
 
 export function operationsOf(runtime: Runtime): Operation[] {
   return [
@@ -26,11 +32,20 @@ export function operationsOf(runtime: Runtime): Operation[] {
     ...rateCardOperations(runtime),
     ...metricOperations(runtime),
     ...auditOperations(runtime),
+    ...paymentOperations(runtime),
+    ...balanceOperations(runtime),
+    ...webhookOperations(runtime),
+    ...feedOperations(),
   ];
 }
 
+export interface AppOptions {
+  /** Mounts raw handlers before the body parser (bin/ mounts the sandbox channel simulators here). */
+  mount?: (app: Koa) => void;
+}
+
 /** The Koa application: small middleware, then one route per operation. */
-export function createApp(runtime: Runtime): Koa {
+export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
   const app = new Koa();
   const router = new Router();
   const operations = operationsOf(runtime);
@@ -53,8 +68,11 @@ export function createApp(runtime: Runtime): Koa {
     });
   }
 
+  // Mounted handlers answer on their own (raw bytes, their own errors), ahead of everything else.
+  options.mount?.(app);
   app.use(requestId);
   app.use(problems);
+  app.use(channelCallbacks(runtime));
   app.use(
     bodyParser({
       enableTypes: ["json"],
@@ -66,5 +84,8 @@ export function createApp(runtime: Runtime): Koa {
   app.use(idempotency(runtime));
   app.use(router.routes());
   app.use(router.allowedMethods());
+  const checkout = checkoutRoutes(runtime);
+  app.use(checkout.routes());
+  app.use(checkout.allowedMethods());
   return app;
 }

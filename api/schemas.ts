@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { collectionChannels } from "../domain/collection.js";
 import { limits } from "../domain/limits.js";
 
 /** Request and response schemas: they validate requests and are the OpenAPI document's only source. */
@@ -91,6 +92,9 @@ export const walletTransaction = z
       "unfreeze",
       "usage",
       "usage_accrual",
+      "top_up",
+      "top_up_refund",
+      "refund_restored",
     ]),
     amount: z.string(),
     balanceAfter: z.string(),
@@ -422,3 +426,181 @@ export const auditList = z
     nextCursor: z.string().nullable(),
   })
   .meta({ id: "AuditLog" });
+
+// CNY collection: top-ups, invoices, refunds, sandbox simulation.
+
+const paymentStatus = z.enum([
+  "created",
+  "pending",
+  "succeeded",
+  "refunded",
+  "failed",
+  "closed",
+  "paid_after_close",
+]);
+
+export const checkoutAction = z
+  .union([
+    z.object({ type: z.literal("qr_code"), codeUrl: z.string() }),
+    z.object({ type: z.literal("jsapi"), prepayId: z.string(), payParams: z.record(z.string(), z.string()) }),
+    z.object({ type: z.literal("redirect"), url: z.string() }),
+    z.object({ type: z.literal("alipay_form"), url: z.string(), formHtml: z.string() }),
+  ])
+  .meta({
+    id: "CheckoutAction",
+    description:
+      "What the buyer needs: a QR code to scan (wechat_native), wx.requestPayment parameters (wechat_jsapi), a page to open (wechat_h5, alipay_page, alipay_wap).",
+  });
+
+export const topUpRequest = z
+  .object({
+    amount: decimalAmount.meta({ description: "Yuan, whole fen: at most two decimals.", example: "100.00" }),
+    channel: z.enum(collectionChannels),
+    payerOpenId: z.string().min(1).max(128).optional().meta({ description: "Required for wechat_jsapi." }),
+    clientIp: z
+      .string()
+      .min(1)
+      .max(45)
+      .optional()
+      .meta({ description: "The payer's IP for wechat_h5; default: the caller's." }),
+    returnUrl: z
+      .url()
+      .max(1_000)
+      .optional()
+      .meta({ description: "Where alipay_page / alipay_wap return the buyer." }),
+  })
+  .strict()
+  .meta({ id: "TopUpRequest" });
+
+export const topUp = z
+  .object({
+    object: z.literal("top_up"),
+    invoiceId: z.string(),
+    paymentId: z.string(),
+    checkoutUrl: z.string().meta({ description: "The hosted checkout page for this invoice." }),
+    amount: z.string(),
+    currency: z.literal("CNY"),
+    channel: z.enum(collectionChannels),
+    expiresAt: isoTime,
+    status: paymentStatus,
+    action: checkoutAction.nullable(),
+  })
+  .meta({ id: "TopUp" });
+
+export const invoiceParams = z.object({ invoiceId: z.string().min(1).max(64) });
+
+const refundStatus = z.enum(["pending", "succeeded", "failed"]);
+
+export const refund = z
+  .object({
+    id: z.string(),
+    object: z.literal("refund"),
+    invoiceId: z.string(),
+    paymentId: z.string(),
+    amount: z.string(),
+    currency: z.literal("CNY"),
+    reason: z.string().nullable(),
+    status: refundStatus,
+    createdAt: isoTime,
+  })
+  .meta({ id: "Refund" });
+
+export const invoice = z
+  .object({
+    id: z.string(),
+    object: z.literal("invoice"),
+    customerExternalId: z.string(),
+    purpose: z.literal("top_up"),
+    status: z.enum(["open", "paid", "void"]),
+    currency: z.literal("CNY"),
+    amount: z.string(),
+    lines: z.array(z.object({ description: z.string(), amount: z.string() })),
+    checkoutUrl: z.string(),
+    createdAt: isoTime,
+    paidAt: isoTime.nullable(),
+    voidedAt: isoTime.nullable(),
+    voidReason: z.string().nullable(),
+    payment: z.object({
+      id: z.string(),
+      status: paymentStatus,
+      channel: z.enum(collectionChannels),
+      expiresAt: isoTime,
+      transactionId: z.string().nullable(),
+      paidAt: isoTime.nullable(),
+      channelFee: z.string().nullable(),
+      platformFee: z.string().nullable(),
+      netAmount: z.string().nullable().meta({ description: "What the merchant is owed: amount − fees." }),
+      refundedAmount: z.string(),
+      refundingAmount: z.string(),
+      failure: z.object({ code: z.string(), message: z.string() }).nullable(),
+      flags: z.array(
+        z.object({
+          reason: z.string(),
+          transactionId: z.string(),
+          amount: z.string(),
+          currency: z.string(),
+          refundId: z.string().nullable(),
+          at: isoTime,
+        }),
+      ),
+    }),
+    refunds: z.array(refund),
+  })
+  .meta({ id: "Invoice" });
+
+export const refundRequest = z
+  .object({
+    invoiceId: z.string().min(1).max(64),
+    amount: decimalAmount.meta({ description: "Yuan, whole fen.", example: "30.00" }),
+    reason: z.string().trim().min(1).max(limits.refundReasonLengthMax).optional(),
+  })
+  .strict()
+  .meta({ id: "RefundRequest" });
+
+export const simulatePaymentRequest = z
+  .object({ outcome: z.enum(["succeeded", "failed", "expired"]) })
+  .strict()
+  .meta({ id: "SimulatePaymentRequest" });
+
+const signedAmount = z
+  .string()
+  .regex(/^-?\d+\.\d{2,6}$/)
+  .meta({
+    id: "SignedDecimalAmount",
+    description: "A ledger balance: a signed decimal string.",
+    example: "98.40",
+  });
+
+export const balance = z
+  .object({
+    object: z.literal("balance"),
+    environment: z.enum(["test", "live"]),
+    ledgerSequence: z
+      .number()
+      .int()
+      .meta({ description: "Every ledger record up to this sequence is included, and none after it." }),
+    balances: z.array(
+      z.object({
+        currency: z.string(),
+        payable: signedAmount.meta({
+          description:
+            "What the platform owes the merchant: paid top-ups net of channel and platform fees, less refunds.",
+        }),
+        unappliedPayments: signedAmount.meta({
+          description: "Money paid after its order closed: not credited, held until refunded.",
+        }),
+        prepaidCreditSold: signedAmount.meta({
+          description: "Wallet credit sold through top-ups (negative: the credit customers hold against it).",
+        }),
+        usageRevenue: signedAmount.meta({ description: "Usage charged to customers' wallets and invoices." }),
+        promotions: signedAmount.meta({
+          description: "Credit granted to customers for free (negative: the merchant's promotional spend).",
+        }),
+      }),
+    ),
+  })
+  .meta({
+    id: "Balance",
+    description:
+      "The merchant's ledger accounts per currency: each amount is the sum of the account's postings.",
+  });

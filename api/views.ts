@@ -1,5 +1,17 @@
-import type { Customer, ReservationEntry, WalletOperation } from "../actors/index.js";
-import { formatMicros } from "../domain/money.js";
+import type {
+  Customer,
+  MerchantBalancesView,
+  PaymentRef,
+  RefundResult,
+  ReservationEntry,
+  TopUpResult,
+  WalletOperation,
+} from "../actors/index.js";
+import { feeFen } from "../domain/collection.js";
+import { accounts } from "../domain/accounts.js";
+import type { Environment } from "../domain/environment.js";
+import { fenToMicros, formatMicros } from "../domain/money.js";
+import type { PaymentRefund } from "../machines/paymentOrderTypes.js";
 import type { EntityState } from "../machines/kind.js";
 import type { WalletContext, WalletFact } from "../machines/walletTypes.js";
 import type { CommittedRecord } from "../actors/index.js";
@@ -46,6 +58,9 @@ const transactionTypes = {
   "wallet.unfrozen": "unfreeze",
   "usage.charged": "usage",
   "usage.accrued": "usage_accrual",
+  "wallet.topped_up": "top_up",
+  "wallet.top_up_refunded": "top_up_refund",
+  "wallet.refund_restored": "refund_restored",
 } as const;
 
 export function transactionView(fact: WalletFact, seq: number, at: number) {
@@ -95,6 +110,8 @@ export function transactionFromRecord(record: CommittedRecord, walletEntity: str
   );
   const last = own[own.length - 1];
   if (!last) throw new Error(`record ${record.seq} does not touch ${walletEntity}`);
+  // A top-up, its refund or restoration: the wallet's one part of a collection record.
+  if (own.length === 1 && last.usage === undefined) return transactionView(last, record.seq, record.at);
   const total = own.reduce((sum, fact) => sum + BigInt(fact.amountMicros), 0n);
   return {
     ...transactionView({ ...last, amountMicros: total.toString() }, record.seq, record.at),
@@ -143,5 +160,147 @@ export function walletOperationView(customer: Customer, op: WalletOperation) {
     wallet: walletView(customer, op.state),
     transaction: transactionView(op.fact, op.seq, op.at),
     ...(reservation ? { reservation } : {}),
+  };
+}
+
+const yuanOfFen = (fen: bigint) => formatMicros(fenToMicros(fen));
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+export function topUpView(result: TopUpResult) {
+  const payment = result.payment.context;
+  return {
+    object: "top_up" as const,
+    invoiceId: result.ref.invoiceId,
+    paymentId: result.ref.paymentId,
+    checkoutUrl: result.checkoutUrl,
+    amount: yuanOfFen(payment.amountFen),
+    currency: "CNY" as const,
+    channel: payment.channel,
+    expiresAt: iso(payment.expiresAt),
+    status: result.payment.value,
+    action: payment.action,
+  };
+}
+
+export function refundView(ref: PaymentRef, id: string, refund: PaymentRefund) {
+  return {
+    id,
+    object: "refund" as const,
+    invoiceId: ref.invoiceId,
+    paymentId: ref.paymentId,
+    amount: yuanOfFen(refund.amountFen),
+    currency: "CNY" as const,
+    reason: refund.reason,
+    status: refund.status,
+    createdAt: iso(refund.requestedAt),
+  };
+}
+
+/** A refund as its request left it: pending until the channel settles it. */
+export function requestedRefundView(result: RefundResult) {
+  return refundView(result.ref, result.refundId, {
+    amountFen: result.amountFen,
+    reason: result.reason,
+    status: "pending",
+    submitted: false,
+    requestedAt: result.requestedAt,
+    settledAt: null,
+    channelState: null,
+  });
+}
+
+export function invoiceView(result: TopUpResult) {
+  const invoice = result.invoice.context;
+  const payment = result.payment.context;
+  const paid = payment.settlement === "credited";
+  const channelFee = paid ? feeFen(payment.amountFen, payment.channelFeeBps) : null;
+  const platformFee = paid ? feeFen(payment.amountFen, payment.platformFeeBps) : null;
+  return {
+    id: result.ref.invoiceId,
+    object: "invoice" as const,
+    customerExternalId: result.ref.customerExternalId,
+    purpose: invoice.purpose,
+    status: result.invoice.value as "open" | "paid" | "void",
+    currency: invoice.currency,
+    amount: yuanOfFen(invoice.amountFen),
+    lines: invoice.lines.map((line) => ({
+      description: line.description,
+      amount: yuanOfFen(line.amountFen),
+    })),
+    checkoutUrl: result.checkoutUrl,
+    createdAt: iso(invoice.createdAt),
+    paidAt: isoOrNull(invoice.paidAt),
+    voidedAt: isoOrNull(invoice.voidedAt),
+    voidReason: invoice.voidReason,
+    payment: {
+      id: result.ref.paymentId,
+      status: result.payment.value,
+      channel: payment.channel,
+      expiresAt: iso(payment.expiresAt),
+      transactionId: payment.transactionId,
+      paidAt: isoOrNull(payment.paidAt),
+      channelFee: channelFee === null ? null : yuanOfFen(channelFee),
+      platformFee: platformFee === null ? null : yuanOfFen(platformFee),
+      netAmount:
+        channelFee === null || platformFee === null
+          ? null
+          : yuanOfFen(payment.amountFen - channelFee - platformFee),
+      refundedAmount: yuanOfFen(payment.refundedFen),
+      refundingAmount: yuanOfFen(payment.refundingFen),
+      failure: payment.failure,
+      flags: payment.flags.map((flag) => ({
+        reason: flag.reason,
+        transactionId: flag.transactionId,
+        amount: yuanOfFen(flag.amountFen),
+        currency: flag.currency,
+        refundId: flag.refundId,
+        at: iso(flag.at),
+      })),
+    },
+    refunds: Object.entries(payment.refunds)
+      .map(([id, refund]) => refundView(result.ref, id, refund))
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
+  };
+}
+
+/** The public checkout page's poll: only what the payer's browser needs. */
+export function checkoutStatusView(result: TopUpResult) {
+  const state = result.payment.value;
+  const failure = result.payment.context.failure;
+  const status: "paid" | "pending" | "expired" | "failed" =
+    result.invoice.value === "paid"
+      ? "paid"
+      : state === "pending" || state === "created"
+        ? "pending"
+        : failure?.code === "expired"
+          ? "expired"
+          : "failed";
+  return {
+    object: "checkout_status" as const,
+    invoiceId: result.ref.invoiceId,
+    status,
+    amount: yuanOfFen(result.invoice.context.amountFen),
+    currency: "CNY" as const,
+  };
+}
+
+/** The merchant's accounts by the names of the API; an account with no postings is zero. */
+export function balanceView(env: Environment, merchantId: string, view: MerchantBalancesView) {
+  return {
+    object: "balance" as const,
+    environment: env,
+    ledgerSequence: view.throughSeq,
+    balances: view.currencies.map(({ currency, accountsMicros }) => {
+      const amount = (account: (env: Environment, merchantId: string) => string) =>
+        formatMicros(accountsMicros.get(account(env, merchantId)) ?? 0n);
+      return {
+        currency,
+        payable: amount(accounts.merchantPayable),
+        unappliedPayments: amount(accounts.merchantUnappliedPayments),
+        prepaidCreditSold: amount(accounts.merchantPrepaidCreditSold),
+        usageRevenue: amount(accounts.merchantRevenue),
+        promotions: amount(accounts.merchantPromotions),
+      };
+    }),
   };
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
 import autocannon, { type Result } from "autocannon";
 import { formatMicros, parseDecimalToMicros } from "../domain/money.js";
-import { log, runIfChild, sleep, type BenchRow } from "./lib/harness.js";
+import { log, runIfChild, type BenchRow } from "./lib/harness.js";
+import { call, expectStatus, pool, settled } from "./lib/http.js";
 import { processCpuSeconds, startServerProcess, type ServerProcess } from "./lib/server.js";
 import { round } from "./lib/stats.js";
 import { tempDir } from "./lib/tmp.js";
@@ -19,48 +20,6 @@ const idempotentSeconds = Number(process.env.BENCH_HTTP_IDEMPOTENT_SECONDS ?? 3)
 const debitMicros = 10_000n; // "0.01"
 const grantAmount = "1000000.00";
 
-async function call(
-  server: ServerProcess,
-  method: string,
-  path: string,
-  token: string,
-  body?: unknown,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const response = await fetch(`${server.url}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json", ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    signal: AbortSignal.timeout(15_000),
-  });
-  const text = await response.text();
-  return {
-    status: response.status,
-    body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
-    headers: response.headers,
-  };
-}
-
-async function expectStatus(
-  pending: Promise<{ status: number; body: Record<string, unknown> }>,
-  status: number,
-  what: string,
-): Promise<Record<string, unknown>> {
-  const { status: got, body } = await pending;
-  if (got !== status) throw new Error(`${what}: expected ${status}, got ${got} ${JSON.stringify(body)}`);
-  return body;
-}
-
-/** Runs `work` over items with at most `limit` in flight. */
-async function pool<T>(items: readonly T[], limit: number, work: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      while (next < items.length) await work(items[next++] as T);
-    }),
-  );
-}
-
 const externalIds = Array.from({ length: customers }, (_, i) => `bench_user_${i}`);
 
 /** Sum of all wallet balances in micro-units, read through GET /v1/customers/{id}/wallet. */
@@ -77,23 +36,6 @@ async function totalBalance(server: ServerProcess, key: string): Promise<bigint>
     total += parsed.micros;
   });
   return total;
-}
-
-async function ledgerSeq(server: ServerProcess): Promise<number> {
-  const response = await fetch(`${server.url}/health`, { signal: AbortSignal.timeout(15_000) });
-  return Number(((await response.json()) as { ledgerSeq: number }).ledgerSeq);
-}
-
-/** Waits until the ledger head stops moving (requests cut off by autocannon's stop may still commit). */
-async function settled(server: ServerProcess): Promise<number> {
-  let last = await ledgerSeq(server);
-  for (let i = 0; i < 50; i++) {
-    await sleep(100);
-    const now = await ledgerSeq(server);
-    if (now === last) return now;
-    last = now;
-  }
-  return last;
 }
 
 function runCannon(

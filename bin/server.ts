@@ -1,11 +1,27 @@
 import { Runtime } from "../actors/index.js";
 import { startServer } from "../api/index.js";
+import { createWebhookSender } from "../effects/webhooks/index.js";
+import { createCollectionWiring, liveChannelsFromEnv } from "./paymentWiring.js";
 
 /** `npm start`: the API on PORT (default 4000) with the ledger in BUFFMONEY_DATA_DIR (default ./data). */
 async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 4000);
   const dataDir = process.env.BUFFMONEY_DATA_DIR ?? "./data";
-  const runtime = await Runtime.open({ dataDir, adminToken: process.env.BUFFMONEY_ADMIN_TOKEN || undefined });
+  // Checkout pages and channel callbacks point here; with PORT=0 it is known once listening.
+  let publicUrl =
+    process.env.BUFFMONEY_PUBLIC_URL?.replace(/\/+$/, "") || (port ? `http://localhost:${port}` : "");
+  const collection = await createCollectionWiring({
+    dataDir,
+    publicUrl: () => publicUrl,
+    retryScale: Number(process.env.BUFFMONEY_SANDBOX_CALLBACK_RETRY_SCALE ?? 1),
+    live: liveChannelsFromEnv(process.env),
+  });
+  const runtime = await Runtime.open({
+    dataDir,
+    adminToken: process.env.BUFFMONEY_ADMIN_TOKEN || undefined,
+    webhooks: { send: createWebhookSender() },
+    collection: { gateway: collection.gateway, publicUrl: () => publicUrl },
+  });
   const { recovery } = runtime;
   console.log(
     `ledger at ${dataDir}: ${recovery.headSeq} records verified; replayed ${recovery.replayedRecords} after checkpoint ${recovery.checkpointSeq} in ${recovery.ms.toFixed(0)} ms`,
@@ -15,7 +31,12 @@ async function main(): Promise<void> {
       `admin token (shown once; set BUFFMONEY_ADMIN_TOKEN to choose your own): ${runtime.generatedAdminToken}`,
     );
   }
-  const running = await startServer(runtime, { port, host: process.env.HOST ?? "0.0.0.0" });
+  const running = await startServer(runtime, {
+    port,
+    host: process.env.HOST ?? "0.0.0.0",
+    mount: collection.mount,
+  });
+  publicUrl ||= `http://localhost:${running.port}`;
   console.log(`BuffMoney listening on http://localhost:${running.port} (OpenAPI at /api/openapi)`);
 
   let stopping = false;
@@ -23,7 +44,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     console.log(`${signal}: finishing requests, flushing the ledger`);
-    running.close().then(
+    Promise.all([collection.close(), running.close()]).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error("shutdown failed", error);

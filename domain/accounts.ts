@@ -13,4 +13,16 @@ export const accounts = {
     `${env}:customer:${customerId}:unbilled_usage`,
   merchantRevenue: (env: Environment, merchantId: string) => `${env}:merchant:${merchantId}:usage_revenue`,
   merchantPromotions: (env: Environment, merchantId: string) => `${env}:merchant:${merchantId}:promotions`,
+  /** Collection (see README, Money): buyers' money arrives from outside the ledger, so this goes negative. */
+  externalPayers: (env: Environment) => `${env}:external:payers`,
+  channelFees: (env: Environment, provider: string) => `${env}:channel:${provider}:fees`,
+  platformFees: (env: Environment) => `${env}:platform:fees`,
+  /** What the platform owes the merchant, net of fees: the settlement balance. */
+  merchantPayable: (env: Environment, merchantId: string) => `${env}:merchant:${merchantId}:payable`,
+  /** Prepaid credit the merchant sold (negative): wallet credit that came from a paid top-up. */
+  merchantPrepaidCreditSold: (env: Environment, merchantId: string) =>
+    `${env}:merchant:${merchantId}:prepaid_credit_sold`,
+  /** Money paid after its order closed: never credited, held until refunded. */
+  merchantUnappliedPayments: (env: Environment, merchantId: string) =>
+    `${env}:merchant:${merchantId}:unapplied_payments`,
 } as const;

@@ -28,4 +28,46 @@ export const limits = {
   customMetricsPerMerchantMax: 100,
   pricesPerRateCardMax: 200,
   rateCardVersionsMax: 1_000,
+  // CNY collection.
+  topUpFenMin: 1n,
+  topUpFenMax: 5_000_000n, // ¥50,000.00 per top-up
+  paymentOrderExpiryMsDefault: 30 * 60 * 1000,
+  // An order with no callback yet is queried at the channel this long after it was created, then at
+  // doubling intervals up to the max, until its expiry (which queries once more, then closes it).
+  paymentReconcileAfterMsDefault: 60_000,
+  paymentReconcileIntervalMsMax: 10 * 60 * 1000,
+  // Channel queries from reconcile timers in flight at once; due ones past it wait for the next sweep.
+  paymentReconcileQueriesMax: 32,
+  // Payment refs kept in memory by lookup key (about 300 bytes each): the recent orders' lookups.
+  paymentRefsKeptMax: 50_000,
+  channelCallbackBytesMax: 65_536,
+  refundReasonLengthMax: 80,
+  channelRetryDelayMsMax: 60_000,
+  simulatePaymentWaitMs: 3_000,
+  checkoutPollIntervalMs: 2_000,
+  // Webhooks (outbox) and the live event feed.
+  webhookEndpointsPerEnvironmentMax: 16,
+  webhookUrlLengthMax: 2_048,
+  webhookEventTypesMax: 50,
+  webhookSecretsMax: 3,
+  webhookSecretOverlapMs: 24 * 3600 * 1000,
+  webhookRequestTimeoutMs: 10_000,
+  webhookAttemptsInFlightPerEndpointMax: 4,
+  webhookAttemptsInFlightMax: 256,
+  webhookDeliveriesLoadedPerEndpointMax: 1_000,
+  webhookAttemptsRecordedMax: 50,
+  webhookResponseExcerptBytesMax: 1_024,
+  webhookDisableAfterMs: 3 * 24 * 3600 * 1000,
+  webhookDisableAfterFailures: 10,
+  webhookReplayEventsMax: 1_000,
+  webhookReplayScanRecordsMax: 100_000,
+  webhookDeliveryScanMax: 5_000,
+  outboxCursorFlushIntervalMs: 1_000,
+  eventCacheRecordsMax: 256,
+  tailReadRecordsMax: 500,
+  feedConnectionsMax: 1_000,
+  feedBufferedBytesMax: 4 * 1_048_576,
+  feedSendHighWaterBytes: 1_048_576,
+  feedBacklogRecordsMax: 10_000,
+  feedPingIntervalMs: 30_000,
 } as const;

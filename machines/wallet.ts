@@ -6,7 +6,7 @@ import type { WalletCommand, WalletContext, WalletRejection } from "./walletType
  * accepted (context changes; walletFactOf() describes what happened) or answered by exactly one
  * `reject` marker with a stable code, and then nothing changes.
  */
-export const walletMachineVersion = 2;
+export const walletMachineVersion = 3;
 
 export const reservationsPerWalletMax = 1_000;
 
@@ -43,7 +43,16 @@ export const walletMachine = setup({
     // A marker read from transition()'s action list; it never runs.
     reject: (_, _params: { code: WalletRejection }) => {},
     credit: assign(({ context, event }) =>
-      event.type === "wallet.grant" ? { balanceMicros: context.balanceMicros + event.amountMicros } : {},
+      event.type === "wallet.grant" ||
+      event.type === "wallet.top_up" ||
+      event.type === "wallet.restore_refund"
+        ? { balanceMicros: context.balanceMicros + event.amountMicros }
+        : {},
+    ),
+    takeBack: assign(({ context, event }) =>
+      event.type === "wallet.refund_top_up"
+        ? { balanceMicros: context.balanceMicros - event.amountMicros }
+        : {},
     ),
     debit: assign(({ context, event }) =>
       event.type === "wallet.debit" ? { balanceMicros: context.balanceMicros - event.amountMicros } : {},
@@ -82,7 +91,9 @@ export const walletMachine = setup({
   },
   guards: {
     hasSufficientBalance: ({ context, event }) =>
-      (event.type === "wallet.debit" || event.type === "wallet.reserve") &&
+      (event.type === "wallet.debit" ||
+        event.type === "wallet.reserve" ||
+        event.type === "wallet.refund_top_up") &&
       availableMicros(context) >= event.amountMicros,
     staysAboveFloor: ({ context, event }) =>
       event.type === "wallet.charge" && availableMicros(context) - event.amountMicros >= event.floorMicros,
@@ -107,6 +118,13 @@ export const walletMachine = setup({
   initial: "active",
   on: {
     "wallet.grant": { actions: "credit" },
+    // Paid money is never refused: a frozen wallet is credited too, and a refund may take it back.
+    "wallet.top_up": { actions: "credit" },
+    "wallet.restore_refund": { actions: "credit" },
+    "wallet.refund_top_up": [
+      { guard: "hasSufficientBalance", actions: "takeBack" },
+      { actions: reject("insufficient_balance") },
+    ],
     "wallet.release": [
       { guard: "isReservationHeld", actions: "unhold" },
       { actions: reject("reservation_not_found") },

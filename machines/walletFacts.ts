@@ -57,6 +57,21 @@ export function walletFactOf(
         reservationId: command.reservationId,
         expiresAt: expiryOf(before, command.reservationId),
       };
+    case "wallet.top_up":
+      return {
+        ...stamp,
+        type: "wallet.topped_up",
+        amountMicros: command.amountMicros.toString(),
+        paymentId: command.paymentId,
+      };
+    case "wallet.refund_top_up":
+    case "wallet.restore_refund":
+      return {
+        ...stamp,
+        type: command.type === "wallet.refund_top_up" ? "wallet.top_up_refunded" : "wallet.refund_restored",
+        amountMicros: command.amountMicros.toString(),
+        refundId: command.refundId,
+      };
     case "wallet.freeze":
       return { ...stamp, type: "wallet.frozen", amountMicros: "0", reason: command.reason };
     case "wallet.unfreeze":

@@ -11,8 +11,9 @@ export interface WalletOwner {
 
 /**
  * The postings behind each wallet fact. Granted credit comes from the merchant's promotions
- * account; spent credit becomes the merchant's usage revenue; a reservation moves credit from
- * available to held and back.
+ * account; bought credit (a paid top-up) from the merchant's prepaid credit sold, and a top-up
+ * refund gives it back there; spent credit becomes the merchant's usage revenue; a reservation
+ * moves credit from available to held and back. The cash side of a top-up is the payment's.
  */
 export function walletPostingsOf(fact: WalletFact, owner: WalletOwner): Posting[] {
   const currency = "CNY";
@@ -48,6 +49,17 @@ export function walletPostingsOf(fact: WalletFact, owner: WalletOwner): Posting[
         posting(revenue, cardCurrency, amount),
       ];
     }
+    case "wallet.topped_up":
+    case "wallet.refund_restored":
+      return [
+        posting(accounts.merchantPrepaidCreditSold(owner.env, owner.merchantId), currency, -amount),
+        posting(available, currency, amount),
+      ];
+    case "wallet.top_up_refunded":
+      return [
+        posting(available, currency, -amount),
+        posting(accounts.merchantPrepaidCreditSold(owner.env, owner.merchantId), currency, amount),
+      ];
     case "wallet.frozen":
     case "wallet.unfrozen":
       return [];

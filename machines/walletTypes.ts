@@ -36,6 +36,12 @@ export type WalletCommand =
   | ({ type: "wallet.capture"; reservationId: string; amountMicros: bigint | null } & Stamp)
   | ({ type: "wallet.release"; reservationId: string } & Stamp)
   | ({ type: "wallet.expire"; reservationId: string } & Stamp)
+  /** Credit bought through a paid top-up (collection): always accepted, even when frozen. */
+  | ({ type: "wallet.top_up"; amountMicros: bigint; paymentId: string } & Stamp)
+  /** Takes refunded top-up credit back; never below zero available. */
+  | ({ type: "wallet.refund_top_up"; amountMicros: bigint; refundId: string } & Stamp)
+  /** Gives the credit back when the channel refused the refund. */
+  | ({ type: "wallet.restore_refund"; amountMicros: bigint; refundId: string } & Stamp)
   | ({ type: "wallet.freeze"; reason: string | null } & Stamp)
   | ({ type: "wallet.unfreeze" } & Stamp)
   | ({
@@ -77,7 +83,10 @@ export type WalletFactType =
   | "wallet.frozen"
   | "wallet.unfrozen"
   | "usage.charged"
-  | "usage.accrued";
+  | "usage.accrued"
+  | "wallet.topped_up"
+  | "wallet.top_up_refunded"
+  | "wallet.refund_restored";
 
 /** Facts carry amounts as digit strings so they log and compare as plain JSON. */
 export interface WalletFact {
@@ -86,6 +95,9 @@ export interface WalletFact {
   /** Granted, debited, reserved or captured; for a release or expiry, what went back to available. */
   amountMicros: string;
   reservationId?: string;
+  /** Top-ups: the payment that bought the credit; refunds: the refund that took it back. */
+  paymentId?: string;
+  refundId?: string;
   /** For a capture: the part of the reservation released back to available. */
   releasedMicros?: string;
   reason?: string | null;

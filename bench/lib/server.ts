@@ -32,6 +32,8 @@ export async function startServerProcess(options: {
   dataDir: string;
   adminToken: string;
   startTimeoutMs?: number;
+  /** More environment for the server (e.g. BUFFMONEY_PUBLIC_URL). */
+  env?: (port: number) => Record<string, string>;
 }): Promise<ServerProcess> {
   const port = await freePort();
   // BENCH_SERVER_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
@@ -44,6 +46,7 @@ export async function startServerProcess(options: {
       HOST: "127.0.0.1",
       BUFFMONEY_DATA_DIR: options.dataDir,
       BUFFMONEY_ADMIN_TOKEN: options.adminToken,
+      ...options.env?.(port),
     },
     stdio: ["ignore", "pipe", "pipe"],
   });

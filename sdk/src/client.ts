@@ -1,6 +1,10 @@
 import { Transport } from "./http.js";
 import { transportConfig, type ConnectionOptions } from "./options.js";
 import { AuditLog } from "./resources/auditLog.js";
+import { Balances } from "./resources/balance.js";
+import { Invoices } from "./resources/invoices.js";
+import { Refunds } from "./resources/refunds.js";
+import { Sandbox } from "./resources/sandbox.js";
 import { Customers } from "./resources/customers.js";
 import { Metrics } from "./resources/metrics.js";
 import { RateCards } from "./resources/rateCards.js";
@@ -24,6 +28,10 @@ export class BuffMoneyClient {
   readonly rateCards: RateCards;
   readonly metrics: Metrics;
   readonly auditLog: AuditLog;
+  readonly invoices: Invoices;
+  readonly refunds: Refunds;
+  readonly sandbox: Sandbox;
+  readonly balance: Balances;
 
   constructor(options: ClientOptions) {
     this.environment = environmentOf(options.apiKey);
@@ -35,6 +43,10 @@ export class BuffMoneyClient {
     this.rateCards = new RateCards(transport);
     this.metrics = new Metrics(transport);
     this.auditLog = new AuditLog(transport);
+    this.invoices = new Invoices(transport);
+    this.refunds = new Refunds(transport);
+    this.sandbox = new Sandbox(transport);
+    this.balance = new Balances(transport);
   }
 }
 

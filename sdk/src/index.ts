@@ -14,8 +14,25 @@ export type {
   ListAllTransactionsParams,
   ListTransactionsParams,
   ReserveParams,
+  TopUpParams,
   Wallets,
 } from "./resources/wallets.js";
+export type { Invoices } from "./resources/invoices.js";
+export type { CreateRefundParams, Refunds } from "./resources/refunds.js";
+export type { Sandbox, SimulatePaymentParams } from "./resources/sandbox.js";
+export type { Balances } from "./resources/balance.js";
+export type {
+  Balance,
+  CheckoutAction,
+  CollectionChannel,
+  CurrencyBalance,
+  Invoice,
+  InvoicePayment,
+  PaymentStatus,
+  Refund,
+  RefundStatus,
+  TopUp,
+} from "./collectionTypes.js";
 export type { CreateMerchantParams, Merchants } from "./resources/merchants.js";
 export type { UsageEventParams, UsageEvents } from "./resources/usageEvents.js";
 export type { Usage, UsageSummaryParams } from "./resources/usage.js";

@@ -65,6 +65,12 @@ export type WalletTransactionType =
   | "usage"
   /** Postpaid usage accrued for invoicing; the wallet's balance does not move. */
   | "usage_accrual"
+  /** Credit bought through a paid top-up (WeChat Pay / Alipay). */
+  | "top_up"
+  /** Top-up credit taken back by a refund. */
+  | "top_up_refund"
+  /** Refunded credit given back because the channel refused the refund. */
+  | "refund_restored"
   | (string & {});
 
 export interface WalletTransaction {

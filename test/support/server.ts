@@ -2,28 +2,61 @@ import { BuffMoneyAdminClient } from "@buffmoney/sdk";
 import { Runtime } from "../../actors/index.js";
 import { startServer, type RunningServer } from "../../api/index.js";
 import { tempDir } from "./tempDir.js";
+import type { CollectionOptions, WebhookOptions } from "../../actors/index.js";
+import type { FeedOptions } from "../../api/feed.js";
+import { createWebhookSender } from "../../effects/webhooks/index.js";
+import { createCollectionWiring } from "../../bin/paymentWiring.js";
 
 export const adminToken = "e2e-admin-token";
 
 /** A real server on an ephemeral port over a fresh ledger directory. */
-export async function startTestServer(options: { dataDir?: string; startTimers?: boolean } = {}) {
+export async function startTestServer(
+  options: {
+    dataDir?: string;
+    startTimers?: boolean;
+    webhooks?: WebhookOptions;
+    feed?: FeedOptions;
+    /** Sandbox collection: the channel simulators mounted on the server, callbacks retried 1000× faster. */
+    collect?: boolean;
+    /** Collection timing (e.g. a short reconcileAfterMs), with `collect`. */
+    collection?: Pick<CollectionOptions, "reconcileAfterMs" | "orderExpiryMs">;
+  } = {},
+) {
   const dir = options.dataDir ? { path: options.dataDir, remove: async () => {} } : await tempDir();
+  let publicUrl = "";
+  const collection = options.collect
+    ? await createCollectionWiring({ dataDir: dir.path, publicUrl: () => publicUrl, retryScale: 0.001 })
+    : undefined;
   const runtime = await Runtime.open({
     dataDir: dir.path,
     adminToken,
     startTimers: options.startTimers ?? true,
+    webhooks: { send: createWebhookSender(), ...options.webhooks },
+    ...(collection
+      ? { collection: { gateway: collection.gateway, publicUrl: () => publicUrl, ...options.collection } }
+      : {}),
   });
-  const server: RunningServer = await startServer(runtime, { port: 0, host: "127.0.0.1" });
+  const server: RunningServer = await startServer(runtime, {
+    port: 0,
+    host: "127.0.0.1",
+    ...(options.feed ? { feed: options.feed } : {}),
+    ...(collection ? { mount: collection.mount } : {}),
+  });
+  publicUrl = server.url;
   const admin = new BuffMoneyAdminClient({ adminToken, baseUrl: server.url });
   return {
     url: server.url,
     runtime,
+    feed: server.feed,
     admin,
     dataDir: dir.path,
+    collection,
     async stop() {
+      await collection?.close();
       await server.close();
     },
     async remove() {
+      await collection?.close();
       await server.close();
       await dir.remove();
     },

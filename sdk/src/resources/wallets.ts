@@ -1,3 +1,4 @@
+import type { CollectionChannel, TopUp } from "../collectionTypes.js";
 import type { Transport } from "../http.js";
 import { autoPaginate } from "../pagination.js";
 import { path } from "../path.js";
@@ -36,6 +37,18 @@ export interface ReserveParams {
 export interface CaptureParams {
   /** Omit to capture the whole reservation. */
   amount?: DecimalString | undefined;
+}
+
+export interface TopUpParams {
+  /** Yuan, at most two decimals, e.g. "100.00". */
+  amount: DecimalString;
+  channel: CollectionChannel;
+  /** Required for wechat_jsapi: the payer's openid under your app. */
+  payerOpenId?: string | undefined;
+  /** wechat_h5: the payer's IP (default: the caller's). */
+  clientIp?: string | undefined;
+  /** alipay_page / alipay_wap: where the buyer returns after paying. */
+  returnUrl?: string | undefined;
 }
 
 export interface FreezeParams {
@@ -118,6 +131,14 @@ export class Wallets {
   ): Promise<WalletOperation> {
     const target = path`/v1/customers/${externalId}/wallet/reservations/${reservationId}/release`;
     return this.command(target, {}, options);
+  }
+
+  /**
+   * Starts a top-up through WeChat Pay or Alipay: an invoice and a payment order, with a hosted
+   * `checkoutUrl`. The wallet is credited once the channel confirms the payment.
+   */
+  async topUp(externalId: string, params: TopUpParams, options: RequestOptions = {}): Promise<TopUp> {
+    return this.command<TopUp>(path`/v1/customers/${externalId}/wallet/top-ups`, params, options);
   }
 
   async freeze(

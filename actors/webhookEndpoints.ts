@@ -1,0 +1,294 @@
+import { createHash, randomBytes } from "node:crypto";
+import type { Environment } from "../domain/environment.js";
+import { DomainError } from "../domain/errors.js";
+import { newId } from "../domain/ids.js";
+import { limits } from "../domain/limits.js";
+import type { Log } from "../wal/log.js";
+import type { CommittedRecord, IndexOp, LoggedFact } from "../wal/record.js";
+import { auditEntity, type Actor } from "./audit.js";
+import type { DisabledEndpointFact } from "./eventPayloads.js";
+
+export interface EndpointSecret {
+  /** `whsec_` + base64 of 24 random bytes. */
+  secret: string;
+  createdAt: number;
+  /** Set when a newer secret replaced it: until then it still signs. */
+  expiresAt: number | null;
+}
+
+export type DisabledReason = DisabledEndpointFact["reason"];
+
+export interface WebhookEndpoint {
+  id: string;
+  env: Environment;
+  merchantId: string;
+  url: string;
+  /** Event types, or ["*"] for all. */
+  eventTypes: string[];
+  description: string | null;
+  status: "enabled" | "disabled";
+  disabledReason: DisabledReason | null;
+  createdAt: number;
+  /** Newest first. Kept only in the index entry: the ledger records a hash of each. */
+  secrets: EndpointSecret[];
+  /** Events of records after this one (its creation, or its last enabling) are delivered… */
+  activeFrom: number;
+  /** …up to, not including, the record that disabled it. */
+  activeUntil: number | null;
+}
+
+export type EndpointChange = "created" | "enabled" | "disabled" | "rotated";
+export type EndpointListener = (change: EndpointChange, endpoint: WebhookEndpoint) => void;
+
+/** The system, when the outbox disables a failing endpoint. */
+export type EndpointActor = Actor | { kind: "system" };
+
+const endpointPrefix = "x!we!";
+const endpointKey = (id: string) => `${endpointPrefix}${id}`;
+const scopeOf = (env: string, merchantId: string) => `${env}!${merchantId}`;
+
+function newSecret(): string {
+  return `whsec_${randomBytes(24).toString("base64")}`;
+}
+
+const secretDigest = (secret: string) => createHash("sha256").update(secret).digest("hex").slice(0, 16);
+
+export function subscribes(endpoint: WebhookEndpoint, eventType: string): boolean {
+  return endpoint.eventTypes.includes("*") || endpoint.eventTypes.includes(eventType);
+}
+
+/** The secrets that sign a message sent at `now`: the current one first. */
+export function signingSecrets(endpoint: WebhookEndpoint, now: number): string[] {
+  return endpoint.secrets.filter((s) => s.expiresAt === null || s.expiresAt > now).map((s) => s.secret);
+}
+
+/**
+ * Webhook endpoints of each merchant and environment. Each change is a ledger record (listed in
+ * the audit trail) written with the endpoint's index entry; all endpoints are held in memory.
+ */
+export class WebhookEndpointDirectory {
+  private readonly byId = new Map<string, WebhookEndpoint>();
+  /** Endpoints of each merchant and environment: the outbox asks this for every record. */
+  private readonly byScope = new Map<string, Map<string, WebhookEndpoint>>();
+  private readonly creating = new Map<string, number>();
+  private readonly changing = new Map<string, Promise<unknown>>();
+  private readonly listeners = new Set<EndpointListener>();
+
+  constructor(
+    private readonly log: Log,
+    private readonly onCommitted: (record: CommittedRecord) => void,
+  ) {}
+
+  async load(): Promise<void> {
+    for await (const value of this.log.db.values({ gte: endpointPrefix, lt: `${endpointPrefix}~` })) {
+      this.put(JSON.parse(value) as WebhookEndpoint);
+    }
+  }
+
+  onChange(listener: EndpointListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  all(): WebhookEndpoint[] {
+    return [...this.byId.values()];
+  }
+
+  byIdUnscoped(id: string): WebhookEndpoint | undefined {
+    return this.byId.get(id);
+  }
+
+  /** Oldest first. */
+  list(env: string, merchantId: string): WebhookEndpoint[] {
+    const endpoints = [...(this.byScope.get(scopeOf(env, merchantId))?.values() ?? [])];
+    return endpoints.sort((a, b) => a.createdAt - b.createdAt || a.id.localeCompare(b.id));
+  }
+
+  hasScope(env: string, merchantId: string): boolean {
+    return this.byScope.has(scopeOf(env, merchantId));
+  }
+
+  require(env: Environment, merchantId: string, id: string): WebhookEndpoint {
+    const endpoint = this.byId.get(id);
+    if (!endpoint || endpoint.env !== env || endpoint.merchantId !== merchantId) {
+      throw new DomainError("webhook_endpoint_not_found", `no webhook endpoint ${id}`);
+    }
+    return endpoint;
+  }
+
+  async create(
+    env: Environment,
+    merchantId: string,
+    input: { url: string; eventTypes: string[]; description: string | null },
+    actor: Actor,
+    idempotency?: (result: { endpoint: WebhookEndpoint; secret: string }) => { scope: string; op: IndexOp },
+  ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    const scope = scopeOf(env, merchantId);
+    const pending = this.creating.get(scope) ?? 0;
+    if (this.list(env, merchantId).length + pending >= limits.webhookEndpointsPerEnvironmentMax) {
+      throw new DomainError(
+        "webhook_endpoints_limit_reached",
+        `at most ${limits.webhookEndpointsPerEnvironmentMax} webhook endpoints per environment`,
+      );
+    }
+    this.creating.set(scope, pending + 1);
+    try {
+      const at = this.log.now();
+      const secret = newSecret();
+      const endpoint: WebhookEndpoint = {
+        id: newId("we"),
+        env,
+        merchantId,
+        ...input,
+        status: "enabled",
+        disabledReason: null,
+        createdAt: at,
+        secrets: [{ secret, createdAt: at, expiresAt: null }],
+        activeFrom: this.log.nextSeq,
+        activeUntil: null,
+      };
+      const result = { endpoint, secret };
+      const fact = {
+        type: "webhook_endpoint.created",
+        endpointId: endpoint.id,
+        ...input,
+        secretSha256: secretDigest(secret),
+        by: actor,
+      };
+      await this.write(endpoint, at, "webhook_endpoint.create", fact, idempotency?.(result));
+      this.notify("created", endpoint);
+      return result;
+    } finally {
+      const left = (this.creating.get(scope) ?? 1) - 1;
+      if (left > 0) this.creating.set(scope, left);
+      else this.creating.delete(scope);
+    }
+  }
+
+  /** A new signing secret; the previous one keeps signing for the overlap (24 h). */
+  rotateSecret(
+    env: Environment,
+    merchantId: string,
+    id: string,
+    actor: Actor,
+    idempotency?: (result: { endpoint: WebhookEndpoint; secret: string }) => { scope: string; op: IndexOp },
+  ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    return this.serially(id, async () => {
+      const current = this.require(env, merchantId, id);
+      const at = this.log.now();
+      const secret = newSecret();
+      const previousExpiresAt = at + limits.webhookSecretOverlapMs;
+      const kept = current.secrets
+        .filter((s) => s.expiresAt === null || s.expiresAt > at)
+        .map((s) => (s.expiresAt === null ? { ...s, expiresAt: previousExpiresAt } : s));
+      const endpoint: WebhookEndpoint = {
+        ...current,
+        secrets: [{ secret, createdAt: at, expiresAt: null }, ...kept].slice(0, limits.webhookSecretsMax),
+      };
+      const result = { endpoint, secret };
+      const fact = {
+        type: "webhook_endpoint.secret_rotated",
+        endpointId: id,
+        secretSha256: secretDigest(secret),
+        previousExpiresAt,
+        by: actor,
+      };
+      await this.write(endpoint, at, "webhook_endpoint.rotate_secret", fact, idempotency?.(result));
+      this.notify("rotated", endpoint);
+      return result;
+    });
+  }
+
+  /** Enables or disables; a no-op (no record) when the endpoint already is so. */
+  setEnabled(
+    env: Environment,
+    merchantId: string,
+    id: string,
+    enabled: boolean,
+    by: EndpointActor,
+    options: {
+      reason?: DisabledReason;
+      idempotency?: ((endpoint: WebhookEndpoint) => { scope: string; op: IndexOp }) | undefined;
+    } = {},
+  ): Promise<WebhookEndpoint> {
+    return this.serially(id, async () => {
+      const current = this.require(env, merchantId, id);
+      if ((current.status === "enabled") === enabled) return current;
+      const at = this.log.now();
+      const seq = this.log.nextSeq;
+      const reason = options.reason ?? "manual";
+      const endpoint: WebhookEndpoint = enabled
+        ? { ...current, status: "enabled", disabledReason: null, activeFrom: seq, activeUntil: null }
+        : { ...current, status: "disabled", disabledReason: reason, activeUntil: seq };
+      const { url, eventTypes, description, createdAt } = current;
+      const fact = enabled
+        ? { type: "webhook_endpoint.enabled", endpointId: id, by }
+        : {
+            type: "webhook_endpoint.disabled",
+            endpointId: id,
+            reason,
+            endpoint: { url, eventTypes, description, createdAt },
+            by,
+          };
+      const command = enabled ? "webhook_endpoint.enable" : "webhook_endpoint.disable";
+      await this.write(endpoint, at, command, fact, options.idempotency?.(endpoint));
+      this.notify(enabled ? "enabled" : "disabled", endpoint);
+      return endpoint;
+    });
+  }
+
+  private async write(
+    endpoint: WebhookEndpoint,
+    at: number,
+    command: string,
+    fact: LoggedFact,
+    idem: { scope: string; op: IndexOp } | undefined,
+  ): Promise<void> {
+    const ops: IndexOp[] = [{ type: "put", key: endpointKey(endpoint.id), value: JSON.stringify(endpoint) }];
+    if (idem) ops.push(idem.op);
+    const { type: _fact, ...details } = fact;
+    const record = await this.log.append(
+      {
+        env: endpoint.env,
+        merchantId: endpoint.merchantId,
+        entity: `webhook_endpoint:${endpoint.id}`,
+        command: { ...details, type: command },
+        facts: [fact],
+        postings: [],
+        keys: idem ? [idem.scope] : [],
+        touches: [auditEntity(endpoint.env, endpoint.merchantId)],
+      },
+      at,
+      ops,
+    );
+    this.put(endpoint);
+    this.onCommitted(record);
+  }
+
+  private put(endpoint: WebhookEndpoint): void {
+    this.byId.set(endpoint.id, endpoint);
+    const scope = scopeOf(endpoint.env, endpoint.merchantId);
+    const inScope = this.byScope.get(scope) ?? new Map<string, WebhookEndpoint>();
+    inScope.set(endpoint.id, endpoint);
+    this.byScope.set(scope, inScope);
+  }
+
+  private notify(change: EndpointChange, endpoint: WebhookEndpoint): void {
+    for (const listener of this.listeners) listener(change, endpoint);
+  }
+
+  /** One change at a time per endpoint. */
+  private serially<T>(id: string, run: () => Promise<T>): Promise<T> {
+    const previous = this.changing.get(id) ?? Promise.resolve();
+    const next = previous.then(run, run);
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.changing.set(id, settled);
+    void settled.then(() => {
+      if (this.changing.get(id) === settled) this.changing.delete(id);
+    });
+    return next;
+  }
+}

@@ -1,0 +1,39 @@
+import { fromLoggable, toLoggable } from "../domain/bigintJson.js";
+import type { EntityKind, EntityState } from "./kind.js";
+import { invoiceMachine, invoiceMachineVersion } from "./invoice.js";
+import { invoiceFactOf } from "./invoiceFacts.js";
+import type { InvoiceCommand, InvoiceContext, InvoiceFact } from "./invoiceTypes.js";
+
+export const invoiceEntity = (invoiceId: string) => `invoice:${invoiceId}`;
+
+/** An invoice moves no money itself: its payment and the wallet carry the postings. */
+export const invoicePostingsOf = (_fact: InvoiceFact) => [];
+
+export const invoiceKind: EntityKind<typeof invoiceMachine, InvoiceContext, InvoiceCommand, InvoiceFact> = {
+  name: "invoice",
+  machine: invoiceMachine,
+  version: invoiceMachineVersion,
+  initialState: () => ({
+    value: "new",
+    context: {
+      invoiceId: "",
+      customerId: "",
+      currency: "CNY",
+      amountFen: 0n,
+      lines: [],
+      purpose: "top_up",
+      paymentId: null,
+      createdAt: 0,
+      paidAt: null,
+      voidedAt: null,
+      voidReason: null,
+    },
+  }),
+  toSnapshot: (state: EntityState<InvoiceContext>) => invoiceMachine.resolveState(state),
+  fromSnapshot: (snapshot) => ({ value: snapshot.value as string, context: snapshot.context }),
+  factOf: invoiceFactOf,
+  postingsOf: (fact) => invoicePostingsOf(fact),
+  commandFromLog: (logged) => fromLoggable(logged) as InvoiceCommand,
+  contextToJson: (context) => toLoggable(context),
+  contextFromJson: (json) => fromLoggable(json) as InvoiceContext,
+};
