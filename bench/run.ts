@@ -19,7 +19,8 @@ import { repoRoot } from "./lib/server.js";
  * BENCH_HTTP_IDEMPOTENT_SECONDS (3, 0 skips); BENCH_REPLAY_RECORDS (1,000,000), BENCH_REPLAY_WALLETS
  * (10,000), BENCH_REPLAY_BUILD_MS (35,000: building stops there), BENCH_REPLAY_CRASH_RECORDS (50,000);
  * BENCH_HEAP_WALLETS (100,000); BENCH_COLLECTION_ORDERS (3,000), BENCH_COLLECTION_CUSTOMERS (200),
- * BENCH_COLLECTION_CONNECTIONS (64), BENCH_COLLECTION_DUPLICATES (1,000); BENCH_SERVER_NODE_FLAGS (e.g. "--cpu-prof") for the HTTP server.
+ * BENCH_COLLECTION_CONNECTIONS (64), BENCH_COLLECTION_DUPLICATES (1,000); BENCH_SERVER_NODE_FLAGS
+ * (e.g. "--cpu-prof") for the HTTP server.
  * BENCH_STRICT=1 makes a missed target exit 1 (otherwise only a benchmark that fails to run does).
  */
 interface Spec {
