@@ -1,3 +1,4 @@
+import { walletTransactionTypes } from "../machines/walletTransactionTypes.js";
 import { formatMicros } from "../domain/money.js";
 import type { WalletFact } from "../machines/walletTypes.js";
 import type { Customer } from "./customers.js";
@@ -41,21 +42,7 @@ function walletData(externalId: string, fact: WalletFact, status: WalletStatus) 
   };
 }
 
-const transactionTypes = {
-  "wallet.granted": "grant",
-  "wallet.debited": "debit",
-  "wallet.reserved": "reservation",
-  "wallet.captured": "capture",
-  "wallet.released": "release",
-  "wallet.expired": "expiry",
-  "wallet.frozen": "freeze",
-  "wallet.unfrozen": "unfreeze",
-  "usage.charged": "usage",
-  "usage.accrued": "usage_accrual",
-  "wallet.topped_up": "top_up",
-  "wallet.top_up_refunded": "top_up_refund",
-  "wallet.refund_restored": "refund_restored",
-} as const satisfies Record<string, string>;
+const transactionTypes = walletTransactionTypes;
 
 /** Unknown to this table (a fact added since): named after the fact. */
 const transactionTypeOf = (factType: string): string =>

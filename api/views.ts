@@ -1,3 +1,4 @@
+import { walletTransactionTypes } from "../machines/walletTransactionTypes.js";
 import type {
   Customer,
   MerchantBalancesView,
@@ -47,21 +48,7 @@ export function walletView(customer: Customer, state: EntityState<WalletContext>
   };
 }
 
-const transactionTypes = {
-  "wallet.granted": "grant",
-  "wallet.debited": "debit",
-  "wallet.reserved": "reservation",
-  "wallet.captured": "capture",
-  "wallet.released": "release",
-  "wallet.expired": "expiry",
-  "wallet.frozen": "freeze",
-  "wallet.unfrozen": "unfreeze",
-  "usage.charged": "usage",
-  "usage.accrued": "usage_accrual",
-  "wallet.topped_up": "top_up",
-  "wallet.top_up_refunded": "top_up_refund",
-  "wallet.refund_restored": "refund_restored",
-} as const;
+const transactionTypes = walletTransactionTypes;
 
 export function transactionView(fact: WalletFact, seq: number, at: number) {
   return {
