@@ -34,7 +34,7 @@ export { EventCatalogue, eventTypes, eventApiVersion, type BillingEvent, type Ev
 export { WebhookService, defaultRetryScheduleMs, type WebhookOptions } from "./webhooks.js";
 export type { WebhookEndpoint } from "./webhookEndpoints.js";
 export type { WebhookDelivery, DeliveryStatus } from "./webhookDeliveries.js";
-export type { WebhookSend } from "./webhookQueue.js";
+export type { AttemptOutcome, WebhookSend } from "./webhookQueue.js";
 export type { ReplayPlan } from "./webhookReplay.js";
 export {
   PaymentService,

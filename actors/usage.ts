@@ -62,6 +62,7 @@ interface Candidate {
  * or accrues (postpaid) every accepted event in one log record, with its key, before answering.
  */
 export class UsageService {
+  private readonly ingestListeners = new Set<(results: readonly UsageEventResult[]) => void>();
   /** Keys of events in batches not yet durable: a concurrent retry must not charge them again. */
   private readonly inFlight = new Map<string, string>();
 
@@ -154,10 +155,26 @@ export class UsageService {
       claimable.push(i);
     }
     try {
-      return await this.applyClaimed(env, merchantId, events, claimable, fingerprints, results, reject);
+      const settled = await this.applyClaimed(
+        env,
+        merchantId,
+        events,
+        claimable,
+        fingerprints,
+        results,
+        reject,
+      );
+      for (const listener of this.ingestListeners) listener(settled);
+      return settled;
     } finally {
       for (const scoped of claimedHere) this.inFlight.delete(scoped);
     }
+  }
+
+  /** Observes every answered batch's results (metrics); returns the unsubscribe. */
+  onIngested(listener: (results: readonly UsageEventResult[]) => void): () => void {
+    this.ingestListeners.add(listener);
+    return () => this.ingestListeners.delete(listener);
   }
 
   private async applyClaimed(

@@ -62,6 +62,18 @@ export const deliveryKeys = {
   health: (endpointId: string) => `x!wh!h!${endpointId}`,
 } as const;
 
+/** Narrows a listing; each field left out matches every delivery. */
+export interface DeliveryFilter {
+  status?: DeliveryStatus | undefined;
+  eventType?: string | undefined;
+  eventId?: string | undefined;
+}
+
+const matches = (d: WebhookDelivery, f: DeliveryFilter) =>
+  (f.status === undefined || d.status === f.status) &&
+  (f.eventType === undefined || d.eventType === f.eventType) &&
+  (f.eventId === undefined || d.eventId === f.eventId);
+
 export const healthy: EndpointHealth = { failingSince: null, consecutiveFailures: 0 };
 
 interface PendingWrite {
@@ -154,10 +166,10 @@ export class DeliveryStore {
       .filter((d) => d.status === "pending");
   }
 
-  /** Deliveries of an endpoint, newest first, optionally of one status, after a cursor. */
+  /** Deliveries of an endpoint, newest first, optionally filtered (see DeliveryFilter), after a cursor. */
   async list(
     endpointId: string,
-    options: { limit: number; status?: DeliveryStatus | undefined; startingAfter?: string | undefined },
+    options: DeliveryFilter & { limit: number; startingAfter?: string | undefined },
   ): Promise<{ deliveries: WebhookDelivery[]; hasMore: boolean; nextCursor: string | null }> {
     const prefix = deliveryKeys.listedPrefix(endpointId);
     let upper = `${prefix}~`;
@@ -174,7 +186,7 @@ export class DeliveryStore {
       scanned += 1;
       lastId = key.slice(key.lastIndexOf("!") + 1);
       const delivery = await this.get(lastId);
-      if (delivery && (options.status === undefined || delivery.status === options.status)) {
+      if (delivery && matches(delivery, options)) {
         deliveries.push(delivery);
       }
     }

@@ -49,7 +49,12 @@ export interface QueueHost {
   release(): void;
   /** Called when an endpoint has failed long enough to be disabled. */
   failing(endpoint: WebhookEndpoint): void;
+  /** Told of every recorded attempt: the delivery's status after it. */
+  attempted(outcome: AttemptOutcome): void;
 }
+
+/** After an attempt: delivered, to be retried, or failed for good (retries exhausted). */
+export type AttemptOutcome = "succeeded" | "retrying" | "failed";
 
 export function retryDelayMs(
   policy: RetryPolicy,
@@ -86,6 +91,11 @@ export class EndpointQueue {
     private readonly host: QueueHost,
     private health: EndpointHealth,
   ) {}
+
+  /** Pending deliveries held in memory (the rest wait on disk). */
+  get loadedCount(): number {
+    return this.loaded.size;
+  }
 
   isRunning(id: string): boolean {
     return this.running.has(id);
@@ -213,6 +223,9 @@ export class EndpointQueue {
     const ops: IndexOp[] = this.host.store.updateOps(next);
     ops.push({ type: "put", key: deliveryKeys.health(this.endpointId), value: JSON.stringify(health) });
     await this.host.store.write(ops);
+    this.host.attempted(
+      next.status === "pending" ? "retrying" : next.status === "succeeded" ? "succeeded" : "failed",
+    );
     this.health = health;
     if (next.status === "pending") this.loaded.set(next.id, next);
     else {

@@ -9,12 +9,18 @@ import {
   DeliveryStore,
   deliveryKeys,
   healthy,
-  type DeliveryStatus,
+  type DeliveryFilter,
   type WebhookDelivery,
 } from "./webhookDeliveries.js";
 import { WebhookEndpointDirectory, type WebhookEndpoint } from "./webhookEndpoints.js";
 import { FanOut } from "./webhookFanOut.js";
-import { EndpointQueue, type QueueHost, type RetryPolicy, type WebhookSend } from "./webhookQueue.js";
+import {
+  EndpointQueue,
+  type AttemptOutcome,
+  type QueueHost,
+  type RetryPolicy,
+  type WebhookSend,
+} from "./webhookQueue.js";
 import { planReplay, type ReplayFilter, type ReplayPlan } from "./webhookReplay.js";
 
 /** 5 s, 30 s, 2 min, 10 min, 30 min, 1 h, 2 h, 4 h, 8 h, 16 h, 24 h, 24 h: about three days in all. */
@@ -47,6 +53,7 @@ export class WebhookService implements QueueHost {
   private readonly disabling = new Set<string>();
   private attemptsInFlight = 0;
   private stopped = false;
+  private readonly attemptListeners = new Set<(outcome: AttemptOutcome) => void>();
 
   constructor(
     private readonly log: Log,
@@ -101,7 +108,7 @@ export class WebhookService implements QueueHost {
 
   listDeliveries(
     endpoint: WebhookEndpoint,
-    options: { limit: number; status?: DeliveryStatus | undefined; startingAfter?: string | undefined },
+    options: DeliveryFilter & { limit: number; startingAfter?: string | undefined },
   ) {
     return this.store.list(endpoint.id, options);
   }
@@ -165,6 +172,23 @@ export class WebhookService implements QueueHost {
     if (!record) return undefined;
     const event = (await this.events.eventsOf(record)).find((e) => e.id === delivery.eventId);
     return event && JSON.stringify(event);
+  }
+
+  /** Observes every recorded delivery attempt (metrics); returns the unsubscribe. */
+  onAttempt(listener: (outcome: AttemptOutcome) => void): () => void {
+    this.attemptListeners.add(listener);
+    return () => this.attemptListeners.delete(listener);
+  }
+
+  attempted(outcome: AttemptOutcome): void {
+    for (const listener of this.attemptListeners) listener(outcome);
+  }
+
+  /** Pending deliveries held in memory across endpoints (more may wait on disk). */
+  get pendingLoaded(): number {
+    let total = 0;
+    for (const queue of this.queues.values()) total += queue.loadedCount;
+    return total;
   }
 
   acquire(queue: EndpointQueue): boolean {

@@ -1,13 +1,16 @@
 import { bodyParser } from "@koa/bodyparser";
 import Router from "@koa/router";
 import Koa from "koa";
+import type { Logger } from "pino";
 import type { Runtime } from "../actors/index.js";
 import { limits } from "../domain/limits.js";
 import { authenticate } from "./auth.js";
 import { idempotency } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
 import { koaPath, type Operation } from "./operation.js";
-import { problems } from "./problem.js";
+import { renderProblems } from "./problem.js";
+import { accessLog } from "./accessLog.js";
+import { createMetrics, serveMetrics } from "./metrics.js";
 import { requestId } from "./requestId.js";
 import { adminOperations } from "./routes/admin.js";
 import { customerOperations } from "./routes/customers.js";
@@ -19,9 +22,11 @@ import { auditOperations } from "./routes/audit.js";
 import { paymentOperations } from "./routes/payments.js";
 import { channelCallbacks } from "./channelCallbacks.js";
 import { checkoutRoutes } from "./checkout.js";
+import { webhookConsoleRoutes } from "./webhookConsole.js";
 import { webhookOperations } from "./routes/webhooks.js";
 import { feedOperations } from "./feed.js";
 import { balanceOperations } from "./routes/balance.js";
+import { inspector } from "./inspector.js";
 
 export function operationsOf(runtime: Runtime): Operation[] {
   return [
@@ -42,6 +47,10 @@ export function operationsOf(runtime: Runtime): Operation[] {
 export interface AppOptions {
   /** Mounts raw handlers before the body parser (bin/ mounts the sandbox channel simulators here). */
   mount?: (app: Koa) => void;
+  /** Structured logs: one line per request, and unhandled errors (bin/ passes pino; tests pass none). */
+  logger?: Logger | undefined;
+  /** When set, GET /metrics asks for `Authorization: Bearer <token>`; otherwise it is open. */
+  metricsToken?: string | undefined;
 }
 
 /** The Koa application: small middleware, then one route per operation. */
@@ -50,10 +59,12 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
   const router = new Router();
   const operations = operationsOf(runtime);
   const document = openApiDocument(operations);
+  const metrics = createMetrics(runtime);
 
   router.get("/health", (ctx) => {
     ctx.body = { status: "ok", ledgerSeq: runtime.log.durableHead };
   });
+  router.get("/metrics", serveMetrics(metrics, options.metricsToken));
   router.get("/api/openapi", (ctx) => {
     ctx.body = document;
   });
@@ -68,10 +79,11 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
     });
   }
 
+  app.use(accessLog({ logger: options.logger, observe: (request) => metrics.observeRequest(request) }));
   // Mounted handlers answer on their own (raw bytes, their own errors), ahead of everything else.
   options.mount?.(app);
   app.use(requestId);
-  app.use(problems);
+  app.use(renderProblems(options.logger));
   app.use(channelCallbacks(runtime));
   app.use(
     bodyParser({
@@ -87,5 +99,7 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
   const checkout = checkoutRoutes(runtime);
   app.use(checkout.routes());
   app.use(checkout.allowedMethods());
+  app.use(inspector(runtime).routes());
+  app.use(webhookConsoleRoutes().routes());
   return app;
 }

@@ -1,4 +1,5 @@
 import type { Context, Next } from "koa";
+import type { Logger } from "pino";
 import { ZodError } from "zod";
 import { OverloadedError, LogOverloadedError } from "../actors/index.js";
 import { DomainError, statusOf, type ErrorCode } from "../domain/errors.js";
@@ -33,8 +34,15 @@ export function sendProblem(
   };
 }
 
-/** Renders every error as application/problem+json with a stable code; unknown errors are 500s. */
-export async function problems(ctx: Context, next: Next): Promise<void> {
+/**
+ * Renders every error as application/problem+json with a stable code; unknown errors are 500s,
+ * logged with their request ID (to the console when no logger is given).
+ */
+export function renderProblems(logger?: Logger) {
+  return (ctx: Context, next: Next) => handleProblems(ctx, next, logger);
+}
+
+async function handleProblems(ctx: Context, next: Next, logger: Logger | undefined): Promise<void> {
   try {
     await next();
     if (ctx.status === 404 && ctx.body === undefined)
@@ -62,7 +70,8 @@ export async function problems(ctx: Context, next: Next): Promise<void> {
     if (status === 400 || status === 415 || status === 422) {
       return sendProblem(ctx, "invalid_request", (error as Error).message || "the body must be JSON");
     }
-    console.error("unhandled error", error);
+    if (logger) logger.error({ err: error, requestId: ctx.state.requestId as string }, "unhandled error");
+    else console.error("unhandled error", error);
     sendProblem(ctx, "internal_error", "an unexpected error occurred; it has been logged");
   }
 }

@@ -17,7 +17,11 @@ export async function startServer(
   runtime: Runtime,
   options: { port: number; host?: string; feed?: FeedOptions } & AppOptions,
 ): Promise<RunningServer> {
-  const app = createApp(runtime, options.mount ? { mount: options.mount } : {});
+  const app = createApp(runtime, {
+    ...(options.mount ? { mount: options.mount } : {}),
+    logger: options.logger,
+    metricsToken: options.metricsToken,
+  });
   const server = app.listen(options.port, options.host ?? "0.0.0.0");
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve, reject) => {

@@ -19,7 +19,8 @@ import { repoRoot } from "./lib/server.js";
  * BENCH_HTTP_IDEMPOTENT_SECONDS (3, 0 skips); BENCH_REPLAY_RECORDS (1,000,000), BENCH_REPLAY_WALLETS
  * (10,000), BENCH_REPLAY_BUILD_MS (35,000: building stops there), BENCH_REPLAY_CRASH_RECORDS (50,000);
  * BENCH_HEAP_WALLETS (100,000); BENCH_COLLECTION_ORDERS (3,000), BENCH_COLLECTION_CUSTOMERS (200),
- * BENCH_COLLECTION_CONNECTIONS (64), BENCH_COLLECTION_DUPLICATES (1,000); BENCH_SERVER_NODE_FLAGS
+ * BENCH_COLLECTION_CONNECTIONS (64), BENCH_COLLECTION_DUPLICATES (1,000); BENCH_WEBHOOK_EVENTS (2,000),
+ * BENCH_WEBHOOK_ENDPOINTS (8, at most 16), BENCH_FEED_EVENTS (2,000), BENCH_FEED_SUBSCRIBERS (100); BENCH_SERVER_NODE_FLAGS
  * (e.g. "--cpu-prof") for the HTTP server.
  * BENCH_STRICT=1 makes a missed target exit 1 (otherwise only a benchmark that fails to run does).
  */
@@ -39,6 +40,7 @@ const specs: Spec[] = [
   { name: "ingest", file: "ingest.ts", nodeFlags: [], timeoutMs: 240_000 },
   { name: "walletHeap", file: "walletHeap.ts", nodeFlags: ["--expose-gc"], timeoutMs: 120_000 },
   { name: "collection", file: "collection.ts", nodeFlags: [], timeoutMs: 120_000 },
+  { name: "webhooks", file: "webhooks.ts", nodeFlags: [], timeoutMs: 60_000 },
 ];
 
 const benchDir = fileURLToPath(new URL(".", import.meta.url));

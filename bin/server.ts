@@ -1,3 +1,4 @@
+import { pino } from "pino";
 import { Runtime } from "../actors/index.js";
 import { startServer } from "../api/index.js";
 import { createWebhookSender } from "../effects/webhooks/index.js";
@@ -5,6 +6,8 @@ import { createCollectionWiring, liveChannelsFromEnv } from "./paymentWiring.js"
 
 /** `npm start`: the API on PORT (default 4000) with the ledger in BUFFMONEY_DATA_DIR (default ./data). */
 async function main(): Promise<void> {
+  // JSON lines to stdout, written synchronously so nothing is lost on process.exit.
+  const logger = pino({ level: process.env.LOG_LEVEL ?? "info" }, pino.destination({ dest: 1, sync: true }));
   const port = Number(process.env.PORT ?? 4000);
   const dataDir = process.env.BUFFMONEY_DATA_DIR ?? "./data";
   // Checkout pages and channel callbacks point here; with PORT=0 it is known once listening.
@@ -35,6 +38,8 @@ async function main(): Promise<void> {
     port,
     host: process.env.HOST ?? "0.0.0.0",
     mount: collection.mount,
+    logger,
+    metricsToken: process.env.BUFFMONEY_METRICS_TOKEN || undefined,
   });
   publicUrl ||= `http://localhost:${running.port}`;
   console.log(`BuffMoney listening on http://localhost:${running.port} (OpenAPI at /api/openapi)`);

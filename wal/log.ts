@@ -40,6 +40,9 @@ export interface CommitStats {
   lastBatchMs: number;
 }
 
+/** Told of every synced batch: how many records it held and how long the write took. */
+export type BatchListener = (records: number, ms: number) => void;
+
 const defaultFatal = (error: unknown): void => {
   console.error("fatal: the ledger could not be written; stopping so that restart can replay", error);
   process.exit(70);
@@ -64,6 +67,7 @@ export class Log {
   private readonly queueRecordsMax: number;
   private readonly onFatal: (error: unknown) => void;
   private readonly idleWaiters: Array<() => void> = [];
+  private readonly batchListeners = new Set<BatchListener>();
   readonly stats: CommitStats = { batches: 0, records: 0, lastBatchRecords: 0, lastBatchMs: 0 };
 
   private constructor(
@@ -288,10 +292,17 @@ export class Log {
     this.stats.lastBatchRecords = batch.length;
     this.stats.lastBatchMs = performance.now() - started;
     this.durableSeq = batch[batch.length - 1]?.seq ?? this.durableSeq;
+    for (const listener of this.batchListeners) listener(batch.length, this.stats.lastBatchMs);
     for (const entry of batch) entry.resolve(entry.record);
     this.writing = false;
     if (this.pending.length > 0) void this.writeBatch();
     else this.notifyIdle();
+  }
+
+  /** Observes synced batches (metrics); returns the unsubscribe. */
+  onBatch(listener: BatchListener): () => void {
+    this.batchListeners.add(listener);
+    return () => this.batchListeners.delete(listener);
   }
 
   private notifyIdle(): void {

@@ -140,7 +140,21 @@ const deliveryQuery = z.object({
     .max(64)
     .optional()
     .meta({ description: "The nextCursor of the previous page." }),
+  eventType: eventType.optional(),
+  eventId: z.string().min(1).max(64).optional().meta({ description: "evt_<sequence>_<n>." }),
 });
+
+const endpointHealth = z
+  .object({
+    object: z.literal("webhook_endpoint_health"),
+    endpointId: z.string(),
+    consecutiveFailures: z.number().int().meta({ description: "Failed attempts since the last success." }),
+    failingSince: isoTime.nullable().meta({ description: "The first failure of the current streak." }),
+    lastSucceededAt: isoTime
+      .nullable()
+      .meta({ description: "The latest success among the newest 100 succeeded deliveries." }),
+  })
+  .meta({ id: "WebhookEndpointHealth" });
 
 function endpointView(e: WebhookEndpoint) {
   return {
@@ -367,6 +381,56 @@ export function webhookOperations(runtime: Runtime): Operation[] {
           status: 200,
           body: { object: "list", data, hasMore: page.hasMore, nextCursor: page.nextCursor },
         };
+      },
+    }),
+    operation({
+      operationId: "retrieveWebhookEndpointHealth",
+      method: "get",
+      path: "/v1/webhook-endpoints/{endpointId}/health",
+      summary: "How the endpoint is doing: its current failure streak and its latest success.",
+      tag: "Webhooks",
+      auth: "merchant",
+      params: endpointParams,
+      response: endpointHealth,
+      status: 200,
+      handle: async (ctx, { params }) => {
+        const { env, merchantId } = merchantOf(ctx);
+        const endpoint = runtime.webhooks.endpoints.require(env, merchantId, params.endpointId);
+        const health = await runtime.webhooks.store.health(endpoint.id);
+        const succeeded = await runtime.webhooks.listDeliveries(endpoint, {
+          limit: limits.pageSizeMax,
+          status: "succeeded",
+        });
+        const successes = succeeded.deliveries.map((d) => d.attempts[d.attempts.length - 1]?.at ?? 0);
+        const lastSucceededAt = successes.length > 0 ? Math.max(...successes) : 0;
+        const body = {
+          object: "webhook_endpoint_health" as const,
+          endpointId: endpoint.id,
+          consecutiveFailures: health.consecutiveFailures,
+          failingSince: health.failingSince === null ? null : iso(health.failingSince),
+          lastSucceededAt: lastSucceededAt > 0 ? iso(lastSucceededAt) : null,
+        };
+        return { status: 200, body };
+      },
+    }),
+    operation({
+      operationId: "retrieveWebhookDeliveryEvent",
+      method: "get",
+      path: "/v1/webhook-deliveries/{deliveryId}/event",
+      summary: "The event a delivery sends: the body of each of its requests.",
+      tag: "Webhooks",
+      auth: "merchant",
+      params: deliveryParams,
+      response: billingEvent,
+      status: 200,
+      handle: async (ctx, { params }) => {
+        const { env, merchantId } = merchantOf(ctx);
+        const found = await runtime.webhooks.delivery(env, merchantId, params.deliveryId);
+        const body = await runtime.webhooks.bodyOf(found);
+        if (body === undefined) {
+          throw new DomainError("webhook_delivery_not_found", `the event of ${found.id} is gone`);
+        }
+        return { status: 200, body: JSON.parse(body) as unknown };
       },
     }),
     operation({

@@ -46,6 +46,8 @@ export async function startServerProcess(options: {
       HOST: "127.0.0.1",
       BUFFMONEY_DATA_DIR: options.dataDir,
       BUFFMONEY_ADMIN_TOKEN: options.adminToken,
+      // One JSON line per request would fill `output` and measure the pipe; LOG_LEVEL=info measures it.
+      LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
       ...options.env?.(port),
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -1,6 +1,8 @@
 import { Transport } from "./http.js";
 import { transportConfig, type ConnectionOptions } from "./options.js";
+import type { WebSocketConstructor } from "./feedSocket.js";
 import { AuditLog } from "./resources/auditLog.js";
+import { Events } from "./resources/events.js";
 import { Balances } from "./resources/balance.js";
 import { Invoices } from "./resources/invoices.js";
 import { Refunds } from "./resources/refunds.js";
@@ -16,6 +18,11 @@ import type { Environment } from "./types.js";
 export interface ClientOptions extends ConnectionOptions {
   /** "bm_test_…" or "bm_live_…"; the prefix picks the environment. */
   apiKey: string;
+  /**
+   * For `events.stream` where there is no global WebSocket (Node 20): pass `ws`'s, e.g.
+   * `import { WebSocket } from "ws"`. The SDK itself stays free of dependencies.
+   */
+  WebSocket?: WebSocketConstructor | undefined;
 }
 
 /** A merchant's client: customers, their wallets and metered usage, in the key's environment. */
@@ -32,10 +39,12 @@ export class BuffMoneyClient {
   readonly refunds: Refunds;
   readonly sandbox: Sandbox;
   readonly balance: Balances;
+  readonly events: Events;
 
   constructor(options: ClientOptions) {
     this.environment = environmentOf(options.apiKey);
-    const transport = new Transport(transportConfig(options.apiKey, options));
+    const config = transportConfig(options.apiKey, options);
+    const transport = new Transport(config);
     this.customers = new Customers(transport);
     this.wallets = new Wallets(transport);
     this.usageEvents = new UsageEvents(transport);
@@ -47,6 +56,12 @@ export class BuffMoneyClient {
     this.refunds = new Refunds(transport);
     this.sandbox = new Sandbox(transport);
     this.balance = new Balances(transport);
+    this.events = new Events({
+      baseUrl: config.baseUrl,
+      token: config.token,
+      retryDelayMsBase: config.retryDelayMsBase,
+      WebSocket: options.WebSocket,
+    });
   }
 }
 

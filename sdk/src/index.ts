@@ -39,6 +39,8 @@ export type { Usage, UsageSummaryParams } from "./resources/usage.js";
 export type { CreateRateCardParams, PublishRateCardVersionParams, RateCards } from "./resources/rateCards.js";
 export type { CreateMetricParams, Metrics } from "./resources/metrics.js";
 export type { AuditLog } from "./resources/auditLog.js";
+export type { Events, FeedEvent, StreamParams } from "./resources/events.js";
+export type { FeedSocket, FeedSocketEvent, WebSocketConstructor } from "./feedSocket.js";
 export type { Timestamp } from "./timestamp.js";
 export type {
   Currency,

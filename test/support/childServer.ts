@@ -29,6 +29,8 @@ export async function startChildServer(options: {
     HOST: "127.0.0.1",
     BUFFMONEY_DATA_DIR: options.dataDir,
     BUFFMONEY_ADMIN_TOKEN: options.adminToken,
+    // Request logs off: output is kept for failure messages (startup lines are plain console text).
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
   };
   delete env.NODE_OPTIONS;
   const child = spawn(process.execPath, ["--import", "tsx", "bin/server.ts"], {

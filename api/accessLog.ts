@@ -1,0 +1,44 @@
+import type { Context, Next } from "koa";
+import type { Logger } from "pino";
+import type { MerchantAuth } from "./auth.js";
+import type { RequestObservation } from "./metrics.js";
+
+export interface AccessLogOptions {
+  logger?: Logger | undefined;
+  observe?: ((request: RequestObservation) => void) | undefined;
+}
+
+/** The route pattern, never the raw path: IDs would flood logs' and metrics' label sets. */
+function routeOf(ctx: Context): string {
+  const matched = (ctx as Context & { _matchedRoute?: string | RegExp })._matchedRoute;
+  if (typeof matched === "string") return matched;
+  return ctx.status === 404 ? "(unmatched)" : "(other)";
+}
+
+/** One line and one observation per request, after every other middleware has answered. */
+export function accessLog(options: AccessLogOptions) {
+  return async (ctx: Context, next: Next): Promise<void> => {
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      const ms = performance.now() - started;
+      const route = routeOf(ctx);
+      options.observe?.({ method: ctx.method, route, status: ctx.status, ms });
+      const logger = options.logger;
+      if (logger) {
+        const auth = ctx.state.auth as MerchantAuth | undefined;
+        const line = {
+          method: ctx.method,
+          path: route,
+          status: ctx.status,
+          ms: Math.round(ms * 100) / 100,
+          requestId: ctx.state.requestId as string | undefined,
+          ...(auth ? { merchantId: auth.merchantId, env: auth.env } : {}),
+        };
+        if (ctx.status >= 500) logger.error(line, "request");
+        else logger.info(line, "request");
+      }
+    }
+  };
+}
