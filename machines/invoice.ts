@@ -5,6 +5,23 @@ import type { InvoiceCommand, InvoiceContext, InvoiceRejection } from "./invoice
  * An invoice: opened with its lines, then paid (by one payment of exactly its amount) or voided.
  * Pure like the wallet: ids and time arrive inside commands; a refusal is one `reject` marker.
  */
+/** A new invoice's context: the machine's initial state and the kind's. */
+export function initialInvoiceContext(): InvoiceContext {
+  return {
+    invoiceId: "",
+    customerId: "",
+    currency: "CNY",
+    amountFen: 0n,
+    lines: [],
+    purpose: "top_up",
+    paymentId: null,
+    createdAt: 0,
+    paidAt: null,
+    voidedAt: null,
+    voidReason: null,
+  };
+}
+
 export const invoiceMachineVersion = 1;
 
 export const invoiceLinesMax = 100;
@@ -47,19 +64,7 @@ export const invoiceMachine = setup({
   },
 }).createMachine({
   id: "invoice",
-  context: {
-    invoiceId: "",
-    customerId: "",
-    currency: "CNY",
-    amountFen: 0n,
-    lines: [],
-    purpose: "top_up",
-    paymentId: null,
-    createdAt: 0,
-    paidAt: null,
-    voidedAt: null,
-    voidReason: null,
-  },
+  context: () => initialInvoiceContext(),
   initial: "new",
   states: {
     new: {

@@ -1,6 +1,6 @@
 import { fromLoggable, toLoggable } from "../domain/bigintJson.js";
 import type { EntityKind, EntityState } from "./kind.js";
-import { invoiceMachine, invoiceMachineVersion } from "./invoice.js";
+import { initialInvoiceContext, invoiceMachine, invoiceMachineVersion } from "./invoice.js";
 import { invoiceFactOf } from "./invoiceFacts.js";
 import type { InvoiceCommand, InvoiceContext, InvoiceFact } from "./invoiceTypes.js";
 
@@ -13,22 +13,7 @@ export const invoiceKind: EntityKind<typeof invoiceMachine, InvoiceContext, Invo
   name: "invoice",
   machine: invoiceMachine,
   version: invoiceMachineVersion,
-  initialState: () => ({
-    value: "new",
-    context: {
-      invoiceId: "",
-      customerId: "",
-      currency: "CNY",
-      amountFen: 0n,
-      lines: [],
-      purpose: "top_up",
-      paymentId: null,
-      createdAt: 0,
-      paidAt: null,
-      voidedAt: null,
-      voidReason: null,
-    },
-  }),
+  initialState: () => ({ value: "new", context: initialInvoiceContext() }),
   toSnapshot: (state: EntityState<InvoiceContext>) => invoiceMachine.resolveState(state),
   fromSnapshot: (snapshot) => ({ value: snapshot.value as string, context: snapshot.context }),
   factOf: invoiceFactOf,

@@ -37,6 +37,11 @@ function withoutOldPeriods(usage: Record<string, string>, at: number): Record<st
 
 const reject = (code: WalletRejection) => ({ type: "reject", params: { code } }) as const;
 
+/** An empty wallet: the machine's initial context and the kind's. */
+export function initialWalletContext(): WalletContext {
+  return { balanceMicros: 0n, reservedMicros: 0n, reservations: {}, usage: {} };
+}
+
 export const walletMachine = setup({
   types: { context: {} as WalletContext, events: {} as WalletCommand },
   actions: {
@@ -114,7 +119,7 @@ export const walletMachine = setup({
   },
 }).createMachine({
   id: "wallet",
-  context: { balanceMicros: 0n, reservedMicros: 0n, reservations: {}, usage: {} },
+  context: () => initialWalletContext(),
   initial: "active",
   on: {
     "wallet.grant": { actions: "credit" },

@@ -1,7 +1,7 @@
 import { fromLoggable, toLoggable } from "../domain/bigintJson.js";
 import type { Environment } from "../domain/environment.js";
 import type { EntityKind, EntityState } from "./kind.js";
-import { walletMachine, walletMachineVersion } from "./wallet.js";
+import { initialWalletContext, walletMachine, walletMachineVersion } from "./wallet.js";
 import { walletFactOf } from "./walletFacts.js";
 import { walletPostingsOf } from "./walletPostings.js";
 import type { WalletCommand, WalletContext, WalletFact } from "./walletTypes.js";
@@ -12,10 +12,7 @@ export const walletKind: EntityKind<typeof walletMachine, WalletContext, WalletC
   name: "wallet",
   machine: walletMachine,
   version: walletMachineVersion,
-  initialState: () => ({
-    value: "active",
-    context: { balanceMicros: 0n, reservedMicros: 0n, reservations: {}, usage: {} },
-  }),
+  initialState: () => ({ value: "active", context: initialWalletContext() }),
   toSnapshot: (state: EntityState<WalletContext>) => walletMachine.resolveState(state),
   fromSnapshot: (snapshot) => ({ value: snapshot.value as string, context: snapshot.context }),
   factOf: walletFactOf,
