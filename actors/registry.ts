@@ -197,6 +197,7 @@ export class EntityRegistry<TContext, TCommand, TFact> {
     finish: (
       accepted: ReadonlyArray<{ index: number; fact: TFact }>,
       ctx: CommandContext,
+      outcomes: ReadonlyArray<PartOutcome<TFact>>,
     ) => { ops: IndexOp[]; keys: string[]; command: LoggedCommand },
   ): { outcomes: Array<PartOutcome<TFact>>; committed: Promise<CommittedRecord | null> } {
     if (!this.log.hasRoom()) throw new OverloadedError("the commit queue is full");
@@ -232,7 +233,7 @@ export class EntityRegistry<TContext, TCommand, TFact> {
       return outcomes.push({ ok: true, fact });
     });
     if (accepted.length === 0) return { outcomes, committed: Promise.resolve(null) };
-    const finished = finish(accepted, ctx);
+    const finished = finish(accepted, ctx, outcomes);
     for (const resident of after.keys()) resident.inFlight += 1;
     const committed = this.log
       .append(

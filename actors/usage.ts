@@ -20,7 +20,7 @@ import type { IndexOp } from "../wal/record.js";
 import type { Customer, CustomerDirectory } from "./customers.js";
 import type { MetricDirectory } from "./metrics.js";
 import { RateCardDirectory, type PublishedVersion } from "./rateCards.js";
-import type { PartPlan, Resident } from "./registry.js";
+import type { PartOutcome, PartPlan, Resident } from "./registry.js";
 import type { WalletRegistry } from "./wallets.js";
 
 export interface UsageEventInput {
@@ -74,10 +74,15 @@ export class UsageService {
     private readonly metrics: MetricDirectory,
   ) {}
 
+  /**
+   * `respond`, when given, turns the batch's results into an idempotency entry written with the
+   * batch's record (a batch that accepts nothing writes nothing, and a retry answers the same).
+   */
   async ingest(
     env: Environment,
     merchantId: string,
     events: readonly UsageEventInput[],
+    respond?: StoreResponse,
   ): Promise<UsageEventResult[]> {
     const now = this.log.now();
     const results: Array<UsageEventResult | undefined> = new Array(events.length);
@@ -163,6 +168,7 @@ export class UsageService {
         fingerprints,
         results,
         reject,
+        respond,
       );
       for (const listener of this.ingestListeners) listener(settled);
       return settled;
@@ -185,6 +191,7 @@ export class UsageService {
     fingerprints: Map<string, string>,
     results: Array<UsageEventResult | undefined>,
     reject: (i: number, code: string, message: string) => void,
+    respond: StoreResponse | undefined,
   ): Promise<UsageEventResult[]> {
     const undecided: number[] = [];
     const stored = await this.log.db.getMany(
@@ -259,16 +266,8 @@ export class UsageService {
       });
     }
 
-    if (candidates.length > 0) await this.charge(env, merchantId, candidates, results);
-    return results.map(
-      (r, i) =>
-        r ?? {
-          idempotencyKey: events[i]?.idempotencyKey ?? "",
-          status: "rejected",
-          code: "internal_error",
-          message: "",
-        },
-    );
+    if (candidates.length > 0) await this.charge(env, merchantId, candidates, results, events, respond);
+    return completeResults(results, events);
   }
 
   /** Decides every candidate against its wallet and commits the accepted ones as one record. */
@@ -277,6 +276,8 @@ export class UsageService {
     merchantId: string,
     candidates: Candidate[],
     results: Array<UsageEventResult | undefined>,
+    events: readonly UsageEventInput[],
+    respond: StoreResponse | undefined,
   ): Promise<void> {
     const claimed = candidates.map((c) => usageKey(env, merchantId, c.input.idempotencyKey));
     const residents = new Map<string, Resident<WalletContext>>();
@@ -301,44 +302,67 @@ export class UsageService {
         `usage:${batchId}`,
         residents,
         parts,
-        (accepted, ctx) => {
+        (accepted, ctx, decided) => {
+          recordOutcomes(candidates, decided, results);
           const ops: IndexOp[] = accepted.map(({ index }) => {
             const candidate = candidates[index];
             const value: StoredUsageKey = { fingerprint: candidate?.fingerprint ?? "", seq: ctx.seq };
             return { type: "put", key: claimed[index] ?? "", value: JSON.stringify(value) };
           });
-          return {
-            ops,
-            keys: accepted.map(({ index }) => claimed[index] ?? ""),
-            command: { type: "usage.ingest", batchId },
-          };
+          const keys = accepted.map(({ index }) => claimed[index] ?? "");
+          const stored = respond?.(completeResults(results, events));
+          if (stored) {
+            ops.push(stored.op);
+            keys.push(stored.scope);
+          }
+          return { ops, keys, command: { type: "usage.ingest", batchId } };
         },
       );
       await committed;
-      outcomes.forEach((outcome, n) => {
-        const c = candidates[n];
-        if (!c) return;
-        const key = c.input.idempotencyKey;
-        if (outcome.ok) {
-          results[c.index] = {
-            idempotencyKey: key,
-            status: "accepted",
-            chargeMicros: BigInt((outcome.fact as WalletFact).amountMicros),
-            currency: c.version.currency,
-          };
-        } else {
-          results[c.index] = {
-            idempotencyKey: key,
-            status: "rejected",
-            code: outcome.code,
-            message: messageOf(outcome.code),
-          };
-        }
-      });
+      recordOutcomes(candidates, outcomes, results);
     } finally {
       for (const resident of residents.values()) this.registry.unpin(resident);
     }
   }
+}
+
+/** The idempotency entry of a whole ingest request, stored with its record. */
+export type StoreResponse = (results: UsageEventResult[]) => { scope: string; op: IndexOp };
+
+function recordOutcomes(
+  candidates: readonly Candidate[],
+  outcomes: ReadonlyArray<PartOutcome<WalletFact>>,
+  results: Array<UsageEventResult | undefined>,
+): void {
+  outcomes.forEach((outcome, n) => {
+    const c = candidates[n];
+    if (!c) return;
+    const key = c.input.idempotencyKey;
+    results[c.index] = outcome.ok
+      ? {
+          idempotencyKey: key,
+          status: "accepted",
+          chargeMicros: BigInt(outcome.fact.amountMicros),
+          currency: c.version.currency,
+        }
+      : { idempotencyKey: key, status: "rejected", code: outcome.code, message: messageOf(outcome.code) };
+  });
+}
+
+function completeResults(
+  results: ReadonlyArray<UsageEventResult | undefined>,
+  events: readonly UsageEventInput[],
+): UsageEventResult[] {
+  return Array.from(
+    { length: events.length },
+    (_, i) =>
+      results[i] ?? {
+        idempotencyKey: events[i]?.idempotencyKey ?? "",
+        status: "rejected",
+        code: "internal_error",
+        message: "",
+      },
+  );
 }
 
 function buildCommand(

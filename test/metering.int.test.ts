@@ -283,3 +283,25 @@ describe("usage ingest", () => {
     expect(response.status).toBe(400);
   });
 });
+
+describe("request idempotency on ingest", () => {
+  it("a retried ingest request with the same Idempotency-Key gets the first response back", async () => {
+    await customerOn(
+      "m7",
+      { prices: [{ metric: "images", pricing: "per_unit", unitAmount: "0.50" }] },
+      "prepaid",
+      "10",
+    );
+    const body = { events: [event("m7", "images", "1"), event("m7", "images", "2")] };
+    const first = await api.post("/v1/usage-events", body, { "Idempotency-Key": "ingest-retry-1" });
+    const again = await api.post("/v1/usage-events", body, { "Idempotency-Key": "ingest-retry-1" });
+    expect(first.body.results.map((r: { status: string }) => r.status)).toEqual(["accepted", "accepted"]);
+    expect(again.body).toEqual(first.body);
+    const withoutKey = await api.post("/v1/usage-events", body);
+    expect(withoutKey.body.results.map((r: { status: string }) => r.status)).toEqual([
+      "duplicate",
+      "duplicate",
+    ]);
+    expect((await api.get("/v1/customers/m7/wallet")).body.balance).toBe("8.50");
+  });
+});

@@ -5,6 +5,7 @@ import { formatMicros } from "../../domain/money.js";
 import { periodStart, priceKey, ratingPeriodOf } from "../../domain/rating/index.js";
 import type { WalletFact } from "../../machines/walletTypes.js";
 import { merchantOf } from "../auth.js";
+import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
 import {
   externalIdParams,
@@ -38,8 +39,11 @@ export function usageOperations(runtime: Runtime): Operation[] {
       status: 200,
       handle: async (ctx, { body }) => {
         const { env, merchantId } = merchantOf(ctx);
-        const results = await runtime.usage.ingest(env, merchantId, body.events);
-        return { status: 200, body: { object: "list", results: results.map(resultView) } };
+        const render = (results: UsageEventResult[]) => ({
+          status: 200,
+          body: { object: "list", results: results.map(resultView) },
+        });
+        return render(await runtime.usage.ingest(env, merchantId, body.events, storedWith(ctx, render)));
       },
     }),
     operation({
