@@ -163,8 +163,9 @@ export class EventCatalogue {
       if (type === "customer.created" || type === "customer.updated") {
         const customer = await this.customerAt(String(fact.customerId), record.seq);
         if (customer) emit(type, customerData(customer));
-      } else if (walletFactTypes.has(type) && record.entity.startsWith("wallet:")) {
-        const customerId = record.entity.slice("wallet:".length);
+      } else if (walletFactTypes.has(type) && (parts[i]?.entity ?? record.entity).startsWith("wallet:")) {
+        // A wallet's own record, or its part of a record that changed several entities (a top-up).
+        const customerId = (parts[i]?.entity ?? record.entity).slice("wallet:".length);
         const walletFact = fact as unknown as WalletFact;
         const customer = await this.customerAt(customerId, record.seq);
         if (!customer) continue;

@@ -6,7 +6,7 @@ import type { ApiKeyOwner, Runtime } from "../actors/index.js";
 import { DomainError } from "../domain/errors.js";
 import { limits } from "../domain/limits.js";
 import { operation, type Operation } from "./operation.js";
-import { billingEvent } from "./routes/webhooks.js";
+import { billingEvent } from "./eventSchemas.js";
 
 export interface FeedOptions {
   /** Past this many bytes queued in the socket, the client is cut off. */

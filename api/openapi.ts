@@ -1,4 +1,5 @@
 import { createDocument, type ZodOpenApiPathsObject } from "zod-openapi";
+import { eventWebhooks } from "./eventSchemas.js";
 import type { Operation } from "./operation.js";
 import { problem } from "./schemas.js";
 
@@ -62,5 +63,6 @@ export function openApiDocument(operations: readonly Operation[]): ReturnType<ty
       },
     },
     paths,
+    webhooks: eventWebhooks(),
   });
 }

@@ -22,6 +22,19 @@ const externalId = z
 
 const isoTime = z.string().meta({ format: "date-time", example: "2026-11-27T08:00:00.000Z" });
 
+export const webhookEndpointFields = {
+  id: z.string(),
+  object: z.literal("webhook_endpoint"),
+  url: z.string(),
+  eventTypes: z.array(z.string()),
+  description: z.string().nullable(),
+  environment: z.enum(["test", "live"]),
+  status: z.enum(["enabled", "disabled"]),
+  disabledReason: z.enum(["manual", "failing"]).nullable(),
+  createdAt: isoTime,
+};
+export const webhookEndpoint = z.object(webhookEndpointFields).meta({ id: "WebhookEndpoint" });
+
 export const createMerchantRequest = z
   .object({ name: z.string().trim().min(1).max(limits.nameLengthMax) })
   .strict()

@@ -11,26 +11,12 @@ import { limits } from "../../domain/limits.js";
 import { actorOf, merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
-import { emptyRequest } from "../schemas.js";
+import { billingEvent } from "../eventSchemas.js";
+import { emptyRequest, webhookEndpoint, webhookEndpointFields as endpointFields } from "../schemas.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoTime = z.string().meta({ format: "date-time", example: "2026-11-27T08:00:00.000Z" });
 const eventType = z.enum(eventTypes);
-
-export const billingEvent = z
-  .object({
-    id: z.string().meta({ description: "evt_<sequence>_<n>: stable; the webhook-id header." }),
-    object: z.literal("event"),
-    type: eventType,
-    apiVersion: z.string().meta({ example: "2026-11-01" }),
-    sequence: z.number().int().meta({ description: "The ledger record the event comes from." }),
-    createdAt: isoTime,
-    environment: z.enum(["test", "live"]),
-    data: z
-      .record(z.string(), z.unknown())
-      .meta({ description: "Shaped like the API's view of the object." }),
-  })
-  .meta({ id: "Event" });
 
 const createEndpointRequest = z
   .object({
@@ -46,18 +32,6 @@ const createEndpointRequest = z
   .strict()
   .meta({ id: "CreateWebhookEndpointRequest" });
 
-const endpointFields = {
-  id: z.string(),
-  object: z.literal("webhook_endpoint"),
-  url: z.string(),
-  eventTypes: z.array(z.string()),
-  description: z.string().nullable(),
-  environment: z.enum(["test", "live"]),
-  status: z.enum(["enabled", "disabled"]),
-  disabledReason: z.enum(["manual", "failing"]).nullable(),
-  createdAt: isoTime,
-};
-const webhookEndpoint = z.object(endpointFields).meta({ id: "WebhookEndpoint" });
 const endpointWithSecret = z
   .object({
     ...endpointFields,
