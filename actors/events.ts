@@ -161,7 +161,10 @@ export class EventCatalogue {
     for (const [i, fact] of record.facts.entries()) {
       const type = fact.type;
       if (type === "customer.created" || type === "customer.updated") {
-        const customer = await this.customerAt(String(fact.customerId), record.seq);
+        const customerId = String(fact.customerId);
+        const customer =
+          (type === "customer.created" ? this.createdBy(record, customerId) : undefined) ??
+          (await this.customerAt(customerId, record.seq));
         if (customer) emit(type, customerData(customer));
       } else if (walletFactTypes.has(type) && (parts[i]?.entity ?? record.entity).startsWith("wallet:")) {
         // A wallet's own record, or its part of a record that changed several entities (a top-up).
@@ -222,6 +225,27 @@ export class EventCatalogue {
       return undefined;
     }
     remember(this.customers, customerId, { seq, customer });
+    return customer;
+  }
+
+  /**
+   * The customer as `record` created it, when that record is the customer's own and only
+   * creates it: the customer's first record, so no other record of it comes before (no log scan).
+   */
+  private createdBy(record: CommittedRecord, customerId: string): Customer | undefined {
+    if (record.entity !== `customer:${customerId}` || record.facts.length !== 1) return undefined;
+    const fact = record.facts[0] as LoggedFact & Record<string, unknown>;
+    if (fact.type !== "customer.created" || String(fact.customerId) !== customerId) return undefined;
+    const customer: Customer = {
+      id: customerId,
+      externalId: String(fact.externalId),
+      name: (fact.name as string | null) ?? null,
+      email: (fact.email as string | null) ?? null,
+      env: record.env as Environment,
+      merchantId: record.merchantId ?? "",
+      createdAt: record.at,
+    };
+    remember(this.customers, customerId, { seq: record.seq, customer });
     return customer;
   }
 

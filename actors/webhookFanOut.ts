@@ -8,6 +8,9 @@ import { RecordTail } from "./recordTail.js";
 import { deliveryKeys, type DeliveryStore, type WebhookDelivery } from "./webhookDeliveries.js";
 import { subscribes, type WebhookEndpoint, type WebhookEndpointDirectory } from "./webhookEndpoints.js";
 
+/** Records fanned out per synced write. */
+const fanOutSliceRecords = 64;
+
 /** Whether an endpoint takes the events of record `seq`, given its cursor. */
 export function receives(endpoint: WebhookEndpoint, seq: number, cursor: number): boolean {
   return (
@@ -60,6 +63,8 @@ export class FanOut {
     private readonly endpoints: WebhookEndpointDirectory,
     private readonly store: DeliveryStore,
     private readonly deliver: (deliveries: WebhookDelivery[]) => void,
+    /** Told of the events of each record that got deliveries (so that their bodies are at hand). */
+    private readonly fannedOut: (seq: number, events: readonly BillingEvent[]) => void = () => {},
   ) {}
 
   async start(): Promise<void> {
@@ -112,10 +117,32 @@ export class FanOut {
     return this.cursors.has(endpointId) && (this.joinedIn.get(endpointId) ?? 0) <= generation;
   }
 
+  /**
+   * A tail batch is written a slice of records at a time, each slice with the cursors through its
+   * last record, so that no one synced write (nor the event loop) is held up by thousands of ops.
+   */
   private async handle(
     records: readonly CommittedRecord[],
     through: number,
     generation: number,
+  ): Promise<void> {
+    for (let start = 0; start < records.length || start === 0; start += fanOutSliceRecords) {
+      const slice = records.slice(start, start + fanOutSliceRecords);
+      const last = start + fanOutSliceRecords >= records.length;
+      await this.handleSlice(
+        slice,
+        last ? through : (slice[slice.length - 1]?.seq ?? through),
+        generation,
+        last,
+      );
+    }
+  }
+
+  private async handleSlice(
+    records: readonly CommittedRecord[],
+    through: number,
+    generation: number,
+    lastSlice: boolean,
   ): Promise<void> {
     const created: WebhookDelivery[] = [];
     const ops: IndexOp[] = [];
@@ -126,7 +153,9 @@ export class FanOut {
         .filter((e) => this.knows(e.id, generation))
         .filter((e) => receives(e, record.seq, this.cursors.get(e.id) ?? e.activeFrom));
       if (targets.length === 0) continue;
-      for (const event of await this.events.eventsOf(record)) {
+      const events = await this.events.eventsOf(record);
+      this.fannedOut(record.seq, events);
+      for (const event of events) {
         for (const endpoint of targets) {
           if (!subscribes(endpoint, event.type)) continue;
           const delivery = newDelivery(endpoint, event, now, false);
@@ -135,7 +164,7 @@ export class FanOut {
         }
       }
     }
-    const flushAll = now - this.lastFlushAt >= limits.outboxCursorFlushIntervalMs;
+    const flushAll = lastSlice && now - this.lastFlushAt >= limits.outboxCursorFlushIntervalMs;
     await this.writeBatch(ops, created, through, generation, flushAll);
     if (flushAll) this.lastFlushAt = now;
   }

@@ -66,6 +66,9 @@ export function retryDelayMs(
   return Math.round(base * (1 + policy.jitterRatio * (2 * random() - 1)));
 }
 
+/** Attempts per request slot that may be running, counting those recording their outcome. */
+const recordingFactor = 4;
+
 const successful = (statusCode: number | null) =>
   statusCode !== null && statusCode >= 200 && statusCode < 300;
 
@@ -76,7 +79,16 @@ const successful = (statusCode: number | null) =>
  */
 export class EndpointQueue {
   private readonly loaded = new Map<string, WebhookDelivery>();
+  /**
+   * Loaded deliveries by due time (earliest first, then oldest entry). Entries go stale when their
+   * delivery is replaced or leaves `loaded`; they are dropped as they surface.
+   */
+  private readonly due = new DueHeap();
   private readonly running = new Map<string, Promise<void>>();
+  /** Running attempts whose request is still out (the others are recording their outcome). */
+  private sending = 0;
+  /** The endpoint's health as last queued for writing (`healthy` itself when healthy). */
+  private healthQueued: EndpointHealth | null;
   /** Held by a manual retry while it rewrites the delivery. */
   private readonly held = new Set<string>();
   private moreOnDisk = true;
@@ -90,7 +102,9 @@ export class EndpointQueue {
     readonly endpointId: string,
     private readonly host: QueueHost,
     private health: EndpointHealth,
-  ) {}
+  ) {
+    this.healthQueued = health.failingSince === null && health.consecutiveFailures === 0 ? healthy : health;
+  }
 
   /** Pending deliveries held in memory (the rest wait on disk). */
   get loadedCount(): number {
@@ -106,7 +120,7 @@ export class EndpointQueue {
     this.held.delete(delivery.id);
     if (this.running.has(delivery.id)) return;
     if (this.loaded.has(delivery.id) || this.loaded.size < limits.webhookDeliveriesLoadedPerEndpointMax) {
-      this.loaded.set(delivery.id, delivery);
+      this.load(delivery);
     } else {
       this.moreOnDisk = true;
     }
@@ -116,6 +130,7 @@ export class EndpointQueue {
   /** After the endpoint is enabled again: its earlier failures no longer count. */
   restart(): void {
     this.health = healthy;
+    this.healthQueued = healthy;
     this.pump();
   }
 
@@ -125,6 +140,8 @@ export class EndpointQueue {
 
   unhold(id: string): void {
     this.held.delete(id);
+    const delivery = this.loaded.get(id);
+    if (delivery) this.due.push(delivery);
     this.pump();
   }
 
@@ -141,12 +158,16 @@ export class EndpointQueue {
       this.refill();
     }
     const now = Date.now();
-    while (this.running.size < this.host.policy.attemptsInFlightMax) {
+    const inFlightMax = this.host.policy.attemptsInFlightMax;
+    // At most `inFlightMax` requests out; a few more attempts may be recording their outcome.
+    while (this.sending < inFlightMax && this.running.size < inFlightMax * recordingFactor) {
       const next = this.earliestIdle();
       if (!next) return this.clearTimer();
       const dueAt = next.nextAttemptAt ?? now;
       if (dueAt > now) return this.setTimer(dueAt);
       if (!this.host.acquire(this)) return;
+      this.due.pop();
+      this.sending += 1;
       this.running.set(next.id, this.attempt(endpoint, next));
     }
   }
@@ -158,16 +179,38 @@ export class EndpointQueue {
     await Promise.all([...this.running.values(), this.refilling]);
   }
 
+  /** Loads (or replaces) a pending delivery in memory and schedules it. */
+  private load(delivery: WebhookDelivery): void {
+    this.loaded.set(delivery.id, delivery);
+    this.due.push(delivery);
+    // Replaced deliveries leave stale entries behind: rebuild before they outnumber live ones.
+    if (this.due.size > 2 * this.loaded.size + 64) this.due.rebuild(this.loaded.values());
+  }
+
+  /**
+   * The loaded delivery due first that is neither running nor held. Stale entries are dropped;
+   * held ones too (unhold or add schedules them again). It stays in the heap until it starts.
+   */
   private earliestIdle(): WebhookDelivery | undefined {
-    let best: WebhookDelivery | undefined;
-    for (const d of this.loaded.values()) {
-      if (this.running.has(d.id) || this.held.has(d.id)) continue;
-      if (!best || (d.nextAttemptAt ?? 0) < (best.nextAttemptAt ?? 0)) best = d;
+    for (;;) {
+      const top = this.due.peek();
+      if (!top) return undefined;
+      if (this.loaded.get(top.id) === top && !this.running.has(top.id) && !this.held.has(top.id)) {
+        return top;
+      }
+      this.due.pop();
     }
-    return best;
   }
 
   private async attempt(endpoint: WebhookEndpoint, delivery: WebhookDelivery): Promise<void> {
+    let sent = false;
+    // The request is over: its slot goes to the next attempt while this one records its outcome.
+    const requestDone = () => {
+      if (sent) return;
+      sent = true;
+      this.sending -= 1;
+      this.host.release();
+    };
     try {
       const body = await this.host.bodyOf(delivery);
       const send = this.host.send;
@@ -181,6 +224,8 @@ export class EndpointQueue {
               secrets: signingSecrets(endpoint, Date.now()),
               timeoutMs: this.host.policy.requestTimeoutMs,
             });
+      requestDone();
+      this.pump();
       await this.settle(endpoint, delivery, {
         at: Date.now(),
         ...response,
@@ -189,10 +234,11 @@ export class EndpointQueue {
     } catch (error) {
       // Bookkeeping could not be written: the delivery stays pending and is tried again later.
       console.error(`webhook delivery ${delivery.id} could not be recorded`, error);
-      this.loaded.set(delivery.id, { ...delivery, nextAttemptAt: Date.now() + 1_000 });
+      this.healthQueued = null; // unknown now: the next attempt writes it
+      this.load({ ...delivery, nextAttemptAt: Date.now() + 1_000 });
     } finally {
       this.running.delete(delivery.id);
-      this.host.release();
+      requestDone();
       this.pump();
     }
   }
@@ -221,13 +267,18 @@ export class EndpointQueue {
           consecutiveFailures: this.health.consecutiveFailures + 1,
         };
     const ops: IndexOp[] = this.host.store.updateOps(next);
-    ops.push({ type: "put", key: deliveryKeys.health(this.endpointId), value: JSON.stringify(health) });
+    // Writes land in the order they are queued: a healthy endpoint whose last queued health was
+    // healthy already has it on disk (once that write lands, before this one).
+    if (!(ok && this.healthQueued === healthy)) {
+      ops.push({ type: "put", key: deliveryKeys.health(this.endpointId), value: JSON.stringify(health) });
+      this.healthQueued = health;
+    }
     await this.host.store.write(ops);
     this.host.attempted(
       next.status === "pending" ? "retrying" : next.status === "succeeded" ? "succeeded" : "failed",
     );
     this.health = health;
-    if (next.status === "pending") this.loaded.set(next.id, next);
+    if (next.status === "pending") this.load(next);
     else {
       this.loaded.delete(next.id);
       this.settledDuringRefill.add(next.id);
@@ -252,7 +303,7 @@ export class EndpointQueue {
         this.moreOnDisk = found.length >= room;
         for (const d of found) {
           if (!this.settledDuringRefill.has(d.id) && !this.loaded.has(d.id) && !this.running.has(d.id)) {
-            this.loaded.set(d.id, d);
+            this.load(d);
           }
         }
       })
@@ -284,3 +335,65 @@ export class EndpointQueue {
     this.timerAt = Infinity;
   }
 }
+
+interface DueEntry {
+  delivery: WebhookDelivery;
+  at: number;
+  order: number;
+}
+
+/** A binary min-heap of deliveries by `nextAttemptAt`, ties broken by insertion order. */
+class DueHeap {
+  private readonly entries: DueEntry[] = [];
+  private counter = 0;
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  rebuild(deliveries: Iterable<WebhookDelivery>): void {
+    this.entries.length = 0;
+    for (const delivery of deliveries) this.push(delivery);
+  }
+
+  peek(): WebhookDelivery | undefined {
+    return this.entries[0]?.delivery;
+  }
+
+  push(delivery: WebhookDelivery): void {
+    const entries = this.entries;
+    const entry: DueEntry = { delivery, at: delivery.nextAttemptAt ?? 0, order: this.counter++ };
+    let i = entries.length;
+    entries.push(entry);
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      const p = entries[parent] as DueEntry;
+      if (!before(entry, p)) break;
+      entries[i] = p;
+      i = parent;
+    }
+    entries[i] = entry;
+  }
+
+  pop(): void {
+    const entries = this.entries;
+    const last = entries.pop();
+    if (!last || entries.length === 0) return;
+    const n = entries.length;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      let c = l;
+      if (r < n && before(entries[r] as DueEntry, entries[l] as DueEntry)) c = r;
+      const child = entries[c] as DueEntry;
+      if (!before(child, last)) break;
+      entries[i] = child;
+      i = c;
+    }
+    entries[i] = last;
+  }
+}
+
+const before = (a: DueEntry, b: DueEntry) => a.at < b.at || (a.at === b.at && a.order < b.order);

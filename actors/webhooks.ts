@@ -3,7 +3,7 @@ import { DomainError } from "../domain/errors.js";
 import { limits } from "../domain/limits.js";
 import type { Log } from "../wal/log.js";
 import type { CommittedRecord, IndexOp } from "../wal/record.js";
-import type { EventCatalogue } from "./events.js";
+import type { BillingEvent, EventCatalogue } from "./events.js";
 import type { RecordFeed } from "./feed.js";
 import {
   DeliveryStore,
@@ -34,6 +34,12 @@ export interface WebhookOptions extends Partial<RetryPolicy> {
   send?: WebhookSend | undefined;
 }
 
+/** Event bodies kept for the deliveries of the same event to other endpoints. */
+const bodyCacheRecordsMax = 2_048;
+
+const bodiesOf = (events: readonly BillingEvent[]) =>
+  new Map(events.map((event) => [event.id, JSON.stringify(event)]));
+
 type Idempotency<T> = ((result: T) => { scope: string; op: IndexOp }) | undefined;
 
 /**
@@ -54,6 +60,8 @@ export class WebhookService implements QueueHost {
   private attemptsInFlight = 0;
   private stopped = false;
   private readonly attemptListeners = new Set<(outcome: AttemptOutcome) => void>();
+  /** JSON bodies of the events of recent records, by event id; oldest record first. */
+  private readonly bodies = new Map<number, Promise<Map<string, string> | undefined>>();
 
   constructor(
     private readonly log: Log,
@@ -73,9 +81,20 @@ export class WebhookService implements QueueHost {
       disableAfterFailures: options.disableAfterFailures ?? limits.webhookDisableAfterFailures,
       attemptsInFlightMax: options.attemptsInFlightMax ?? limits.webhookAttemptsInFlightPerEndpointMax,
     };
-    this.fanOut = new FanOut(log, feed, events, this.endpoints, this.store, (created) => {
-      for (const delivery of created) this.queueOf(delivery.endpointId)?.add(delivery);
-    });
+    this.fanOut = new FanOut(
+      log,
+      feed,
+      events,
+      this.endpoints,
+      this.store,
+      (created) => {
+        for (const delivery of created) this.queueOf(delivery.endpointId)?.add(delivery);
+      },
+      (seq, recordEvents) => {
+        if (this.send && !this.bodies.has(seq))
+          this.cacheBodies(seq, Promise.resolve(bodiesOf(recordEvents)));
+      },
+    );
   }
 
   async start(): Promise<void> {
@@ -168,10 +187,26 @@ export class WebhookService implements QueueHost {
   }
 
   async bodyOf(delivery: WebhookDelivery): Promise<string | undefined> {
-    const record = await this.log.getRecord(delivery.sequence);
-    if (!record) return undefined;
-    const event = (await this.events.eventsOf(record)).find((e) => e.id === delivery.eventId);
-    return event && JSON.stringify(event);
+    // One body per event, shared by every endpoint's delivery of it (events never change).
+    const bodies =
+      this.bodies.get(delivery.sequence) ??
+      this.cacheBodies(delivery.sequence, this.readBodies(delivery.sequence));
+    return (await bodies)?.get(delivery.eventId);
+  }
+
+  private cacheBodies(seq: number, bodies: Promise<Map<string, string> | undefined>) {
+    this.bodies.set(seq, bodies);
+    bodies.catch(() => this.bodies.delete(seq));
+    if (this.bodies.size > bodyCacheRecordsMax) {
+      const oldest = this.bodies.keys().next().value;
+      if (oldest !== undefined) this.bodies.delete(oldest);
+    }
+    return bodies;
+  }
+
+  private async readBodies(seq: number): Promise<Map<string, string> | undefined> {
+    const record = await this.log.getRecord(seq);
+    return record && bodiesOf(await this.events.eventsOf(record));
   }
 
   /** Observes every recorded delivery attempt (metrics); returns the unsubscribe. */

@@ -2,10 +2,18 @@ import { createHmac } from "node:crypto";
 
 const secretPrefix = "whsec_";
 
-/** The key bytes of a `whsec_<base64>` secret (Standard Webhooks). */
-function secretKeyBytes(secret: string): Buffer {
+const keyCacheMax = 256;
+const keys = new Map<string, Buffer>();
+
+/** The key of a `whsec_<base64>` secret (Standard Webhooks), decoded once per secret. */
+function secretKey(secret: string): Buffer {
+  const cached = keys.get(secret);
+  if (cached) return cached;
   if (!secret.startsWith(secretPrefix)) throw new Error("a webhook secret starts with whsec_");
-  return Buffer.from(secret.slice(secretPrefix.length), "base64");
+  const key = Buffer.from(secret.slice(secretPrefix.length), "base64");
+  if (keys.size >= keyCacheMax) keys.clear();
+  keys.set(secret, key);
+  return key;
 }
 
 /**
@@ -20,6 +28,6 @@ export function webhookSignature(
 ): string {
   const signed = `${messageId}.${timestampSec}.${body}`;
   return secrets
-    .map((secret) => `v1,${createHmac("sha256", secretKeyBytes(secret)).update(signed).digest("base64")}`)
+    .map((secret) => `v1,${createHmac("sha256", secretKey(secret)).update(signed).digest("base64")}`)
     .join(" ");
 }
