@@ -63,3 +63,4 @@ export {
   type SimulatedOutcome,
   type SimulationInput,
 } from "./paymentGateway.js";
+export { customerData } from "./eventPayloads.js";

@@ -1,12 +1,13 @@
 import { walletTransactionTypes } from "../machines/walletTransactionTypes.js";
-import type {
-  Customer,
-  MerchantBalancesView,
-  PaymentRef,
-  RefundResult,
-  ReservationEntry,
-  TopUpResult,
-  WalletOperation,
+import {
+  customerData,
+  type Customer,
+  type MerchantBalancesView,
+  type PaymentRef,
+  type RefundResult,
+  type ReservationEntry,
+  type TopUpResult,
+  type WalletOperation,
 } from "../actors/index.js";
 import { feeFen } from "../domain/collection.js";
 import { accounts } from "../domain/accounts.js";
@@ -21,19 +22,8 @@ import type { CommittedRecord } from "../actors/index.js";
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
-export function customerView(c: Customer) {
-  return {
-    id: c.id,
-    object: "customer" as const,
-    externalId: c.externalId,
-    name: c.name,
-    email: c.email,
-    environment: c.env,
-    rateCardId: c.rateCardId ?? null,
-    billingMode: c.billingMode ?? null,
-    createdAt: iso(c.createdAt),
-  };
-}
+/** The customer as the API and events show it (one shape, built in actors/ for both). */
+export const customerView = customerData;
 
 export function walletView(customer: Customer, state: EntityState<WalletContext>) {
   const { balanceMicros, reservedMicros } = state.context;
