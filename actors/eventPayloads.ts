@@ -48,7 +48,8 @@ const transactionTypes = walletTransactionTypes;
 const transactionTypeOf = (factType: string): string =>
   (transactionTypes as Record<string, string>)[factType] ?? factType.slice(factType.indexOf(".") + 1);
 
-function transactionData(fact: WalletFact, seq: number, at: number) {
+/** A wallet fact as a transaction: one shape for the API and events. */
+export function transactionData(fact: WalletFact, seq: number, at: number) {
   return {
     id: fact.transactionId,
     object: "wallet_transaction" as const,

@@ -1,3 +1,4 @@
+import { walletTransactionTypes } from "../machines/walletTransactionTypes.js";
 import type { Environment } from "../domain/environment.js";
 import { limits } from "../domain/limits.js";
 import type { WalletFact } from "../machines/walletTypes.js";
@@ -63,19 +64,9 @@ export interface EventScope {
   merchantId: string;
 }
 
-const walletFactTypes = new Set<string>([
-  "wallet.granted",
-  "wallet.debited",
-  "wallet.reserved",
-  "wallet.captured",
-  "wallet.released",
-  "wallet.expired",
-  "wallet.frozen",
-  "wallet.unfrozen",
-  "wallet.topped_up",
-  "wallet.top_up_refunded",
-  "wallet.refund_restored",
-]);
+const walletFactTypes = new Set<string>(
+  Object.keys(walletTransactionTypes).filter((type) => type.startsWith("wallet.")),
+);
 
 /** Facts that only an active wallet accepts, or that set the status. */
 const statusAfter: Partial<Record<string, WalletStatus>> = {

@@ -63,4 +63,4 @@ export {
   type SimulatedOutcome,
   type SimulationInput,
 } from "./paymentGateway.js";
-export { customerData } from "./eventPayloads.js";
+export { customerData, transactionData } from "./eventPayloads.js";

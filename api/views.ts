@@ -1,6 +1,6 @@
-import { walletTransactionTypes } from "../machines/walletTransactionTypes.js";
 import {
   customerData,
+  transactionData,
   type Customer,
   type MerchantBalancesView,
   type PaymentRef,
@@ -38,23 +38,7 @@ export function walletView(customer: Customer, state: EntityState<WalletContext>
   };
 }
 
-const transactionTypes = walletTransactionTypes;
-
-export function transactionView(fact: WalletFact, seq: number, at: number) {
-  return {
-    id: fact.transactionId,
-    object: "wallet_transaction" as const,
-    type: transactionTypes[fact.type],
-    amount: formatMicros(BigInt(fact.amountMicros)),
-    balanceAfter: formatMicros(BigInt(fact.balanceAfterMicros)),
-    availableAfter: formatMicros(BigInt(fact.availableAfterMicros)),
-    reservationId: fact.reservationId ?? null,
-    reason: fact.reason ?? null,
-    description: fact.description ?? null,
-    sequence: seq,
-    createdAt: iso(at),
-  };
-}
+export const transactionView = transactionData;
 
 /** One usage event behind a usage transaction. */
 export function chargeView(fact: WalletFact) {
