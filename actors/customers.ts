@@ -4,6 +4,7 @@ import { newId } from "../domain/ids.js";
 import type { Log } from "../wal/log.js";
 import type { CommittedRecord, IndexOp } from "../wal/record.js";
 import { auditEntity, type Actor } from "./audit.js";
+import { testClockCustomersEntity } from "./testClocks.js";
 
 export type BillingMode = "prepaid" | "postpaid";
 
@@ -18,6 +19,16 @@ export interface Customer {
   /** Which rate card prices this customer's usage, and how it is paid. */
   rateCardId?: string | null;
   billingMode?: BillingMode | null;
+  /** Sandbox only: the test clock whose time this customer lives on; set at creation, never changed. */
+  testClockId: string | null;
+}
+
+export interface CustomerInput {
+  externalId: string;
+  name: string | null;
+  email: string | null;
+  /** Checked by the caller: a sandbox clock of this merchant. */
+  testClockId?: string | null | undefined;
 }
 
 export interface CustomerChanges {
@@ -48,10 +59,12 @@ export class CustomerDirectory {
   async create(
     env: Environment,
     merchantId: string,
-    input: { externalId: string; name: string | null; email: string | null },
+    { externalId, name, email, testClockId = null }: CustomerInput,
     idempotency?: (customer: Customer) => { scope: string; op: IndexOp },
   ): Promise<Customer> {
-    const indexKey = customerIndex(env, merchantId, input.externalId);
+    // Recorded only when set: a customer without a clock is recorded as before clocks existed.
+    const input = { externalId, name, email, ...(testClockId === null ? {} : { testClockId }) };
+    const indexKey = customerIndex(env, merchantId, externalId);
     if (this.creating.has(indexKey) || (await this.find(env, merchantId, input.externalId))) {
       throw new DomainError(
         "customer_exists",
@@ -61,7 +74,14 @@ export class CustomerDirectory {
     this.creating.add(indexKey);
     try {
       const at = this.log.now();
-      const customer: Customer = { id: newId("cus"), ...input, env, merchantId, createdAt: at };
+      const customer: Customer = {
+        id: newId("cus"),
+        ...input,
+        testClockId,
+        env,
+        merchantId,
+        createdAt: at,
+      };
       const ops: IndexOp[] = [{ type: "put", key: indexKey, value: JSON.stringify(customer) }];
       const idem = idempotency?.(customer);
       if (idem) ops.push(idem.op);
@@ -74,6 +94,7 @@ export class CustomerDirectory {
           facts: [{ type: "customer.created", customerId: customer.id, ...input }],
           postings: [],
           keys: idem ? [idem.scope] : [],
+          ...(testClockId === null ? {} : { touches: [testClockCustomersEntity(testClockId)] }),
         },
         at,
         ops,
@@ -93,7 +114,9 @@ export class CustomerDirectory {
     if (cached) return cached;
     const stored = await this.log.get(indexKey);
     if (stored === undefined) return undefined;
-    const customer = JSON.parse(stored) as Customer;
+    // Customers stored before test clocks have no testClockId.
+    const parsed = JSON.parse(stored) as Omit<Customer, "testClockId"> & { testClockId?: string | null };
+    const customer: Customer = { ...parsed, testClockId: parsed.testClockId ?? null };
     this.remember(indexKey, customer);
     return customer;
   }

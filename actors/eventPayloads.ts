@@ -1,5 +1,12 @@
 import { walletTransactionTypes } from "../machines/walletTransactionTypes.js";
-import { formatMicros } from "../domain/money.js";
+import { feeFen } from "../domain/collection.js";
+import { fenToMicros, formatMicros } from "../domain/money.js";
+import type { InvoiceContext } from "../machines/invoiceTypes.js";
+import type { EntityState } from "../machines/kind.js";
+import type { PaymentContext } from "../machines/paymentOrderTypes.js";
+import { purchaseRefundableUntil } from "../machines/purchase.js";
+import type { PurchaseContext, PurchaseStatus } from "../machines/purchaseTypes.js";
+import type { SubscriptionContext, SubscriptionStatus } from "../machines/subscriptionTypes.js";
 import type { WalletFact } from "../machines/walletTypes.js";
 import type { Customer } from "./customers.js";
 import type { Metric } from "./metrics.js";
@@ -22,6 +29,7 @@ export function customerData(c: Customer) {
     environment: c.env,
     rateCardId: c.rateCardId ?? null,
     billingMode: c.billingMode ?? null,
+    testClockId: c.testClockId ?? null,
     createdAt: iso(c.createdAt),
   };
 }
@@ -183,5 +191,166 @@ export function disabledEndpointData(fact: DisabledEndpointFact, env: string) {
     status: "disabled" as const,
     disabledReason: fact.reason,
     createdAt: iso(fact.endpoint.createdAt),
+  };
+}
+
+// ── Billing: invoices, payments, subscriptions, purchases and the entitlements they grant ──────────
+
+const yuanOfFen = (fen: bigint) => formatMicros(fenToMicros(fen));
+const isoOrNull = (ms: number | null) => (ms === null ? null : iso(ms));
+
+/** A billing invoice as the API shows it, less what only a reader has (checkout URL, payment attempt). */
+export function invoiceData(state: EntityState<InvoiceContext>, customerExternalId: string) {
+  const invoice = state.context;
+  const subtotal = invoice.lines.reduce((sum, line) => sum + line.amountFen, 0n);
+  return {
+    id: invoice.invoiceId,
+    object: "invoice" as const,
+    number: invoice.number,
+    customerExternalId,
+    purpose: invoice.purpose,
+    status: state.value as "draft" | "open" | "paid" | "void" | "uncollectible",
+    subscriptionId: invoice.subscriptionId,
+    purchaseId: invoice.purchaseId,
+    periodStart: isoOrNull(invoice.periodStart),
+    periodEnd: isoOrNull(invoice.periodEnd),
+    currency: invoice.currency,
+    subtotal: yuanOfFen(subtotal),
+    creditApplied: yuanOfFen(invoice.creditAppliedFen),
+    total: yuanOfFen(invoice.amountFen),
+    amount: yuanOfFen(invoice.amountFen),
+    lines: invoice.lines.map((line) => ({
+      description: line.description,
+      amount: yuanOfFen(line.amountFen),
+      kind: line.kind ?? null,
+      quantity: line.quantity ?? null,
+      unitAmount: line.unitAmount ?? null,
+    })),
+    createdAt: iso(invoice.createdAt),
+    finalizedAt: isoOrNull(invoice.finalizedAt),
+    dueAt: isoOrNull(invoice.dueAt),
+    paidAt: isoOrNull(invoice.paidAt),
+    voidedAt: isoOrNull(invoice.voidedAt),
+    voidReason: invoice.voidReason,
+    refundedAmount: yuanOfFen(invoice.refundedFen),
+    paymentId: invoice.paymentId,
+  };
+}
+
+type PaymentStatus =
+  "created" | "pending" | "succeeded" | "refunded" | "failed" | "closed" | "paid_after_close";
+
+/** A payment order as the API shows an invoice's attempt, with what it pays and whose it is. */
+export function paymentData(state: EntityState<PaymentContext>, customerExternalId: string) {
+  const payment = state.context;
+  const paid = payment.settlement === "credited";
+  const channelFee = paid ? feeFen(payment.amountFen, payment.channelFeeBps) : null;
+  const platformFee = paid ? feeFen(payment.amountFen, payment.platformFeeBps) : null;
+  return {
+    id: payment.paymentId,
+    object: "payment" as const,
+    invoiceId: payment.invoiceId,
+    customerExternalId,
+    amount: yuanOfFen(payment.amountFen),
+    currency: payment.currency,
+    status: state.value as PaymentStatus,
+    channel: payment.channel,
+    createdAt: iso(payment.createdAt),
+    expiresAt: iso(payment.expiresAt),
+    transactionId: payment.transactionId,
+    paidAt: isoOrNull(payment.paidAt),
+    channelFee: channelFee === null ? null : yuanOfFen(channelFee),
+    platformFee: platformFee === null ? null : yuanOfFen(platformFee),
+    netAmount:
+      channelFee === null || platformFee === null
+        ? null
+        : yuanOfFen(payment.amountFen - channelFee - platformFee),
+    refundedAmount: yuanOfFen(payment.refundedFen),
+    refundingAmount: yuanOfFen(payment.refundingFen),
+    failure: payment.failure,
+  };
+}
+
+/** The refund a `payment.refunded` event is about. */
+export function paymentRefundData(state: EntityState<PaymentContext>, refundId: string) {
+  const refund = state.context.refunds[refundId];
+  if (!refund) throw new Error(`payment ${state.context.paymentId} has no refund ${refundId}`);
+  return {
+    id: refundId,
+    amount: yuanOfFen(refund.amountFen),
+    reason: refund.reason,
+    createdAt: iso(refund.requestedAt),
+  };
+}
+
+/** What happened to a subscription: the `change` of its `subscription.*` events. */
+export type SubscriptionChange =
+  | "created"
+  | "activated"
+  | "reactivated"
+  | "invoice_paid"
+  | "renewed"
+  | "past_due"
+  | "price_changed"
+  | "cancel_scheduled"
+  | "resumed"
+  | "canceled";
+
+export function subscriptionData(
+  state: EntityState<SubscriptionContext>,
+  customerExternalId: string,
+  change: SubscriptionChange,
+) {
+  const sub = state.context;
+  return {
+    id: sub.subscriptionId,
+    object: "subscription" as const,
+    customerExternalId,
+    productId: sub.productId,
+    priceId: sub.priceId,
+    status: state.value as Exclude<SubscriptionStatus, "new">,
+    currentPeriodStart: iso(sub.currentPeriodStart),
+    currentPeriodEnd: iso(sub.currentPeriodEnd),
+    cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+    canceledAt: isoOrNull(sub.canceledAt),
+    cancelReason: sub.cancelReason,
+    pendingChange: sub.pendingChange ? { priceId: sub.pendingChange.priceId } : null,
+    credit: yuanOfFen(sub.creditFen),
+    latestInvoiceId: sub.latestInvoiceId || null,
+    createdAt: iso(sub.createdAt),
+    change,
+  };
+}
+
+export function purchaseData(state: EntityState<PurchaseContext>, customerExternalId: string) {
+  const purchase = state.context;
+  return {
+    id: purchase.purchaseId,
+    object: "purchase" as const,
+    customerExternalId,
+    productId: purchase.productId,
+    priceId: purchase.priceId,
+    amount: yuanOfFen(purchase.amountFen),
+    status: state.value as Exclude<PurchaseStatus, "new">,
+    invoiceId: purchase.invoiceId,
+    refundableUntil: isoOrNull(purchaseRefundableUntil(purchase)),
+    paidAt: isoOrNull(purchase.paidAt),
+    refundedAt: isoOrNull(purchase.refundedAt),
+    createdAt: iso(purchase.createdAt),
+  };
+}
+
+/** Access to a product that a subscription or a paid purchase gave, or took back. */
+export function entitlementData(
+  customerExternalId: string,
+  source: { type: "subscription" | "purchase"; id: string; productId: string; priceId: string },
+) {
+  return {
+    object: "entitlement" as const,
+    customerExternalId,
+    productId: source.productId,
+    priceId: source.priceId,
+    source: source.type,
+    sourceId: source.id,
   };
 }

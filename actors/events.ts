@@ -15,6 +15,8 @@ import {
   type DisabledEndpointFact,
   type WalletStatus,
 } from "./eventPayloads.js";
+import { CommerceEvents } from "./commerceEvents.js";
+import { remember } from "./entityStates.js";
 import type { RecordFeed } from "./feed.js";
 import type { PublishedVersion, RateCard } from "./rateCards.js";
 import { RecordTail, type RecordTailOptions } from "./recordTail.js";
@@ -42,6 +44,23 @@ export const eventTypes = [
   "rate_card.version_published",
   "metric.created",
   "webhook_endpoint.disabled",
+  "invoice.finalized",
+  "invoice.paid",
+  "invoice.voided",
+  "invoice.marked_uncollectible",
+  "invoice.refunded",
+  "payment.succeeded",
+  "payment.failed",
+  "payment.refunded",
+  "subscription.created",
+  "subscription.updated",
+  "subscription.canceled",
+  "purchase.created",
+  "purchase.paid",
+  "purchase.refunded",
+  "purchase.canceled",
+  "entitlement.granted",
+  "entitlement.revoked",
 ] as const;
 
 export type EventType = (typeof eventTypes)[number];
@@ -68,6 +87,9 @@ const walletFactTypes = new Set<string>(
   Object.keys(walletTransactionTypes).filter((type) => type.startsWith("wallet.")),
 );
 
+/** Facts of invoices, payments, subscriptions and purchases: see commerceEvents.ts. */
+const commerceFactPrefixes = ["invoice.", "payment.", "subscription.", "purchase."];
+
 /** Facts that only an active wallet accepts, or that set the status. */
 const statusAfter: Partial<Record<string, WalletStatus>> = {
   "wallet.frozen": "frozen",
@@ -79,7 +101,6 @@ const statusAfter: Partial<Record<string, WalletStatus>> = {
   "usage.accrued": "active",
 };
 
-const cacheEntitiesMax = 10_000;
 const statusSpansMax = 8;
 
 /** Every record of a wallet in [from, to] leaves it in `status` (`from` decided it, or is 0). */
@@ -98,11 +119,17 @@ export class EventCatalogue {
   private readonly memo = new Map<number, Promise<BillingEvent[]>>();
   private readonly customers = new Map<string, { seq: number; customer: Customer }>();
   private readonly walletStatuses = new Map<string, StatusSpan[]>();
+  private readonly commerce: CommerceEvents;
 
   constructor(
     private readonly log: Log,
     private readonly feed: RecordFeed,
-  ) {}
+  ) {
+    this.commerce = new CommerceEvents(
+      log,
+      async (customerId, seq) => (await this.customerAt(customerId, seq))?.externalId,
+    );
+  }
 
   static inScope(record: CommittedRecord, scope: EventScope): boolean {
     return record.env === scope.env && record.merchantId === scope.merchantId;
@@ -178,6 +205,10 @@ export class EventCatalogue {
         emit(type, metricData({ key, name, unit, builtIn: false }));
       } else if (type === "webhook_endpoint.disabled") {
         emit(type, disabledEndpointData(fact as unknown as DisabledEndpointFact, env));
+      } else if (commerceFactPrefixes.some((prefix) => type.startsWith(prefix))) {
+        for (const event of await this.commerce.of(record, fact, parts[i]?.entity ?? record.entity)) {
+          emit(event.type, event.data);
+        }
       }
     }
     for (const [entity, facts] of usage) {
@@ -203,6 +234,7 @@ export class EventCatalogue {
           externalId: String(fact.externalId),
           name: (fact.name as string | null) ?? null,
           email: (fact.email as string | null) ?? null,
+          testClockId: (fact.testClockId as string | null | undefined) ?? null,
           env: record.env as Environment,
           merchantId: record.merchantId ?? "",
           createdAt: record.at,
@@ -232,6 +264,7 @@ export class EventCatalogue {
       externalId: String(fact.externalId),
       name: (fact.name as string | null) ?? null,
       email: (fact.email as string | null) ?? null,
+      testClockId: (fact.testClockId as string | null | undefined) ?? null,
       env: record.env as Environment,
       merchantId: record.merchantId ?? "",
       createdAt: record.at,
@@ -324,13 +357,4 @@ export class EventCatalogue {
     const records = await Promise.all(seqs.map((s) => this.log.getRecord(s)));
     return records.filter((r): r is CommittedRecord => r !== undefined);
   }
-}
-
-function remember<T>(cache: Map<string, T>, key: string, value: T): void {
-  cache.delete(key);
-  if (cache.size >= cacheEntitiesMax) {
-    const oldest = cache.keys().next().value;
-    if (oldest !== undefined) cache.delete(oldest);
-  }
-  cache.set(key, value);
 }

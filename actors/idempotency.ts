@@ -1,4 +1,5 @@
 import { keys } from "../wal/keys.js";
+import type { SecretBox } from "./secretBox.js";
 import type { Log } from "../wal/log.js";
 import type { IndexOp } from "../wal/record.js";
 
@@ -7,7 +8,11 @@ export interface StoredResponse {
   fingerprint: string;
   status: number;
   body: unknown;
+  /** Top-level fields of the body kept sealed (secrets shown once), opened when replayed. */
+  sealed?: string[];
 }
+
+const sealedContext = "idempotent_response";
 
 export type IdempotencyClaim =
   | { kind: "fresh"; release: () => void }
@@ -23,7 +28,10 @@ export type IdempotencyClaim =
 export class IdempotencyStore {
   private readonly inUse = new Set<string>();
 
-  constructor(private readonly log: Log) {}
+  constructor(
+    private readonly log: Log,
+    private readonly secretBox: SecretBox,
+  ) {}
 
   /** `tenant` is "admin" or "<env>!<merchantId>": keys of different tenants never meet. */
   static scope(tenant: string, key: string): string {
@@ -43,9 +51,24 @@ export class IdempotencyStore {
     if (stored !== undefined) {
       this.inUse.delete(scope);
       const response = JSON.parse(stored) as StoredResponse;
-      return response.fingerprint === fingerprint ? { kind: "replay", response } : { kind: "reused" };
+      if (response.fingerprint !== fingerprint) return { kind: "reused" };
+      return { kind: "replay", response: this.opened(response) };
     }
     return { kind: "fresh", release: () => this.inUse.delete(scope) };
+  }
+
+  /** The response to store with `fields` of its body sealed: secrets never rest in plaintext. */
+  sealing(response: { status: number; body: unknown }, fields: string[]) {
+    const body = { ...(response.body as Record<string, unknown>) };
+    for (const field of fields) body[field] = this.secretBox.seal(String(body[field]), sealedContext);
+    return { ...response, body, sealed: fields };
+  }
+
+  private opened({ sealed, ...response }: StoredResponse): StoredResponse {
+    if (!sealed) return response;
+    const body = { ...(response.body as Record<string, unknown>) };
+    for (const field of sealed) body[field] = this.secretBox.open(String(body[field]), sealedContext);
+    return { ...response, body };
   }
 
   static entry(scope: string, response: StoredResponse): { scope: string; op: IndexOp } {

@@ -1,4 +1,29 @@
-export { Runtime, type RuntimeOptions, type RecoveryReport } from "./runtime.js";
+export { Runtime, type RuntimeOptions, type RecoveryReport, type InvoiceEffects } from "./runtime.js";
+export {
+  InvoiceDocuments,
+  invoiceDocumentOf,
+  hasInvoiceDocument,
+  type InvoiceDocumentData,
+  type InvoiceDocumentView,
+  type InvoiceSource,
+  type InvoiceSourceData,
+  type RenderInvoicePdf,
+} from "./invoiceDocuments.js";
+export {
+  InvoiceMailOutbox,
+  invoiceMailPolicyDefault,
+  type InvoiceMailMessage,
+  type InvoiceMailPolicy,
+  type InvoiceMailSend,
+  type InvoiceMailSendResult,
+} from "./invoiceMail.js";
+export type {
+  InvoiceMailJob,
+  InvoiceMailKind,
+  InvoiceMailSentInfo,
+  InvoiceMailSentStore,
+  InvoiceMailState,
+} from "./invoiceMailStore.js";
 export { IdempotencyStore, type StoredResponse, type IdempotencyClaim } from "./idempotency.js";
 export {
   MerchantDirectory,
@@ -7,7 +32,7 @@ export {
   type Merchant,
   type ApiKeyOwner,
 } from "./merchants.js";
-export { CustomerDirectory, type Customer } from "./customers.js";
+export { CustomerDirectory, type Customer, type CustomerInput } from "./customers.js";
 export { WalletService, type WalletOperation, type WalletCommandInput } from "./wallets.js";
 export { OverloadedError } from "./overloaded.js";
 export { RecordFeed, type RecordListener } from "./feed.js";
@@ -64,3 +89,21 @@ export {
   type SimulationInput,
 } from "./paymentGateway.js";
 export { customerData, transactionData } from "./eventPayloads.js";
+export {
+  ProductCatalog,
+  type CatalogPage,
+  type PageOptions,
+  type Price,
+  type PriceInput,
+  type PriceInterval,
+  type PriceType,
+  type Product,
+  type ProductInput,
+} from "./catalog.js";
+export {
+  TestClockDirectory,
+  testClockCustomersEntity,
+  type TestClock,
+  type TestClockAdvancer,
+  type TestClockStatus,
+} from "./testClocks.js";

@@ -27,6 +27,7 @@ import {
   type PaymentRef,
 } from "./paymentIndexes.js";
 import type { CommandContext, EntityRegistry, Resident } from "./registry.js";
+import { noSettlement, type InvoiceSettlement, type SettlementParts } from "./invoiceSettlement.js";
 import type { WalletRegistry } from "./wallets.js";
 
 export type InvoiceRegistry = EntityRegistry<InvoiceContext, InvoiceCommand, InvoiceFact>;
@@ -43,6 +44,8 @@ interface Entities {
   payment: Resident<PaymentContext>;
   invoice: Resident<InvoiceContext>;
   wallet: Resident<WalletContext>;
+  /** What a billing invoice settles (its subscription or purchase); nothing for a top-up. */
+  settlement: SettlementParts;
 }
 
 export interface PaidNotice {
@@ -65,6 +68,9 @@ const collectable = new Set(["created", "pending"]);
  * Channel calls are not made here (see PaymentService).
  */
 export class PaymentLedger {
+  /** Set by billing once it exists (it is built after collection). */
+  settlement: InvoiceSettlement = noSettlement;
+
   constructor(
     private readonly log: Log,
     private readonly publish: (record: CommittedRecord) => void,
@@ -136,6 +142,51 @@ export class PaymentLedger {
     );
   }
 
+  /**
+   * Record 1 of paying a billing invoice: a payment order for the open invoice (one attempt; when it
+   * ends unpaid the invoice stays open for another). The invoice's lookup now names this attempt.
+   */
+  createForInvoice(
+    ref: PaymentRef,
+    order: Omit<
+      Extract<PaymentCommand, { type: "payment.create" }>,
+      "type" | "at" | "paymentId" | "invoiceId"
+    >,
+    reconcileAt?: number,
+  ): Promise<CrossKindOutcome> {
+    const timers = [putTimer(expiryTimerKey(order.expiresAt, ref.paymentId), expiryTimer(ref))];
+    if (reconcileAt !== undefined) {
+      timers.push(
+        putTimer(reconcileTimerKey(reconcileAt, ref.paymentId), {
+          kind: "reconcile",
+          paymentId: ref.paymentId,
+          attempt: 1,
+        }),
+      );
+    }
+    return this.withEntities(ref, async (e) => {
+      if (e.invoice.speculative.value !== "open") {
+        return { ok: false, part: 0, entity: e.invoice.entity, code: "invoice_not_open" };
+      }
+      return this.append(ref, () => ({
+        parts: [
+          partOf(
+            this.payments,
+            e.payment,
+          )(({ at }) => ({
+            type: "payment.create",
+            paymentId: ref.paymentId,
+            invoiceId: ref.invoiceId,
+            ...order,
+            at,
+          })),
+        ],
+        command: { type: "collection.open", paymentId: ref.paymentId, invoiceId: ref.invoiceId },
+        ops: [...refOps(ref), ...timers],
+      }));
+    });
+  }
+
   /** The channel created its order; `result` is the caller's response, stored with it when idempotent. */
   async open<T>(
     ref: PaymentRef,
@@ -157,6 +208,11 @@ export class PaymentLedger {
    */
   succeed(ref: PaymentRef, paid: PaidNotice): Promise<Applied> {
     return this.withEntities(ref, async (e) => {
+      const invoice = e.invoice.speculative;
+      if (collectable.has(e.payment.speculative.value) && invoice.value !== "open") {
+        // Another attempt paid the invoice, or it was voided: this money is unapplied, kept for a refund.
+        await this.endWith(ref, e, "close", "invoice_not_open", `the invoice is ${invoice.value}`);
+      }
       const outcome = await this.append(ref, () => {
         const before = e.payment.speculative;
         const parts: KindPart[] = [
@@ -173,17 +229,22 @@ export class PaymentLedger {
               amountFen: paid.amountFen,
               at,
             })),
-            partOf(
-              this.wallets,
-              e.wallet,
-            )(({ at }) => ({
-              type: "wallet.top_up",
-              amountMicros: fenToMicros(paid.amountFen),
-              paymentId: ref.paymentId,
-              transactionId: newId("wtx"),
-              at,
-            })),
           );
+          if (invoice.context.purpose !== "top_up") {
+            parts.push(...e.settlement.paid(invoice.context, ref.paymentId));
+          } else
+            parts.push(
+              partOf(
+                this.wallets,
+                e.wallet,
+              )(({ at }) => ({
+                type: "wallet.top_up",
+                amountMicros: fenToMicros(paid.amountFen),
+                paymentId: ref.paymentId,
+                transactionId: newId("wtx"),
+                at,
+              })),
+            );
         }
         return {
           parts,
@@ -195,35 +256,47 @@ export class PaymentLedger {
     });
   }
 
-  /** The order ended unpaid (failed at the channel, closed, expired): the invoice is voided with it. */
+  /**
+   * The order ended unpaid (failed at the channel, closed, expired). A top-up's invoice is voided with
+   * it; a billing invoice stays open for another attempt.
+   */
   end(ref: PaymentRef, how: "fail" | "close", code: string, message: string): Promise<Applied> {
-    return this.withEntities(ref, async (e) => {
-      const outcome = await this.append(ref, () => {
-        const before = e.payment.speculative;
-        const parts: KindPart[] = [
-          partOf(
-            this.payments,
-            e.payment,
-          )(({ at }) => ({
-            type: how === "fail" ? "payment.fail" : "payment.close",
-            code,
-            message,
-            at,
-          })),
-        ];
-        if (e.invoice.speculative.value === "open") {
-          parts.push(
-            partOf(this.invoices, e.invoice)(({ at }) => ({ type: "invoice.void", reason: code, at })),
-          );
-        }
-        return {
-          parts,
-          command: { type: "collection.end", paymentId: ref.paymentId, code },
-          ops: [delTimer(expiryTimerKey(before.context.expiresAt, ref.paymentId))],
-        };
-      });
-      return this.applied(outcome, "payment_not_pending");
+    return this.withEntities(ref, (e) => this.endWith(ref, e, how, code, message));
+  }
+
+  private async endWith(
+    ref: PaymentRef,
+    e: Entities,
+    how: "fail" | "close",
+    code: string,
+    message: string,
+  ): Promise<Applied> {
+    const outcome = await this.append(ref, () => {
+      const before = e.payment.speculative;
+      const parts: KindPart[] = [
+        partOf(
+          this.payments,
+          e.payment,
+        )(({ at }) => ({
+          type: how === "fail" ? "payment.fail" : "payment.close",
+          code,
+          message,
+          at,
+        })),
+      ];
+      const invoice = e.invoice.speculative;
+      if (invoice.value === "open" && invoice.context.purpose === "top_up") {
+        parts.push(
+          partOf(this.invoices, e.invoice)(({ at }) => ({ type: "invoice.void", reason: code, at })),
+        );
+      }
+      return {
+        parts,
+        command: { type: "collection.end", paymentId: ref.paymentId, code },
+        ops: [delTimer(expiryTimerKey(before.context.expiresAt, ref.paymentId))],
+      };
     });
+    return this.applied(outcome, "payment_not_pending");
   }
 
   /** Something the channel reported that is not applied (a wrong amount): kept visible, once. */
@@ -252,7 +325,21 @@ export class PaymentLedger {
         const parts: KindPart[] = [
           partOf(this.payments, e.payment)(({ at }) => ({ type: "payment.request_refund", ...refund, at })),
         ];
-        if (e.payment.speculative.context.settlement === "credited") {
+        const invoice = e.invoice.speculative.context;
+        if (e.payment.speculative.context.settlement === "credited" && invoice.purpose !== "top_up") {
+          parts.push(
+            partOf(
+              this.invoices,
+              e.invoice,
+            )(({ at }) => ({
+              type: "invoice.refund",
+              refundId: refund.refundId,
+              amountFen: refund.amountFen,
+              at,
+            })),
+            ...e.settlement.refunded(invoice, refund.refundId, refund.amountFen),
+          );
+        } else if (e.payment.speculative.context.settlement === "credited") {
           parts.push(
             partOf(
               this.wallets,
@@ -322,7 +409,16 @@ export class PaymentLedger {
             e.payment,
           )(({ at }) => ({ type: "payment.fail_refund", refundId, channelState, at })),
         ];
-        if (refund?.status === "pending" && payment.settlement === "credited") {
+        const billing = e.invoice.speculative.context.purpose !== "top_up";
+        if (refund?.status === "pending" && payment.settlement === "credited" && billing) {
+          // The revenue stands again; a purchase's revoked entitlement stays revoked (re-grant by hand).
+          parts.push(
+            partOf(
+              this.invoices,
+              e.invoice,
+            )(({ at }) => ({ type: "invoice.restore_refund", refundId, amountFen: refund.amountFen, at })),
+          );
+        } else if (refund?.status === "pending" && payment.settlement === "credited") {
           parts.push(
             partOf(
               this.wallets,
@@ -374,7 +470,21 @@ export class PaymentLedger {
         const failed = pinned.find((p) => p.status === "rejected");
         throw failed?.reason ?? new Error("pinning failed");
       }
-      return await run({ payment: payment.value, invoice: invoice.value, wallet: wallet.value });
+      const invoiceState = invoice.value.speculative;
+      const settlement =
+        invoiceState.context.purpose === "top_up" || invoiceState.value === "new"
+          ? undefined
+          : await this.settlement.pin(invoiceState.context);
+      try {
+        return await run({
+          payment: payment.value,
+          invoice: invoice.value,
+          wallet: wallet.value,
+          settlement: settlement ?? nothingSettled,
+        });
+      } finally {
+        settlement?.release();
+      }
     } finally {
       if (payment?.status === "fulfilled") this.payments.unpin(payment.value);
       if (invoice?.status === "fulfilled") this.invoices.unpin(invoice.value);
@@ -382,6 +492,8 @@ export class PaymentLedger {
     }
   }
 }
+
+const nothingSettled: SettlementParts = { paid: () => [], refunded: () => [], release: () => {} };
 
 export const isEnded = (payment: EntityState<PaymentContext>) => ended.has(payment.value);
 export const isCollectable = (payment: EntityState<PaymentContext>) => collectable.has(payment.value);

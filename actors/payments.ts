@@ -46,6 +46,8 @@ import {
   type PaymentLedger,
 } from "./paymentRecords.js";
 import type { TimerKind } from "./timers.js";
+import type { CrossKindOutcome } from "./crossKindRecord.js";
+import { invoiceEntity } from "../machines/invoiceKind.js";
 
 export interface CollectionOptions {
   gateway: PaymentGateway;
@@ -122,6 +124,11 @@ export class PaymentService {
     return `${this.publicUrl()}/checkout/${invoiceId}`;
   }
 
+  /** Whether a channel can collect in an environment (the checkout page offers only these). */
+  supports(env: Environment, channel: CollectionChannel): boolean {
+    return this.gateway.supports(env, providerOfChannel(channel));
+  }
+
   /**
    * Opens an invoice and a payment order for it (one record), then asks the channel for its order and
    * records what the buyer needs to pay. A channel refusal closes the payment, recorded, and is raised.
@@ -131,20 +138,90 @@ export class PaymentService {
     input: TopUpInput,
     idempotency?: (result: TopUpResult) => { scope: string; op: IndexOp },
   ): Promise<TopUpResult> {
-    const provider = providerOfChannel(input.channel);
-    if (!this.gateway.supports(customer.env, provider)) {
-      throw new DomainError("channel_not_configured", `${provider} is not configured in ${customer.env}`);
-    }
     if (input.amountFen < limits.topUpFenMin || input.amountFen > limits.topUpFenMax) {
       throw new DomainError(
         "invalid_amount",
         `a top-up is ¥0.01 to ¥${formatMicros(fenToMicros(limits.topUpFenMax))}`,
       );
     }
+    const yuan = formatMicros(fenToMicros(input.amountFen));
+    return this.collect(
+      customer,
+      newId("inv"),
+      input,
+      "余额充值 top-up ¥" + yuan,
+      (ref, order, reconcileAt) =>
+        this.ledger.create(
+          ref,
+          order,
+          [{ description: `Wallet top-up 钱包充值 ¥${yuan}`, amountFen: input.amountFen }],
+          reconcileAt,
+        ),
+      idempotency,
+    );
+  }
+
+  /**
+   * Starts paying an open billing invoice through a channel: one payment order at a time. While an
+   * attempt is still payable it is returned again (same channel) or refused (another channel).
+   */
+  async payInvoice(
+    customer: Customer,
+    invoiceId: string,
+    input: Omit<TopUpInput, "amountFen">,
+    idempotency?: (result: TopUpResult) => { scope: string; op: IndexOp },
+  ): Promise<TopUpResult> {
+    const current = await this.findRef(invoiceRefKey(invoiceId));
+    if (current) {
+      const { payment } = await this.ledger.read(current);
+      if (isCollectable(payment)) {
+        if (current.channel === input.channel && payment.context.action)
+          return { ...(await this.ledger.read(current)), checkoutUrl: this.checkoutUrl(invoiceId) };
+        throw new DomainError(
+          "payment_in_progress",
+          `a ${current.channel} payment of this invoice is still open until ${new Date(payment.context.expiresAt).toISOString()}`,
+        );
+      }
+    }
+    const invoice = (await this.ledger.invoices.read(invoiceEntity(invoiceId), invoiceId)).committed;
+    if (invoice.value !== "open") {
+      throw new DomainError("invoice_not_open", `the invoice is ${invoice.value}`);
+    }
+    return this.collect(
+      customer,
+      invoiceId,
+      { ...input, amountFen: invoice.context.amountFen },
+      `${invoice.context.number ?? invoiceId}`,
+      (ref, order, reconcileAt) => this.ledger.createForInvoice(ref, order, reconcileAt),
+      idempotency,
+    );
+  }
+
+  /**
+   * Opens a payment order (with its invoice for a top-up) in one record, then asks the channel for its
+   * order and records what the buyer needs to pay. A channel refusal closes the payment, recorded, and
+   * is raised.
+   */
+  private async collect(
+    customer: Customer,
+    invoiceId: string,
+    input: TopUpInput,
+    subject: string,
+    create: (
+      ref: PaymentRef,
+      order: Parameters<PaymentLedger["createForInvoice"]>[1],
+      reconcileAt: number | undefined,
+    ) => Promise<CrossKindOutcome>,
+    idempotency?: (result: TopUpResult) => { scope: string; op: IndexOp },
+  ): Promise<TopUpResult> {
+    const provider = providerOfChannel(input.channel);
+    if (!this.gateway.supports(customer.env, provider)) {
+      throw new DomainError("channel_not_configured", `${provider} is not configured in ${customer.env}`);
+    }
     const merchant = await this.merchants.find(customer.merchantId);
     const ref: PaymentRef = {
       paymentId: newId("pay"),
-      invoiceId: newId("inv"),
+      invoiceId,
       env: customer.env,
       merchantId: customer.merchantId,
       customerId: customer.id,
@@ -155,13 +232,12 @@ export class PaymentService {
     const now = this.log.now();
     const expiresAt = now + this.orderExpiryMs;
     const reconcileAt = this.nextReconcileAt(now, 0, expiresAt);
-    const yuan = formatMicros(fenToMicros(input.amountFen));
     const order: GatewayOrderInput = {
       env: customer.env,
       channel: input.channel,
       outTradeNo: ref.paymentId,
       amountFen: input.amountFen,
-      description: `${(merchant?.name ?? "BuffMoney").slice(0, 80)} 余额充值 top-up ¥${yuan}`,
+      description: `${(merchant?.name ?? "BuffMoney").slice(0, 80)} ${subject}`,
       expiresAt: new Date(expiresAt),
       attach: ref.invoiceId,
       ...(input.payerOpenId !== undefined ? { payerOpenId: input.payerOpenId } : {}),
@@ -179,7 +255,7 @@ export class PaymentService {
         },
       );
     }
-    const created = await this.ledger.create(
+    const created = await create(
       ref,
       {
         customerId: customer.id,
@@ -190,10 +266,13 @@ export class PaymentService {
         channelFeeBps: this.feeRates.channelBps[provider],
         platformFeeBps: this.feeRates.platformBps,
       },
-      [{ description: `Wallet top-up 钱包充值 ¥${yuan}`, amountFen: input.amountFen }],
       reconcileAt,
     );
-    if (!created.ok) throw new Error(`top-up ${ref.paymentId} refused: ${created.code}`);
+    if (!created.ok) {
+      if (created.code === "invoice_not_open")
+        throw new DomainError("invoice_not_open", "the invoice is no longer open");
+      throw new Error(`payment ${ref.paymentId} refused: ${created.code}`);
+    }
     this.keepRef(paymentRefKey(ref.paymentId), ref);
     this.keepRef(invoiceRefKey(ref.invoiceId), ref);
 
@@ -510,6 +589,12 @@ export class PaymentService {
       current = await this.ledger.read(ref);
     }
     return current;
+  }
+
+  /** The latest payment attempt of an invoice, if any (a billing invoice may have none yet). */
+  async attempt(invoiceId: string): Promise<TopUpResult | undefined> {
+    const ref = invoiceIdPattern.test(invoiceId) ? await this.findRef(invoiceRefKey(invoiceId)) : undefined;
+    return ref ? { ...(await this.ledger.read(ref)), checkoutUrl: this.checkoutUrl(invoiceId) } : undefined;
   }
 
   /** An invoice as its merchant sees it. */

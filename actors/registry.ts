@@ -2,7 +2,7 @@ import type { AnyStateMachine } from "xstate";
 import { limits } from "../domain/limits.js";
 import { assertBalanced, type Posting } from "../domain/postings.js";
 import { toLoggable } from "../domain/bigintJson.js";
-import { decide } from "../machines/decide.js";
+import { decideEntity } from "../machines/decide.js";
 import type { EntityKind, EntityState } from "../machines/kind.js";
 import { encodeSnapshot } from "../snapshots/snapshot.js";
 import { loadEntity } from "../snapshots/load.js";
@@ -124,9 +124,9 @@ export class EntityRegistry<TContext, TCommand, TFact> {
     const ctx: CommandContext = { ...meta, at: this.log.now(), seq: this.log.nextSeq };
     const command = plan.command(ctx);
     const before = resident.speculative;
-    const decision = decide(this.kind.machine, this.kind.toSnapshot(before), command as never);
+    const decision = decideEntity(this.kind, before, command);
     if (!decision.ok) return Promise.resolve({ ok: false, code: decision.code });
-    const next = this.kind.fromSnapshot(decision.next);
+    const next = decision.next;
     const fact = this.kind.factOf(command, before.context, next.context);
     const postings: Posting[] = this.kind.postingsOf(fact, {
       env: meta.env,
@@ -214,15 +214,15 @@ export class EntityRegistry<TContext, TCommand, TFact> {
       const built = part.build(ctx, resident.speculative);
       if ("rejected" in built) return outcomes.push({ ok: false, code: built.rejected });
       const before = resident.speculative;
-      const decision = decide(this.kind.machine, this.kind.toSnapshot(before), built.command as never);
+      const decision = decideEntity(this.kind, before, built.command);
       if (!decision.ok) return outcomes.push({ ok: false, code: decision.code });
-      const next = this.kind.fromSnapshot(decision.next);
+      const next = decision.next;
       const fact = this.kind.factOf(built.command, before.context, next.context);
       const own = this.kind.postingsOf(fact, { ...meta, entityId: part.entityId });
       assertBalanced(own, `${part.entity} part ${index}`);
       loggedParts.push({
-        entity: part.entity,
         command: toLoggable(built.command) as LoggedCommand,
+        entity: part.entity,
         postings: [postings.length, postings.length + own.length],
       });
       postings.push(...own);
@@ -241,7 +241,7 @@ export class EntityRegistry<TContext, TCommand, TFact> {
           env: meta.env as "test" | "live",
           merchantId: meta.merchantId,
           entity: primaryEntity,
-          command: { ...finished.command, parts: loggedParts },
+          command: sortedKeys({ ...finished.command, parts: loggedParts }),
           facts,
           postings,
           keys: finished.keys,
@@ -360,3 +360,8 @@ export class EntityRegistry<TContext, TCommand, TFact> {
 }
 
 const snapshotChunkEntities = 1_000;
+
+/** The same object with its own keys in sorted order, as the log's canonical JSON writes them. */
+function sortedKeys<T extends object>(object: T): T {
+  return Object.fromEntries(Object.entries(object).sort(([a], [b]) => (a < b ? -1 : 1))) as T;
+}

@@ -25,6 +25,15 @@ import { PaymentService, type CollectionOptions } from "./payments.js";
 import { EventCatalogue } from "./events.js";
 import { WebhookService, type WebhookOptions } from "./webhooks.js";
 import { MerchantBalances } from "./merchantBalances.js";
+import { ProductCatalog } from "./catalog.js";
+import { TestClockDirectory } from "./testClocks.js";
+import { BillingService, type BillingOptions } from "./billing.js";
+import { BillingClock } from "./billingClock.js";
+import { PostpaidUsage } from "./postpaidUsage.js";
+import { billingInvoiceSource } from "./billingInvoiceSource.js";
+import { openSecretBox, type SecretBox } from "./secretBox.js";
+import { InvoiceDocuments, type InvoiceSource, type RenderInvoicePdf } from "./invoiceDocuments.js";
+import { InvoiceMailOutbox, type InvoiceMailPolicy, type InvoiceMailSend } from "./invoiceMail.js";
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -36,8 +45,21 @@ export interface RuntimeOptions {
   log?: LogOptions;
   /** CNY collection: the payment gateway (bin/ adapts channels/ to it) and the public URL. */
   collection?: CollectionOptions;
-  /** Webhook delivery: the HTTP sender (injected by bin/) and the retry policy. */
+  /** Webhook delivery: the HTTP sender (injected by bin/), the retry policy, where webhooks may go. */
   webhooks?: WebhookOptions;
+  /** Seals secrets at rest (32 bytes, base64); otherwise a key generated into `<dataDir>/secret.key`. */
+  secretKey?: string | undefined;
+  /** Invoice PDFs (served by the API) and, with `send`, invoice emails; bin/ builds them from effects/. */
+  invoiceEffects?: InvoiceEffects | undefined;
+  /** Subscription grace, dunning and first-invoice expiry. */
+  billing?: BillingOptions;
+}
+
+export interface InvoiceEffects {
+  renderPdf: RenderInvoicePdf;
+  /** Without it no invoice email is sent (no SMTP configured); PDFs are still served. */
+  send?: InvoiceMailSend | undefined;
+  mail?: Partial<InvoiceMailPolicy>;
 }
 
 interface Checkpoint {
@@ -72,6 +94,16 @@ export class Runtime {
   readonly webhooks: WebhookService;
   /** Merchants' ledger balances (payable, prepaid credit sold, …), folded from postings. */
   readonly balances: MerchantBalances;
+  /** Finalized billing invoices as documents and PDFs, once billing sets the source. */
+  readonly invoiceDocuments: InvoiceDocuments;
+  /** Emails finalized and paid billing invoices; null without an injected sender. */
+  readonly invoiceMail: InvoiceMailOutbox | null;
+  /** Products and their immutable prices. */
+  readonly catalog: ProductCatalog;
+  /** Sandbox test clocks; the billing engine plugs in with `testClocks.setAdvancer`. */
+  readonly testClocks: TestClockDirectory;
+  /** Subscriptions, one-time purchases and their invoices. */
+  readonly billing: BillingService;
   /** Set when this start generated the admin token: shown once, never stored. */
   generatedAdminToken: string | null = null;
   adminTokenSha256 = "";
@@ -83,9 +115,10 @@ export class Runtime {
   private constructor(
     readonly log: Log,
     options: RuntimeOptions,
+    secretBox: SecretBox,
   ) {
     const publish = this.publish.bind(this);
-    this.idempotency = new IdempotencyStore(log);
+    this.idempotency = new IdempotencyStore(log, secretBox);
     this.merchants = new MerchantDirectory(log, publish);
     this.customers = new CustomerDirectory(log, publish);
     const registry = new EntityRegistry<WalletContext, WalletCommand, WalletFact>(log, walletKind, publish, {
@@ -106,18 +139,51 @@ export class Runtime {
     this.metrics = new MetricDirectory(log, publish);
     this.usage = new UsageService(log, registry, this.customers, this.rateCards, this.metrics);
     this.events = new EventCatalogue(log, this.feed);
-    this.webhooks = new WebhookService(log, this.feed, this.events, publish, options.webhooks);
+    this.webhooks = new WebhookService(log, this.feed, this.events, publish, secretBox, options.webhooks);
     this.balances = new MerchantBalances(log, this.feed);
+    const invoiceEffects = options.invoiceEffects;
+    this.invoiceDocuments = new InvoiceDocuments(invoiceEffects?.renderPdf);
+    this.invoiceMail = invoiceEffects?.send
+      ? new InvoiceMailOutbox(
+          log,
+          this.feed,
+          this.invoiceDocuments,
+          invoiceEffects.renderPdf,
+          invoiceEffects.send,
+          invoiceEffects.mail,
+        )
+      : null;
+    this.catalog = new ProductCatalog(log, publish);
+    this.testClocks = new TestClockDirectory(log, publish);
+    this.billing = new BillingService(
+      log,
+      publish,
+      payments.invoices,
+      this.payments,
+      this.catalog,
+      this.testClocks,
+      options.billing,
+    );
+    payments.settlement = this.billing;
+    const clock = new BillingClock(this.billing, this.catalog, new PostpaidUsage(log), this.wallets);
+    this.wallets.useClocks(clock.walletClocks());
+    this.timers.addKind(clock.timerKind());
+    this.testClocks.setAdvancer((testClock, to) => clock.advance(testClock, to));
+    this.invoiceDocuments.setSource(
+      billingInvoiceSource(this.billing, this.customers, this.merchants, this.payments),
+    );
     this.snapshotIntervalRecords = options.snapshotIntervalRecords ?? limits.snapshotIntervalRecords;
   }
 
   static async open(options: RuntimeOptions): Promise<Runtime> {
     const log = await Log.open(options.dataDir, options.log ?? {});
-    const runtime = new Runtime(log, options);
+    let runtime: Runtime;
     try {
+      runtime = new Runtime(log, options, await openSecretBox(log, options.dataDir, options.secretKey));
       await runtime.setUpAdminToken(options.adminToken);
       await runtime.recover();
       await runtime.webhooks.start();
+      await runtime.invoiceMail?.start();
     } catch (error) {
       await log.close();
       throw error;
@@ -216,6 +282,11 @@ export class Runtime {
     }
   }
 
+  /** Billing's read model of invoices: what PDFs and invoice emails are made from. */
+  setInvoiceSource(source: InvoiceSource): void {
+    this.invoiceDocuments.setSource(source);
+  }
+
   /** Records indexed under an entity, newest first (read models: wallet history, audit trail). */
   readEntityRecords(
     entity: string,
@@ -227,6 +298,7 @@ export class Runtime {
   async close(): Promise<void> {
     await this.timers.stop();
     await this.webhooks.stop();
+    await this.invoiceMail?.stop();
     await this.log.flush();
     await this.checkpointing;
     await this.checkpoint();

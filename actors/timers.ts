@@ -84,6 +84,7 @@ export class TimerSweeper {
       externalId: "",
       name: null,
       email: null,
+      testClockId: null,
       createdAt: 0,
     };
     try {

@@ -1,5 +1,5 @@
-import { createHash } from "node:crypto";
-import stableStringify from "fast-json-stable-stringify";
+import { hash } from "node:crypto";
+import { canonicalJson } from "../domain/canonicalJson.js";
 import type { Environment } from "../domain/environment.js";
 import { newId } from "../domain/ids.js";
 import { limits } from "../domain/limits.js";
@@ -95,7 +95,8 @@ export class UsageService {
     const knownMetrics = new Map<string, boolean>();
     const fresh: number[] = [];
     for (const [i, event] of events.entries()) {
-      const fingerprint = fingerprintOf(event);
+      const occurredAt = Date.parse(event.occurredAt);
+      const fingerprint = fingerprintOf(event, occurredAt);
       const seen = fingerprints.get(event.idempotencyKey);
       if (seen !== undefined) {
         if (seen === fingerprint) results[i] = { idempotencyKey: event.idempotencyKey, status: "duplicate" };
@@ -108,7 +109,6 @@ export class UsageService {
         continue;
       }
       fingerprints.set(event.idempotencyKey, fingerprint);
-      const occurredAt = Date.parse(event.occurredAt);
       if (Number.isNaN(occurredAt)) {
         reject(i, "invalid_request", "occurredAt must be an ISO 8601 time");
         continue;
@@ -401,15 +401,17 @@ function buildCommand(
   return { command: { type: "wallet.charge", floorMicros, ...common } };
 }
 
-function fingerprintOf(event: UsageEventInput): string {
-  const canonical = stableStringify({
+/** Stored with the permanent key: the same bytes as fast-json-stable-stringify wrote before. */
+function fingerprintOf(event: UsageEventInput, occurredAt: number): string {
+  // Keys in sorted order, so canonicalJson writes them with JSON.stringify.
+  const canonical = canonicalJson({
     customer: event.customerExternalId,
-    metric: event.metric,
-    quantity: event.quantity,
-    occurredAt: Date.parse(event.occurredAt),
     dimensions: event.dimensions ?? {},
+    metric: event.metric,
+    occurredAt,
+    quantity: event.quantity,
   });
-  return createHash("sha256").update(canonical).digest("base64url");
+  return hash("sha256", canonical, "base64url");
 }
 
 const messages: Record<string, string> = {

@@ -27,9 +27,21 @@ export const timerKey = (dueAt: number, reservationId: string) =>
   `${timerPrefix}${dueAt.toString().padStart(15, "0")}!${reservationId}`;
 export const timerRangeEnd = (now: number) => `${timerPrefix}${(now + 1).toString().padStart(15, "0")}`;
 
+/** Where a reservation's expiry timer lives: real time (`x!t!`), or a sandbox test clock's timers. */
+export interface ExpiryTimerPlace {
+  key(dueAt: number, reservationId: string): string;
+  value(due: ExpiryTimer): string;
+}
+
+export const realTimeExpiry: ExpiryTimerPlace = {
+  key: timerKey,
+  value: (due) => JSON.stringify(due),
+};
+
 export function walletIndexOps(
   fact: WalletFact,
   owner: { customerId: string; env: string; merchantId: string },
+  place: ExpiryTimerPlace = realTimeExpiry,
 ): IndexOp[] {
   const id = fact.reservationId;
   const expiresAt = fact.expiresAt;
@@ -50,14 +62,11 @@ export function walletIndexOps(
       expiresAt,
     } satisfies ReservationEntry),
   });
-  const timer = timerKey(expiresAt, id);
+  const timer = place.key(expiresAt, id);
   switch (fact.type) {
     case "wallet.reserved": {
       const due: ExpiryTimer = { reservationId: id, ...owner };
-      return [
-        entry("active", fact.amountMicros, null),
-        { type: "put", key: timer, value: JSON.stringify(due) },
-      ];
+      return [entry("active", fact.amountMicros, null), { type: "put", key: timer, value: place.value(due) }];
     }
     case "wallet.captured": {
       const original = (BigInt(fact.amountMicros) + BigInt(fact.releasedMicros ?? "0")).toString();

@@ -8,7 +8,12 @@ import type { CommittedRecord, IndexOp } from "../wal/record.js";
 import type { Customer } from "./customers.js";
 import { readEntityRecords } from "./entityRecords.js";
 import type { CommandContext, EntityRegistry } from "./registry.js";
-import { reservationKey, walletIndexOps, type ReservationEntry } from "./walletIndexes.js";
+import {
+  reservationKey,
+  walletIndexOps,
+  type ExpiryTimerPlace,
+  type ReservationEntry,
+} from "./walletIndexes.js";
 
 export type WalletRegistry = EntityRegistry<WalletContext, WalletCommand, WalletFact>;
 
@@ -23,11 +28,26 @@ export interface WalletOperation {
 export type WalletCommandInput = (ctx: CommandContext) => WalletCommand;
 
 /** Customer wallets: commands go through the wallet actor; reads see only durable state. */
+/**
+ * A sandbox customer on a test clock: its wallet commands carry the clock's time, and its reservations
+ * expire when the clock passes them (billing sets this; see actors/billingClock.ts).
+ */
+export interface WalletClocks {
+  now(customer: Customer): Promise<number>;
+  expiryPlace(customer: Customer): ExpiryTimerPlace;
+}
+
 export class WalletService {
+  private clocks: WalletClocks | undefined;
+
   constructor(
     private readonly log: Log,
     readonly registry: WalletRegistry,
   ) {}
+
+  useClocks(clocks: WalletClocks): void {
+    this.clocks = clocks;
+  }
 
   async state(customer: Customer): Promise<EntityState<WalletContext>> {
     const resident = await this.registry.read(walletEntity(customer.id), customer.id);
@@ -39,15 +59,20 @@ export class WalletService {
     customer: Customer,
     command: WalletCommandInput,
     idempotency?: (operation: WalletOperation) => { scope: string; op: IndexOp },
+    options: { at?: number } = {},
   ): Promise<WalletOperation> {
     const owner = { customerId: customer.id, env: customer.env, merchantId: customer.merchantId };
+    const clocks = customer.testClockId ? this.clocks : undefined;
+    // A test clock's customer lives on the clock's time (or the time a clock timer fired at).
+    const at = options.at ?? (clocks ? await clocks.now(customer) : undefined);
+    const place = clocks ? clocks.expiryPlace(customer) : undefined;
     const outcome = await this.registry.execute(
       { env: customer.env, merchantId: customer.merchantId },
       walletEntity(customer.id),
       customer.id,
       {
-        command,
-        indexOps: (fact) => walletIndexOps(fact, owner),
+        command: at === undefined ? command : (ctx) => command({ ...ctx, at }),
+        indexOps: (fact) => walletIndexOps(fact, owner, place),
         result: (fact, next, ctx) => ({ fact, state: next, seq: ctx.seq, at: ctx.at }),
         ...(idempotency ? { idempotency } : {}),
       },

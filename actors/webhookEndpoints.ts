@@ -3,10 +3,12 @@ import type { Environment } from "../domain/environment.js";
 import { DomainError } from "../domain/errors.js";
 import { newId } from "../domain/ids.js";
 import { limits } from "../domain/limits.js";
+import { webhookUrlRefusal, type WebhookUrlPolicy } from "../domain/webhookUrls.js";
 import type { Log } from "../wal/log.js";
 import type { CommittedRecord, IndexOp, LoggedFact } from "../wal/record.js";
 import { auditEntity, type Actor } from "./audit.js";
 import type { DisabledEndpointFact } from "./eventPayloads.js";
+import type { SecretBox } from "./secretBox.js";
 
 export interface EndpointSecret {
   /** `whsec_` + base64 of 24 random bytes. */
@@ -29,7 +31,10 @@ export interface WebhookEndpoint {
   status: "enabled" | "disabled";
   disabledReason: DisabledReason | null;
   createdAt: number;
-  /** Newest first. Kept only in the index entry: the ledger records a hash of each. */
+  /**
+   * Newest first. In memory only as plaintext: the index entry keeps them sealed under the server
+   * key, and the ledger records a hash of each.
+   */
   secrets: EndpointSecret[];
   /** Events of records after this one (its creation, or its last enabling) are delivered… */
   activeFrom: number;
@@ -43,9 +48,26 @@ export type EndpointListener = (change: EndpointChange, endpoint: WebhookEndpoin
 /** The system, when the outbox disables a failing endpoint. */
 export type EndpointActor = Actor | { kind: "system" };
 
+/** Why webhooks may not go to a URL under a policy; null when they may. */
+export type WebhookUrlCheck = (url: string, policy: WebhookUrlPolicy) => Promise<string | null>;
+
+export interface EndpointDirectoryOptions {
+  secretBox: SecretBox;
+  /** Which environments may send to private addresses. */
+  urlPolicy: (env: Environment) => WebhookUrlPolicy;
+  /** Checks resolved addresses too (bin/ injects it); otherwise only the URL itself is checked. */
+  checkUrl?: WebhookUrlCheck | undefined;
+}
+
+/** An endpoint as its index entry keeps it: each secret sealed. */
+type StoredEndpoint = Omit<WebhookEndpoint, "secrets"> & {
+  secrets: (Omit<EndpointSecret, "secret"> & { sealed?: string; secret?: string })[];
+};
+
 const endpointPrefix = "x!we!";
 const endpointKey = (id: string) => `${endpointPrefix}${id}`;
 const scopeOf = (env: string, merchantId: string) => `${env}!${merchantId}`;
+const secretContext = (endpointId: string) => `webhook_endpoint:${endpointId}`;
 
 function newSecret(): string {
   return `whsec_${randomBytes(24).toString("base64")}`;
@@ -74,15 +96,30 @@ export class WebhookEndpointDirectory {
   private readonly changing = new Map<string, Promise<unknown>>();
   private readonly listeners = new Set<EndpointListener>();
 
+  private readonly checkUrl: WebhookUrlCheck;
+
   constructor(
     private readonly log: Log,
     private readonly onCommitted: (record: CommittedRecord) => void,
-  ) {}
+    private readonly options: EndpointDirectoryOptions,
+  ) {
+    this.checkUrl = options.checkUrl ?? ((url, policy) => Promise.resolve(webhookUrlRefusal(url, policy)));
+  }
 
+  /** Opens every sealed secret: a wrong server key stops the start here. Seals any stored in plaintext. */
   async load(): Promise<void> {
+    const unsealed: IndexOp[] = [];
     for await (const value of this.log.db.values({ gte: endpointPrefix, lt: `${endpointPrefix}~` })) {
-      this.put(JSON.parse(value) as WebhookEndpoint);
+      const stored = JSON.parse(value) as StoredEndpoint;
+      const endpoint = this.opened(stored);
+      if (stored.secrets.some((s) => s.sealed === undefined)) unsealed.push(this.indexOp(endpoint));
+      this.put(endpoint);
     }
+    if (unsealed.length > 0) await this.log.db.batch(unsealed, { sync: true });
+  }
+
+  urlPolicy(env: Environment): WebhookUrlPolicy {
+    return this.options.urlPolicy(env);
   }
 
   onChange(listener: EndpointListener): () => void {
@@ -123,6 +160,10 @@ export class WebhookEndpointDirectory {
     actor: Actor,
     idempotency?: (result: { endpoint: WebhookEndpoint; secret: string }) => { scope: string; op: IndexOp },
   ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
+    const refusal = await this.checkUrl(input.url, this.urlPolicy(env));
+    if (refusal !== null) {
+      throw new DomainError("webhook_url_not_allowed", `webhooks cannot be sent to this URL: ${refusal}`);
+    }
     const scope = scopeOf(env, merchantId);
     const pending = this.creating.get(scope) ?? 0;
     if (this.list(env, merchantId).length + pending >= limits.webhookEndpointsPerEnvironmentMax) {
@@ -244,7 +285,7 @@ export class WebhookEndpointDirectory {
     fact: LoggedFact,
     idem: { scope: string; op: IndexOp } | undefined,
   ): Promise<void> {
-    const ops: IndexOp[] = [{ type: "put", key: endpointKey(endpoint.id), value: JSON.stringify(endpoint) }];
+    const ops: IndexOp[] = [this.indexOp(endpoint)];
     if (idem) ops.push(idem.op);
     const { type: _fact, ...details } = fact;
     const record = await this.log.append(
@@ -263,6 +304,28 @@ export class WebhookEndpointDirectory {
     );
     this.put(endpoint);
     this.onCommitted(record);
+  }
+
+  private indexOp(endpoint: WebhookEndpoint): IndexOp {
+    const context = secretContext(endpoint.id);
+    const stored: StoredEndpoint = {
+      ...endpoint,
+      secrets: endpoint.secrets.map(({ secret, ...times }) => ({
+        sealed: this.options.secretBox.seal(secret, context),
+        ...times,
+      })),
+    };
+    return { type: "put", key: endpointKey(endpoint.id), value: JSON.stringify(stored) };
+  }
+
+  private opened(stored: StoredEndpoint): WebhookEndpoint {
+    const context = secretContext(stored.id);
+    const secrets = stored.secrets.map(({ sealed, secret, ...times }) => {
+      if (sealed !== undefined) return { secret: this.options.secretBox.open(sealed, context), ...times };
+      if (secret === undefined) throw new Error(`webhook endpoint ${stored.id} has a secret without a value`);
+      return { secret, ...times };
+    });
+    return { ...stored, secrets };
   }
 
   private put(endpoint: WebhookEndpoint): void {

@@ -1,4 +1,5 @@
 import { limits } from "../domain/limits.js";
+import type { WebhookUrlPolicy } from "../domain/webhookUrls.js";
 import type { IndexOp } from "../wal/record.js";
 import {
   deliveryKeys,
@@ -17,6 +18,8 @@ export type WebhookSend = (request: {
   body: string;
   secrets: readonly string[];
   timeoutMs: number;
+  /** The sender refuses (records, never sends) what the endpoint's environment does not allow. */
+  policy: WebhookUrlPolicy;
 }) => Promise<{
   statusCode: number | null;
   error: string | null;
@@ -42,6 +45,7 @@ export interface QueueHost {
   readonly policy: RetryPolicy;
   readonly store: DeliveryStore;
   endpoint(id: string): WebhookEndpoint | undefined;
+  urlPolicy(endpoint: WebhookEndpoint): WebhookUrlPolicy;
   /** The JSON body of the delivery's event. */
   bodyOf(delivery: WebhookDelivery): Promise<string | undefined>;
   /** A slot of the global limit on attempts in flight; when refused, the host pumps the queue later. */
@@ -223,6 +227,7 @@ export class EndpointQueue {
               body,
               secrets: signingSecrets(endpoint, Date.now()),
               timeoutMs: this.host.policy.requestTimeoutMs,
+              policy: this.host.urlPolicy(endpoint),
             });
       requestDone();
       this.pump();

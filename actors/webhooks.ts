@@ -1,6 +1,11 @@
 import type { Environment } from "../domain/environment.js";
 import { DomainError } from "../domain/errors.js";
 import { limits } from "../domain/limits.js";
+import {
+  defaultPrivateAddressesAllowed,
+  webhookUrlPolicy,
+  type PrivateAddressesAllowed,
+} from "../domain/webhookUrls.js";
 import type { Log } from "../wal/log.js";
 import type { CommittedRecord, IndexOp } from "../wal/record.js";
 import type { BillingEvent, EventCatalogue } from "./events.js";
@@ -12,7 +17,8 @@ import {
   type DeliveryFilter,
   type WebhookDelivery,
 } from "./webhookDeliveries.js";
-import { WebhookEndpointDirectory, type WebhookEndpoint } from "./webhookEndpoints.js";
+import type { SecretBox } from "./secretBox.js";
+import { WebhookEndpointDirectory, type WebhookEndpoint, type WebhookUrlCheck } from "./webhookEndpoints.js";
 import { FanOut } from "./webhookFanOut.js";
 import {
   EndpointQueue,
@@ -32,6 +38,10 @@ export const defaultRetryScheduleMs: readonly number[] = [
 export interface WebhookOptions extends Partial<RetryPolicy> {
   /** Makes the HTTP requests; without it deliveries are recorded and wait (no attempts). */
   send?: WebhookSend | undefined;
+  /** Environments whose webhooks may go to loopback, private, link-local… addresses (default: test). */
+  privateAddressesAllowed?: PrivateAddressesAllowed | undefined;
+  /** Checks a URL's resolved addresses at registration (bin/ injects it from effects/). */
+  checkUrl?: WebhookUrlCheck | undefined;
 }
 
 /** Event bodies kept for the deliveries of the same event to other endpoints. */
@@ -68,9 +78,15 @@ export class WebhookService implements QueueHost {
     feed: RecordFeed,
     private readonly events: EventCatalogue,
     onCommitted: (record: CommittedRecord) => void,
+    secretBox: SecretBox,
     options: WebhookOptions = {},
   ) {
-    this.endpoints = new WebhookEndpointDirectory(log, onCommitted);
+    const allowed = options.privateAddressesAllowed ?? defaultPrivateAddressesAllowed;
+    this.endpoints = new WebhookEndpointDirectory(log, onCommitted, {
+      secretBox,
+      urlPolicy: (env) => webhookUrlPolicy(env, allowed),
+      checkUrl: options.checkUrl,
+    });
     this.store = new DeliveryStore(log);
     this.send = options.send;
     this.policy = {
@@ -184,6 +200,10 @@ export class WebhookService implements QueueHost {
 
   endpoint(id: string): WebhookEndpoint | undefined {
     return this.endpoints.byIdUnscoped(id);
+  }
+
+  urlPolicy(endpoint: WebhookEndpoint) {
+    return this.endpoints.urlPolicy(endpoint.env);
   }
 
   async bodyOf(delivery: WebhookDelivery): Promise<string | undefined> {

@@ -26,7 +26,11 @@ import { webhookConsoleRoutes } from "./webhookConsole.js";
 import { webhookOperations } from "./routes/webhooks.js";
 import { feedOperations } from "./feed.js";
 import { balanceOperations } from "./routes/balance.js";
+import { catalogOperations } from "./routes/catalog.js";
+import { testClockOperations } from "./routes/testClocks.js";
 import { inspector } from "./inspector.js";
+import { billingOperations } from "./routes/billing.js";
+import { invoicePdfOperations } from "./routes/invoicePdf.js";
 
 export function operationsOf(runtime: Runtime): Operation[] {
   return [
@@ -39,6 +43,10 @@ export function operationsOf(runtime: Runtime): Operation[] {
     ...auditOperations(runtime),
     ...paymentOperations(runtime),
     ...balanceOperations(runtime),
+    ...invoicePdfOperations(runtime),
+    ...catalogOperations(runtime),
+    ...testClockOperations(runtime),
+    ...billingOperations(runtime),
     ...webhookOperations(runtime),
     ...feedOperations(),
   ];
@@ -76,6 +84,7 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
       const result = await op.handle(ctx, { params, query, body });
       ctx.status = result.status;
       ctx.body = result.body;
+      if (op.responseType) ctx.type = op.responseType;
     });
   }
 

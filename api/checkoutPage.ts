@@ -3,16 +3,16 @@ import type { TopUpResult } from "../actors/index.js";
 import { limits } from "../domain/limits.js";
 import { checkoutStatusView } from "./views.js";
 
-const escapeHtml = (text: string) =>
+export const escapeHtml = (text: string) =>
   text.replace(
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
   );
 
 /** JSON inside a <script>: no `</script>` or HTML comment can close it early. */
-const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
+export const scriptJson = (value: unknown) => JSON.stringify(value).replace(/</g, "\\u003c");
 
-const channelNames = {
+export const channelNames = {
   wechat_native: "微信支付 WeChat Pay",
   wechat_jsapi: "微信支付 WeChat Pay",
   wechat_h5: "微信支付 WeChat Pay",
@@ -27,8 +27,23 @@ const statusText = {
   failed: "支付未完成 · Payment failed",
 } as const;
 
+/** The pages' shared look: mobile-first, one card. */
+export const checkoutStyle = `body{margin:0;font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f5f7;color:#1f2328}
+main{max-width:420px;margin:0 auto;padding:24px 16px;text-align:center}
+.card{background:#fff;border-radius:12px;padding:24px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
+h1{font-size:18px;margin:0 0 4px}.amount{font-size:36px;font-weight:600;margin:12px 0}
+.muted{color:#656d76;font-size:13px}.qr{margin:16px 0}.qr svg{width:220px;height:220px}
+.button{display:block;width:100%;box-sizing:border-box;margin:12px 0;padding:14px;border:0;border-radius:8px;background:#07c160;color:#fff;font-size:16px;text-decoration:none;cursor:pointer}
+.button.alipay{background:#1677ff}.button.sandbox{background:#6e7781}
+#status[data-status=paid]{color:#1a7f37}#status[data-status=expired],#status[data-status=failed]{color:#cf222e}
+`;
+
+/** The sandbox's pay button (its script posts to `/simulate`). */
+export const sandboxHtml = `<button class="button sandbox" id="simulate">模拟支付 · Simulate payment</button>
+<p class="muted">沙盒环境，不会产生真实扣款 · Sandbox: no real money moves.</p>`;
+
 /** What the chosen channel needs on the page: a QR code (server-side SVG), a link, or a JSAPI button. */
-async function actionHtml(result: TopUpResult): Promise<string> {
+export async function actionHtml(result: TopUpResult): Promise<string> {
   const action = result.payment.context.action;
   if (!action) return `<p class="muted">正在创建订单 · Preparing the order…</p>`;
   switch (action.type) {
@@ -55,10 +70,7 @@ export async function renderCheckoutPage(
   const status = checkoutStatusView(result);
   const base = `/checkout/${encodeURIComponent(result.ref.invoiceId)}`;
   const merchant = escapeHtml(result.merchantName || "BuffMoney");
-  const simulate = sandbox
-    ? `<button class="button sandbox" id="simulate">模拟支付 · Simulate payment</button>
-<p class="muted">沙盒环境，不会产生真实扣款 · Sandbox: no real money moves.</p>`
-    : "";
+  const simulate = sandbox ? sandboxHtml : "";
   return `<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -66,15 +78,7 @@ export async function renderCheckoutPage(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${merchant} · 支付 Checkout</title>
 <style>
-body{margin:0;font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;background:#f4f5f7;color:#1f2328}
-main{max-width:420px;margin:0 auto;padding:24px 16px;text-align:center}
-.card{background:#fff;border-radius:12px;padding:24px 16px;box-shadow:0 1px 3px rgba(0,0,0,.08)}
-h1{font-size:18px;margin:0 0 4px}.amount{font-size:36px;font-weight:600;margin:12px 0}
-.muted{color:#656d76;font-size:13px}.qr{margin:16px 0}.qr svg{width:220px;height:220px}
-.button{display:block;width:100%;box-sizing:border-box;margin:12px 0;padding:14px;border:0;border-radius:8px;background:#07c160;color:#fff;font-size:16px;text-decoration:none;cursor:pointer}
-.button.alipay{background:#1677ff}.button.sandbox{background:#6e7781}
-#status[data-status=paid]{color:#1a7f37}#status[data-status=expired],#status[data-status=failed]{color:#cf222e}
-</style>
+${checkoutStyle}</style>
 </head>
 <body>
 <main>

@@ -4,9 +4,12 @@ import { eventApiVersion, eventTypes, type EventType } from "../actors/index.js"
 import { walletTransactionTypes } from "../machines/walletTransactionTypes.js";
 import {
   customer,
+  invoice,
   metric,
+  purchase,
   rateCard,
   reservation,
+  subscription,
   wallet,
   walletTransaction,
   webhookEndpoint,
@@ -102,6 +105,61 @@ const disabledEndpointData = webhookEndpoint.extend({
   disabledReason: z.enum(["manual", "failing"]),
 });
 
+/** A billing invoice as the API shows it, less what only a reader has (checkout URL, payment attempt). */
+const eventInvoice = invoice
+  .omit({ checkoutUrl: true, payment: true, refunds: true })
+  .extend({
+    purpose: z.enum(["subscription", "purchase"]),
+    paymentId: z
+      .string()
+      .nullable()
+      .meta({ description: "The payment that paid it; null until paid, or when nothing was due." }),
+  })
+  .meta({ id: "EventInvoice", description: "A billing invoice as of the event." });
+
+const eventPayment = invoice.shape.payment
+  .unwrap()
+  .omit({ flags: true })
+  .extend({
+    object: z.literal("payment"),
+    invoiceId: z.string(),
+    customerExternalId: z.string(),
+    amount: z.string(),
+    currency: z.literal("CNY"),
+    createdAt: isoTime,
+  })
+  .meta({
+    id: "EventPayment",
+    description:
+      "A payment order (one attempt to pay an invoice, a top-up's or a billing one) as of the event.",
+  });
+
+const subscriptionUpdates = [
+  "activated",
+  "reactivated",
+  "invoice_paid",
+  "renewed",
+  "past_due",
+  "price_changed",
+  "cancel_scheduled",
+  "resumed",
+] as const;
+
+function subscriptionData(change: z.ZodType<string>) {
+  return subscription.extend({ change: change.meta({ description: "What happened to it." }) });
+}
+
+const eventEntitlement = z
+  .object({
+    object: z.literal("entitlement"),
+    customerExternalId: z.string(),
+    productId: z.string(),
+    priceId: z.string(),
+    source: z.enum(["subscription", "purchase"]),
+    sourceId: z.string().meta({ description: "The subscription or purchase that gives (or gave) access." }),
+  })
+  .meta({ id: "EventEntitlement", description: "Access to a product, granted or revoked." });
+
 /** Each event type's `data`: a type missing here fails to compile. */
 export const eventDataSchemas = {
   "customer.created": customer,
@@ -122,6 +180,34 @@ export const eventDataSchemas = {
   "rate_card.version_published": rateCard,
   "metric.created": metric,
   "webhook_endpoint.disabled": disabledEndpointData,
+  "invoice.finalized": eventInvoice,
+  "invoice.paid": eventInvoice,
+  "invoice.voided": eventInvoice,
+  "invoice.marked_uncollectible": eventInvoice.extend({ reason: z.string() }),
+  "invoice.refunded": eventInvoice.extend({
+    refund: z
+      .object({ id: z.string(), amount: z.string() })
+      .meta({ description: "This refund; `refundedAmount` is every refund's sum." }),
+  }),
+  "payment.succeeded": eventPayment,
+  "payment.failed": eventPayment,
+  "payment.refunded": eventPayment.extend({
+    refund: z.object({
+      id: z.string(),
+      amount: z.string(),
+      reason: z.string().nullable(),
+      createdAt: isoTime,
+    }),
+  }),
+  "subscription.created": subscriptionData(z.literal("created")),
+  "subscription.updated": subscriptionData(z.enum(subscriptionUpdates)),
+  "subscription.canceled": subscriptionData(z.literal("canceled")),
+  "purchase.created": purchase,
+  "purchase.paid": purchase,
+  "purchase.refunded": purchase,
+  "purchase.canceled": purchase,
+  "entitlement.granted": eventEntitlement,
+  "entitlement.revoked": eventEntitlement,
 } satisfies Record<EventType, z.ZodType>;
 
 const summaries: Record<EventType, string> = {
@@ -144,6 +230,27 @@ const summaries: Record<EventType, string> = {
   "rate_card.version_published": "A rate card version was published; `versions` holds only it.",
   "metric.created": "A metric was created.",
   "webhook_endpoint.disabled": "A webhook endpoint was disabled, by hand or after failing for too long.",
+  "invoice.finalized":
+    "A subscription or purchase invoice was finalized: numbered, its lines and total fixed (a top-up's receipt has `wallet.topped_up`).",
+  "invoice.paid": "A billing invoice was paid (or finalized with nothing due).",
+  "invoice.voided": "A finalized billing invoice was voided.",
+  "invoice.marked_uncollectible": "A billing invoice was given up on after dunning.",
+  "invoice.refunded": "Part or all of a paid billing invoice was refunded.",
+  "payment.succeeded": "A payment (of a top-up or a billing invoice) succeeded at its channel.",
+  "payment.failed": "A payment ended unpaid: failed at its channel, closed or expired.",
+  "payment.refunded": "The channel paid a refund of a payment out.",
+  "subscription.created": "A subscription was created (incomplete until its first invoice is paid).",
+  "subscription.updated":
+    "A subscription changed; `change` says how: activated, renewed, past_due, price_changed, cancel_scheduled, ….",
+  "subscription.canceled": "A subscription was canceled: on request, unpaid, or its first invoice expired.",
+  "purchase.created": "A one-time purchase was created, with its invoice.",
+  "purchase.paid": "A one-time purchase was paid.",
+  "purchase.refunded": "A one-time purchase was refunded.",
+  "purchase.canceled": "A one-time purchase was canceled before it was paid.",
+  "entitlement.granted":
+    "A customer gained access to a product: a subscription became active, or a purchase was paid.",
+  "entitlement.revoked":
+    "A customer lost access to a product: a subscription that had access was canceled, or a purchase was refunded.",
 };
 
 /** "wallet.top_up_refunded" → "WalletTopUpRefundedEvent". */

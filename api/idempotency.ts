@@ -65,7 +65,7 @@ function merchantScope(ctx: Context): string {
 /** The idempotency entry a handler writes with its change: the response it is about to send. */
 export function storedWith<T>(
   ctx: Context,
-  render: (result: T) => { status: number; body: unknown },
+  render: (result: T) => { status: number; body: unknown; sealed?: string[] },
 ): ((result: T) => { scope: string; op: IndexOp }) | undefined {
   const state = ctx.state.idempotency as IdempotencyState | undefined;
   if (!state) return undefined;

@@ -40,7 +40,7 @@ export function openApiDocument(operations: readonly Operation[]): ReturnType<ty
         responses: {
           [String(op.status)]: {
             description: "Success",
-            content: { "application/json": { schema: op.response } },
+            content: { [op.responseType ?? "application/json"]: { schema: op.response } },
           },
           default: problemResponse,
         },

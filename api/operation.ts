@@ -21,6 +21,8 @@ export interface Operation<
   query?: TQuery;
   body?: TBody;
   response: z.ZodType;
+  /** The success body's media type when it is not JSON (e.g. "application/pdf": the handler returns bytes). */
+  responseType?: string;
   status: number;
   handle: (
     ctx: Context,

@@ -57,6 +57,12 @@ export const createCustomerRequest = z
     externalId,
     name: z.string().trim().min(1).max(limits.nameLengthMax).nullish(),
     email: z.email().max(limits.emailLengthMax).nullish(),
+    testClockId: z
+      .string()
+      .min(1)
+      .max(64)
+      .nullish()
+      .meta({ description: "Sandbox only: the test clock whose time the customer lives on. Set once." }),
   })
   .strict()
   .meta({ id: "CreateCustomerRequest" });
@@ -71,6 +77,7 @@ export const customer = z
     environment: z.enum(["test", "live"]),
     rateCardId: z.string().nullable(),
     billingMode: z.enum(["prepaid", "postpaid"]).nullable(),
+    testClockId: z.string().nullable().meta({ description: "Sandbox only: the customer's test clock." }),
     createdAt: isoTime,
   })
   .meta({ id: "Customer" });
@@ -522,41 +529,68 @@ export const invoice = z
   .object({
     id: z.string(),
     object: z.literal("invoice"),
+    number: z
+      .string()
+      .nullable()
+      .meta({ description: "Gapless per merchant and environment; top-up receipts have none." }),
     customerExternalId: z.string(),
-    purpose: z.literal("top_up"),
-    status: z.enum(["open", "paid", "void"]),
+    purpose: z.enum(["top_up", "subscription", "purchase"]),
+    status: z.enum(["draft", "open", "paid", "void", "uncollectible"]),
+    subscriptionId: z.string().nullable(),
+    purchaseId: z.string().nullable(),
+    periodStart: isoTime.nullable(),
+    periodEnd: isoTime.nullable(),
     currency: z.literal("CNY"),
-    amount: z.string(),
-    lines: z.array(z.object({ description: z.string(), amount: z.string() })),
+    subtotal: z.string().meta({ description: "The lines' sum." }),
+    creditApplied: z
+      .string()
+      .meta({ description: "Account credit taken off (unused time after a downgrade)." }),
+    total: z.string().meta({ description: "What is due: subtotal − credit applied." }),
+    amount: z.string().meta({ description: "The same as total." }),
+    lines: z.array(
+      z.object({
+        description: z.string(),
+        amount: z.string(),
+        kind: z.enum(["top_up", "subscription", "proration", "usage", "purchase"]).nullable(),
+        quantity: z.string().nullable(),
+        unitAmount: z.string().nullable(),
+      }),
+    ),
     checkoutUrl: z.string(),
     createdAt: isoTime,
+    finalizedAt: isoTime.nullable(),
+    dueAt: isoTime.nullable(),
     paidAt: isoTime.nullable(),
     voidedAt: isoTime.nullable(),
     voidReason: z.string().nullable(),
-    payment: z.object({
-      id: z.string(),
-      status: paymentStatus,
-      channel: z.enum(collectionChannels),
-      expiresAt: isoTime,
-      transactionId: z.string().nullable(),
-      paidAt: isoTime.nullable(),
-      channelFee: z.string().nullable(),
-      platformFee: z.string().nullable(),
-      netAmount: z.string().nullable().meta({ description: "What the merchant is owed: amount − fees." }),
-      refundedAmount: z.string(),
-      refundingAmount: z.string(),
-      failure: z.object({ code: z.string(), message: z.string() }).nullable(),
-      flags: z.array(
-        z.object({
-          reason: z.string(),
-          transactionId: z.string(),
-          amount: z.string(),
-          currency: z.string(),
-          refundId: z.string().nullable(),
-          at: isoTime,
-        }),
-      ),
-    }),
+    refundedAmount: z.string(),
+    payment: z
+      .object({
+        id: z.string(),
+        status: paymentStatus,
+        channel: z.enum(collectionChannels),
+        expiresAt: isoTime,
+        transactionId: z.string().nullable(),
+        paidAt: isoTime.nullable(),
+        channelFee: z.string().nullable(),
+        platformFee: z.string().nullable(),
+        netAmount: z.string().nullable().meta({ description: "What the merchant is owed: amount − fees." }),
+        refundedAmount: z.string(),
+        refundingAmount: z.string(),
+        failure: z.object({ code: z.string(), message: z.string() }).nullable(),
+        flags: z.array(
+          z.object({
+            reason: z.string(),
+            transactionId: z.string(),
+            amount: z.string(),
+            currency: z.string(),
+            refundId: z.string().nullable(),
+            at: isoTime,
+          }),
+        ),
+      })
+      .nullable()
+      .meta({ description: "The latest payment attempt; null until one is started." }),
     refunds: z.array(refund),
   })
   .meta({ id: "Invoice" });
@@ -617,3 +651,261 @@ export const balance = z
     description:
       "The merchant's ledger accounts per currency: each amount is the sum of the account's postings.",
   });
+
+// The product catalog and sandbox test clocks.
+
+const objectId = z.string().min(1).max(64);
+
+export const createProductRequest = z
+  .object({
+    name: z.string().trim().min(1).max(limits.nameLengthMax),
+    nameZh: z
+      .string()
+      .trim()
+      .min(1)
+      .max(limits.nameLengthMax)
+      .nullish()
+      .meta({ description: "The name shown to Chinese-speaking customers." }),
+    description: z.string().max(limits.productDescriptionLengthMax).nullish(),
+  })
+  .strict()
+  .meta({ id: "CreateProductRequest" });
+
+export const product = z
+  .object({
+    id: z.string(),
+    object: z.literal("product"),
+    name: z.string(),
+    nameZh: z.string().nullable(),
+    description: z.string().nullable(),
+    createdAt: isoTime,
+  })
+  .meta({ id: "Product" });
+
+export const productParams = z.object({ productId: objectId });
+
+export const productList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(product),
+    hasMore: z.boolean(),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: "ProductList" });
+
+export const createPriceRequest = z
+  .object({
+    productId: objectId,
+    type: z.enum(["recurring", "one_time"]).meta({
+      description: '"recurring": billed every interval by a subscription; "one_time": bought once.',
+    }),
+    unitAmount: decimalAmount.meta({
+      description: "Yuan, whole fen: at most two decimals.",
+      example: "149.00",
+    }),
+    currency: z.literal("CNY").optional(),
+    nickname: z.string().trim().min(1).max(limits.nameLengthMax).nullish(),
+    interval: z
+      .literal("month")
+      .nullish()
+      .meta({ description: "Recurring prices only, and required for them." }),
+    refundWindowDays: z.number().int().min(0).max(limits.refundWindowDaysMax).nullish().meta({
+      description: "One-time prices only: days after payment a purchase may be refunded (0: never).",
+    }),
+  })
+  .strict()
+  .meta({ id: "CreatePriceRequest" });
+
+export const productPrice = z
+  .object({
+    id: z.string(),
+    object: z.literal("price"),
+    productId: z.string(),
+    type: z.enum(["recurring", "one_time"]),
+    unitAmount: z.string().meta({ example: "149.00" }),
+    currency: z.literal("CNY"),
+    nickname: z.string().nullable(),
+    interval: z.literal("month").nullable(),
+    refundWindowDays: z.number().int().nullable(),
+    createdAt: isoTime,
+  })
+  .meta({
+    id: "ProductPrice",
+    description: "A product's price; immutable (create another to change it). Not a rate card's Price.",
+  });
+
+export const priceParams = z.object({ priceId: objectId });
+
+export const priceListQuery = listQuery.extend({
+  productId: objectId.optional().meta({ description: "Only this product's prices." }),
+});
+
+export const priceList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(productPrice),
+    hasMore: z.boolean(),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: "ProductPriceList" });
+
+const validTime = z.iso
+  .datetime({ offset: true })
+  .meta({ format: "date-time", example: "2026-11-27T08:00:00.000Z" });
+
+export const createTestClockRequest = z
+  .object({
+    frozenTime: validTime.meta({ description: "The clock's starting time." }),
+    name: z.string().trim().min(1).max(limits.nameLengthMax).nullish(),
+  })
+  .strict()
+  .meta({ id: "CreateTestClockRequest" });
+
+export const advanceTestClockRequest = z
+  .object({
+    frozenTime: validTime.meta({
+      description: "The new time: after the current one, at most two years later.",
+    }),
+  })
+  .strict()
+  .meta({ id: "AdvanceTestClockRequest" });
+
+export const testClock = z
+  .object({
+    id: z.string(),
+    object: z.literal("test_clock"),
+    name: z.string().nullable(),
+    frozenTime: isoTime,
+    status: z.enum(["ready", "advancing"]),
+    createdAt: isoTime,
+  })
+  .meta({ id: "TestClock", description: "Sandbox only: simulated time for the customers created on it." });
+
+export const testClockParams = z.object({ clockId: objectId });
+
+export const invoiceListQuery = listQuery.extend({
+  customerExternalId: externalId.optional(),
+  subscriptionId: objectId.optional(),
+  status: z.enum(["draft", "open", "paid", "void", "uncollectible"]).optional(),
+});
+
+export const invoiceList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(invoice),
+    hasMore: z.boolean(),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: "InvoiceList" });
+
+export const payInvoiceRequest = topUpRequest.omit({ amount: true }).meta({ id: "PayInvoiceRequest" });
+
+export const createSubscriptionRequest = z
+  .object({ customerExternalId: externalId, priceId: objectId })
+  .strict()
+  .meta({ id: "CreateSubscriptionRequest" });
+
+export const changePlanRequest = z
+  .object({
+    priceId: objectId,
+    downgrade: z.enum(["period_end", "immediately"]).default("period_end").meta({
+      description:
+        "For a cheaper price: at the period end (default), or at once with the unused time credited to the next invoice. An upgrade always takes effect at once, its prorated difference invoiced now.",
+    }),
+  })
+  .strict()
+  .meta({ id: "ChangePlanRequest" });
+
+export const cancelSubscriptionRequest = z
+  .object({ at: z.enum(["period_end", "immediately"]).default("period_end") })
+  .strict()
+  .meta({ id: "CancelSubscriptionRequest" });
+
+export const subscriptionParams = z.object({ subscriptionId: objectId });
+
+export const subscription = z
+  .object({
+    id: z.string(),
+    object: z.literal("subscription"),
+    customerExternalId: z.string(),
+    productId: z.string(),
+    priceId: z.string(),
+    status: z.enum(["incomplete", "active", "past_due", "canceled"]),
+    currentPeriodStart: isoTime,
+    currentPeriodEnd: isoTime,
+    cancelAtPeriodEnd: z.boolean(),
+    canceledAt: isoTime.nullable(),
+    cancelReason: z.string().nullable(),
+    pendingChange: z.object({ priceId: z.string() }).nullable(),
+    credit: z.string().meta({ description: "Account credit waiting for the next invoice." }),
+    latestInvoiceId: z.string().nullable(),
+    createdAt: isoTime,
+  })
+  .meta({ id: "Subscription" });
+
+export const subscriptionListQuery = listQuery.extend({ customerExternalId: externalId });
+
+export const subscriptionList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(subscription),
+    hasMore: z.boolean(),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: "SubscriptionList" });
+
+export const createPurchaseRequest = z
+  .object({ customerExternalId: externalId, priceId: objectId })
+  .strict()
+  .meta({ id: "CreatePurchaseRequest" });
+
+export const purchaseParams = z.object({ purchaseId: objectId });
+
+export const purchase = z
+  .object({
+    id: z.string(),
+    object: z.literal("purchase"),
+    customerExternalId: z.string(),
+    productId: z.string(),
+    priceId: z.string(),
+    amount: z.string(),
+    status: z.enum(["pending", "paid", "refunded", "canceled"]),
+    invoiceId: z.string(),
+    refundableUntil: isoTime.nullable(),
+    paidAt: isoTime.nullable(),
+    refundedAt: isoTime.nullable(),
+    createdAt: isoTime,
+  })
+  .meta({ id: "Purchase" });
+
+export const refundPurchaseRequest = z
+  .object({ reason: z.string().trim().min(1).max(limits.refundReasonLengthMax).optional() })
+  .strict()
+  .meta({ id: "RefundPurchaseRequest" });
+
+export const entitlement = z
+  .object({
+    object: z.literal("entitlement"),
+    productId: z.string(),
+    priceId: z.string(),
+    source: z.enum(["subscription", "purchase"]),
+    sourceId: z.string(),
+    grantedAt: isoTime,
+    endsAt: isoTime.nullable().meta({ description: "Set when access is scheduled to end." }),
+  })
+  .meta({ id: "Entitlement" });
+
+export const entitlementList = z
+  .object({ object: z.literal("list"), data: z.array(entitlement) })
+  .meta({ id: "EntitlementList" });
+
+export const entitlementParams = z.object({ externalId, productId: objectId });
+
+export const entitlementCheck = z
+  .object({
+    object: z.literal("entitlement_check"),
+    productId: z.string(),
+    hasAccess: z.boolean(),
+    entitlement: entitlement.nullable(),
+  })
+  .meta({ id: "EntitlementCheck" });

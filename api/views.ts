@@ -3,6 +3,9 @@ import {
   transactionData,
   type Customer,
   type MerchantBalancesView,
+  type Price,
+  type Product,
+  type TestClock,
   type PaymentRef,
   type RefundResult,
   type ReservationEntry,
@@ -14,9 +17,11 @@ import { accounts } from "../domain/accounts.js";
 import type { Environment } from "../domain/environment.js";
 import { fenToMicros, formatMicros } from "../domain/money.js";
 import type { PaymentRefund } from "../machines/paymentOrderTypes.js";
+import type { InvoiceContext } from "../machines/invoiceTypes.js";
 import type { EntityState } from "../machines/kind.js";
 import type { WalletContext, WalletFact } from "../machines/walletTypes.js";
 import type { CommittedRecord } from "../actors/index.js";
+import type { Entitlement, PurchaseSnapshot, SubscriptionSnapshot } from "../actors/billing.js";
 
 /** JSON views of the API: the only place that turns domain values into response bodies. */
 
@@ -170,57 +175,97 @@ export function requestedRefundView(result: RefundResult) {
   });
 }
 
-export function invoiceView(result: TopUpResult) {
-  const invoice = result.invoice.context;
+/** An invoice with its latest payment attempt (a billing invoice may have none yet). */
+export interface InvoiceReading {
+  invoice: EntityState<InvoiceContext>;
+  customerExternalId: string;
+  checkoutUrl: string;
+  attempt: TopUpResult | undefined;
+}
+
+export function invoiceView(reading: InvoiceReading | TopUpResult) {
+  const read: InvoiceReading =
+    "attempt" in reading
+      ? reading
+      : {
+          invoice: reading.invoice,
+          customerExternalId: reading.ref.customerExternalId,
+          checkoutUrl: reading.checkoutUrl,
+          attempt: reading,
+        };
+  const invoice = read.invoice.context;
+  const subtotal = invoice.lines.reduce((sum, line) => sum + line.amountFen, 0n);
+  return {
+    id: invoice.invoiceId,
+    object: "invoice" as const,
+    number: invoice.number,
+    customerExternalId: read.customerExternalId,
+    purpose: invoice.purpose,
+    status: read.invoice.value as "draft" | "open" | "paid" | "void" | "uncollectible",
+    subscriptionId: invoice.subscriptionId,
+    purchaseId: invoice.purchaseId,
+    periodStart: isoOrNull(invoice.periodStart),
+    periodEnd: isoOrNull(invoice.periodEnd),
+    currency: invoice.currency,
+    subtotal: yuanOfFen(subtotal),
+    creditApplied: yuanOfFen(invoice.creditAppliedFen),
+    total: yuanOfFen(invoice.amountFen),
+    amount: yuanOfFen(invoice.amountFen),
+    lines: invoice.lines.map((line) => ({
+      description: line.description,
+      amount: yuanOfFen(line.amountFen),
+      kind: line.kind ?? null,
+      quantity: line.quantity ?? null,
+      unitAmount: line.unitAmount ?? null,
+    })),
+    checkoutUrl: read.checkoutUrl,
+    createdAt: iso(invoice.createdAt),
+    finalizedAt: isoOrNull(invoice.finalizedAt),
+    dueAt: isoOrNull(invoice.dueAt),
+    paidAt: isoOrNull(invoice.paidAt),
+    voidedAt: isoOrNull(invoice.voidedAt),
+    voidReason: invoice.voidReason,
+    refundedAmount: yuanOfFen(invoice.refundedFen),
+    payment: read.attempt ? attemptView(read.attempt) : null,
+    refunds: read.attempt ? refundsOf(read.attempt) : [],
+  };
+}
+
+function refundsOf(attempt: TopUpResult) {
+  return Object.entries(attempt.payment.context.refunds)
+    .map(([id, refund]) => refundView(attempt.ref, id, refund))
+    .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+}
+
+function attemptView(result: TopUpResult) {
   const payment = result.payment.context;
   const paid = payment.settlement === "credited";
   const channelFee = paid ? feeFen(payment.amountFen, payment.channelFeeBps) : null;
   const platformFee = paid ? feeFen(payment.amountFen, payment.platformFeeBps) : null;
   return {
-    id: result.ref.invoiceId,
-    object: "invoice" as const,
-    customerExternalId: result.ref.customerExternalId,
-    purpose: invoice.purpose,
-    status: result.invoice.value as "open" | "paid" | "void",
-    currency: invoice.currency,
-    amount: yuanOfFen(invoice.amountFen),
-    lines: invoice.lines.map((line) => ({
-      description: line.description,
-      amount: yuanOfFen(line.amountFen),
+    id: result.ref.paymentId,
+    status: result.payment.value,
+    channel: payment.channel,
+    expiresAt: iso(payment.expiresAt),
+    transactionId: payment.transactionId,
+    paidAt: isoOrNull(payment.paidAt),
+    channelFee: channelFee === null ? null : yuanOfFen(channelFee),
+    platformFee: platformFee === null ? null : yuanOfFen(platformFee),
+    netAmount:
+      channelFee === null || platformFee === null
+        ? null
+        : yuanOfFen(payment.amountFen - channelFee - platformFee),
+    refundedAmount: yuanOfFen(payment.refundedFen),
+    refundingAmount: yuanOfFen(payment.refundingFen),
+    failure: payment.failure,
+    flags: payment.flags.map((flag) => ({
+      reason: flag.reason,
+      transactionId: flag.transactionId,
+      amount: yuanOfFen(flag.amountFen),
+      currency: flag.currency,
+      refundId: flag.refundId,
+      at: iso(flag.at),
     })),
-    checkoutUrl: result.checkoutUrl,
-    createdAt: iso(invoice.createdAt),
-    paidAt: isoOrNull(invoice.paidAt),
-    voidedAt: isoOrNull(invoice.voidedAt),
-    voidReason: invoice.voidReason,
-    payment: {
-      id: result.ref.paymentId,
-      status: result.payment.value,
-      channel: payment.channel,
-      expiresAt: iso(payment.expiresAt),
-      transactionId: payment.transactionId,
-      paidAt: isoOrNull(payment.paidAt),
-      channelFee: channelFee === null ? null : yuanOfFen(channelFee),
-      platformFee: platformFee === null ? null : yuanOfFen(platformFee),
-      netAmount:
-        channelFee === null || platformFee === null
-          ? null
-          : yuanOfFen(payment.amountFen - channelFee - platformFee),
-      refundedAmount: yuanOfFen(payment.refundedFen),
-      refundingAmount: yuanOfFen(payment.refundingFen),
-      failure: payment.failure,
-      flags: payment.flags.map((flag) => ({
-        reason: flag.reason,
-        transactionId: flag.transactionId,
-        amount: yuanOfFen(flag.amountFen),
-        currency: flag.currency,
-        refundId: flag.refundId,
-        at: iso(flag.at),
-      })),
-    },
-    refunds: Object.entries(payment.refunds)
-      .map(([id, refund]) => refundView(result.ref, id, refund))
-      .sort((a, b) => a.createdAt.localeCompare(b.createdAt)),
   };
 }
 
@@ -263,5 +308,97 @@ export function balanceView(env: Environment, merchantId: string, view: Merchant
         promotions: amount(accounts.merchantPromotions),
       };
     }),
+  };
+}
+
+export function productView(product: Product) {
+  return {
+    id: product.id,
+    object: "product" as const,
+    name: product.name,
+    nameZh: product.nameZh,
+    description: product.description,
+    createdAt: iso(product.createdAt),
+  };
+}
+
+export function priceView(price: Price) {
+  return {
+    id: price.id,
+    object: "price" as const,
+    productId: price.productId,
+    type: price.type,
+    unitAmount: yuanOfFen(BigInt(price.amountFen)),
+    currency: price.currency,
+    nickname: price.nickname,
+    interval: price.interval,
+    refundWindowDays: price.refundWindowDays,
+    createdAt: iso(price.createdAt),
+  };
+}
+
+export function testClockView(clock: TestClock) {
+  return {
+    id: clock.id,
+    object: "test_clock" as const,
+    name: clock.name,
+    frozenTime: iso(clock.frozenTime),
+    status: clock.status,
+    createdAt: iso(clock.createdAt),
+  };
+}
+
+export function subscriptionView(snapshot: SubscriptionSnapshot) {
+  const sub = snapshot.subscription.context;
+  return {
+    id: sub.subscriptionId,
+    object: "subscription" as const,
+    customerExternalId: snapshot.ref.customerExternalId,
+    productId: sub.productId,
+    priceId: sub.priceId,
+    status: snapshot.subscription.value as "incomplete" | "active" | "past_due" | "canceled",
+    currentPeriodStart: iso(sub.currentPeriodStart),
+    currentPeriodEnd: iso(sub.currentPeriodEnd),
+    cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
+    canceledAt: isoOrNull(sub.canceledAt),
+    cancelReason: sub.cancelReason,
+    pendingChange: sub.pendingChange ? { priceId: sub.pendingChange.priceId } : null,
+    credit: yuanOfFen(sub.creditFen),
+    latestInvoiceId: sub.latestInvoiceId || null,
+    createdAt: iso(sub.createdAt),
+  };
+}
+
+export function purchaseView(snapshot: PurchaseSnapshot) {
+  const purchase = snapshot.purchase.context;
+  const refundableUntil =
+    purchase.paidAt !== null && purchase.refundWindowMs > 0
+      ? purchase.paidAt + purchase.refundWindowMs
+      : null;
+  return {
+    id: purchase.purchaseId,
+    object: "purchase" as const,
+    customerExternalId: snapshot.ref.customerExternalId,
+    productId: purchase.productId,
+    priceId: purchase.priceId,
+    amount: yuanOfFen(purchase.amountFen),
+    status: snapshot.purchase.value as "pending" | "paid" | "refunded" | "canceled",
+    invoiceId: purchase.invoiceId,
+    refundableUntil: isoOrNull(refundableUntil),
+    paidAt: isoOrNull(purchase.paidAt),
+    refundedAt: isoOrNull(purchase.refundedAt),
+    createdAt: iso(purchase.createdAt),
+  };
+}
+
+export function entitlementView(entitlement: Entitlement) {
+  return {
+    object: "entitlement" as const,
+    productId: entitlement.productId,
+    priceId: entitlement.priceId,
+    source: entitlement.source,
+    sourceId: entitlement.sourceId,
+    grantedAt: iso(entitlement.grantedAt),
+    endsAt: isoOrNull(entitlement.endsAt),
   };
 }

@@ -174,6 +174,7 @@ async function restartAfterCheckpoint(dir: string, records: number, writers: Wal
     externalId: "",
     name: null,
     email: null,
+    testClockId: null,
     env: "test" as const,
     merchantId: benchMerchantId,
     createdAt: 0,

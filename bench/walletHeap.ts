@@ -43,6 +43,7 @@ export async function walletHeap(): Promise<{ rows: BenchRow[]; details: Record<
       externalId: `bench_${i}`,
       name: null,
       email: null,
+      testClockId: null,
       env: "test",
       merchantId: benchMerchantId,
       createdAt: 0,

@@ -1,8 +1,10 @@
 import { pino } from "pino";
 import { Runtime } from "../actors/index.js";
 import { startServer } from "../api/index.js";
-import { createWebhookSender } from "../effects/webhooks/index.js";
+import { defaultPrivateAddressesAllowed, type PrivateAddressesAllowed } from "../domain/webhookUrls.js";
+import { createWebhookSender, resolvedUrlRefusal } from "../effects/webhooks/index.js";
 import { createCollectionWiring, liveChannelsFromEnv } from "./paymentWiring.js";
+import { createInvoiceWiring } from "./invoiceWiring.js";
 
 /** `npm start`: the API on PORT (default 4000) with the ledger in BUFFMONEY_DATA_DIR (default ./data). */
 async function main(): Promise<void> {
@@ -19,11 +21,22 @@ async function main(): Promise<void> {
     retryScale: Number(process.env.BUFFMONEY_SANDBOX_CALLBACK_RETRY_SCALE ?? 1),
     live: liveChannelsFromEnv(process.env),
   });
+  // SMTP_URL enables invoice email (SMTP_FROM names the sender); PDFs are served either way.
+  const invoices = createInvoiceWiring({
+    smtpUrl: process.env.SMTP_URL || undefined,
+    from: process.env.SMTP_FROM || undefined,
+  });
   const runtime = await Runtime.open({
     dataDir,
     adminToken: process.env.BUFFMONEY_ADMIN_TOKEN || undefined,
-    webhooks: { send: createWebhookSender() },
+    secretKey: process.env.BUFFMONEY_SECRET_KEY || undefined,
+    webhooks: {
+      send: createWebhookSender(),
+      checkUrl: resolvedUrlRefusal,
+      privateAddressesAllowed: privateAddressesAllowed(process.env.BUFFMONEY_WEBHOOK_ALLOW_PRIVATE),
+    },
     collection: { gateway: collection.gateway, publicUrl: () => publicUrl },
+    invoiceEffects: invoices.effects,
   });
   const { recovery } = runtime;
   console.log(
@@ -50,7 +63,10 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`${signal}: finishing requests, flushing the ledger`);
     Promise.all([collection.close(), running.close()]).then(
-      () => process.exit(0),
+      () => {
+        invoices.close();
+        process.exit(0);
+      },
       (error: unknown) => {
         console.error("shutdown failed", error);
         process.exit(1);
@@ -59,6 +75,14 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** BUFFMONEY_WEBHOOK_ALLOW_PRIVATE: true or false for both environments; unset, the sandbox only. */
+function privateAddressesAllowed(setting: string | undefined): PrivateAddressesAllowed {
+  if (!setting) return defaultPrivateAddressesAllowed;
+  if (setting === "true" || setting === "false")
+    return { test: setting === "true", live: setting === "true" };
+  throw new Error(`BUFFMONEY_WEBHOOK_ALLOW_PRIVATE is "${setting}": use true or false`);
 }
 
 main().catch((error: unknown) => {

@@ -25,4 +25,17 @@ export const accounts = {
   /** Money paid after its order closed: never credited, held until refunded. */
   merchantUnappliedPayments: (env: Environment, merchantId: string) =>
     `${env}:merchant:${merchantId}:unapplied_payments`,
+  /** Finalized invoices not yet settled: negative while the customer owes them. */
+  customerInvoicesDue: (env: Environment, customerId: string) => `${env}:customer:${customerId}:invoices_due`,
+  /** Credit owed to the customer (unused time after a downgrade), taken off their next invoice. */
+  customerAccountCredit: (env: Environment, customerId: string) =>
+    `${env}:customer:${customerId}:account_credit`,
+  /** Subscription fees, prorations and purchases invoiced by the merchant. */
+  merchantBilledRevenue: (env: Environment, merchantId: string) =>
+    `${env}:merchant:${merchantId}:billed_revenue`,
+  /** Invoices settled (negative): the cash itself is in the payable, posted by the payment. */
+  merchantInvoiceCollections: (env: Environment, merchantId: string) =>
+    `${env}:merchant:${merchantId}:invoice_collections`,
+  /** Invoices written off as uncollectible. */
+  merchantBadDebt: (env: Environment, merchantId: string) => `${env}:merchant:${merchantId}:bad_debt`,
 } as const;

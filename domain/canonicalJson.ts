@@ -12,6 +12,57 @@ function quote(text: string): string {
 }
 
 export function canonicalJson(value: unknown): string {
+  // A tree already in canonical order (most ledger records: built sorted, or parsed from canonical
+  // bytes) is written by the native JSON.stringify, several times faster on a large record.
+  if (typeof value === "object" && value !== null && inCanonicalOrder(value)) return JSON.stringify(value);
+  return canonicalJsonSlow(value);
+}
+
+// JSON.stringify writes array-index keys ("0", "17") first in numeric order, not in sorted order.
+const indexLikeKey = /^(?:0|[1-9]\d*)$/;
+
+/**
+ * Whether JSON.stringify writes exactly the canonical bytes of `value`: only plain objects and
+ * arrays, every object's keys strictly ascending and none index-like, no toJSON, no bigint or symbol
+ * (those the slow path refuses). Checks an object's own keys before descending, to fail early.
+ */
+function inCanonicalOrder(value: object): boolean {
+  if (Array.isArray(value)) {
+    const items = value as unknown[];
+    for (let i = 0; i < items.length; i++) if (!leafOrCanonical(items[i])) return false;
+    return true;
+  }
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) return false;
+  if (typeof (value as { toJSON?: unknown }).toJSON === "function") return false;
+  const keys = Object.keys(value);
+  let previous = "";
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i] as string;
+    if (i > 0 && key <= previous) return false;
+    const first = key.charCodeAt(0);
+    if (first >= 48 && first <= 57 && indexLikeKey.test(key)) return false;
+    previous = key;
+  }
+  for (let i = 0; i < keys.length; i++) {
+    if (!leafOrCanonical((value as Record<string, unknown>)[keys[i] as string])) return false;
+  }
+  return true;
+}
+
+function leafOrCanonical(value: unknown): boolean {
+  switch (typeof value) {
+    case "object":
+      return value === null || inCanonicalOrder(value);
+    case "bigint":
+    case "symbol":
+      return false;
+    default:
+      return true;
+  }
+}
+
+function canonicalJsonSlow(value: unknown): string {
   if (value === null) return "null";
   switch (typeof value) {
     case "string":

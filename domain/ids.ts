@@ -8,7 +8,22 @@ const alphabet = "0123456789abcdefghjkmnpqrstvwxyz";
 
 /** Id kinds in use; other helpers' prefixes (payments, webhooks) are accepted as plain strings too. */
 export type IdPrefix =
-  "mer" | "cus" | "wtx" | "rsv" | "req" | "evt" | "rc" | "ubt" | "we" | "whd" | "inv" | "pay" | "rfd";
+  | "mer"
+  | "cus"
+  | "wtx"
+  | "rsv"
+  | "req"
+  | "evt"
+  | "rc"
+  | "ubt"
+  | "we"
+  | "whd"
+  | "inv"
+  | "pay"
+  | "rfd"
+  | "prod"
+  | "price"
+  | "clock";
 
 // One system call fills randomness for many ids: a call per id cost more than the rest of a request.
 const pool = Buffer.alloc(20 * 256);

@@ -19,6 +19,12 @@ export const limits = {
   residentActorsMax: 100_000,
   snapshotIntervalRecords: 50_000,
   timerSweepIntervalMs: 250,
+  /** Subscriptions and purchases one customer may hold (listing and entitlement checks read them all). */
+  billingObjectsPerCustomerMax: 1_000,
+  /** Index entries one page of the invoice list reads while filtering. */
+  invoiceListScanMax: 5_000,
+  /** Timers one test clock advance may fire (a runaway loop stops here). */
+  testClockTimersPerAdvanceMax: 100_000,
   usageBatchEventsMax: 500,
   usageLateArrivalMs: 35 * 24 * 3600 * 1000,
   usageFutureToleranceMs: 5 * 60 * 1000,
@@ -70,4 +76,14 @@ export const limits = {
   feedSendHighWaterBytes: 1_048_576,
   feedBacklogRecordsMax: 10_000,
   feedPingIntervalMs: 30_000,
+  // The product catalog and sandbox test clocks.
+  productDescriptionLengthMax: 1_000,
+  pricesPerProductMax: 20,
+  priceAmountFenMax: 1_000_000_000n, // ¥10,000,000.00
+  refundWindowDaysMax: 365,
+  catalogObjectsCachedMax: 20_000,
+  testClocksCachedMax: 10_000,
+  // Two calendar years with room for a leap day: how far one advance may move a test clock.
+  testClockAdvanceMsMax: 731 * 24 * 3600 * 1000,
+  testClockTimeMsMax: 253_402_300_799_999, // 9999-12-31T23:59:59.999Z
 } as const;

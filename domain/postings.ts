@@ -11,7 +11,8 @@ export interface Posting {
 }
 
 export function posting(account: string, currency: string, amountMicros: bigint): Posting {
-  return { account, currency, amountMicros: amountMicros.toString() };
+  // Keys in sorted order: records encode fastest that way (domain/canonicalJson.ts).
+  return { account, amountMicros: amountMicros.toString(), currency };
 }
 
 /** Sums per currency; an empty result means the postings balance. */

@@ -1,4 +1,5 @@
 import { createActor, type AnyActorScope, type AnyStateMachine, type SnapshotFrom } from "xstate";
+import type { EntityKind, EntityState } from "./kind.js";
 
 /**
  * Runs one command through a machine without executing anything — what xstate's pure
@@ -53,4 +54,19 @@ export function decide<TMachine extends AnyStateMachine>(
     }
   }
   return { ok: true, next };
+}
+
+/**
+ * Decides a command on an entity's resident state: the kind's direct decision when it has one for
+ * this command, otherwise the machine. Live commands and replay both go through here.
+ */
+export function decideEntity<TContext, TCommand>(
+  kind: EntityKind<AnyStateMachine, TContext, TCommand, unknown>,
+  state: EntityState<TContext>,
+  command: TCommand,
+): { ok: true; next: EntityState<TContext> } | { ok: false; code: string } {
+  const direct = kind.decideDirect?.(state, command);
+  if (direct !== undefined) return direct;
+  const decision = decide(kind.machine, kind.toSnapshot(state), command as never);
+  return decision.ok ? { ok: true, next: kind.fromSnapshot(decision.next) } : decision;
 }

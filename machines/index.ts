@@ -35,3 +35,35 @@ export type {
   PaymentRejection,
   PaymentSettlement,
 } from "./paymentOrderTypes.js";
+export { invoicePostingsOf, type InvoiceOwner } from "./invoicePostings.js";
+export { invoiceNumbersKind, invoiceNumbersEntity } from "./invoiceNumbersKind.js";
+export { formatInvoiceNumber } from "./invoiceNumbers.js";
+export { subscriptionMachine, subscriptionMachineVersion, subscriptionGrantsAccess } from "./subscription.js";
+export { subscriptionFactOf } from "./subscriptionFacts.js";
+export { subscriptionKind, subscriptionEntity } from "./subscriptionKind.js";
+export type {
+  SubscriptionCancelReason,
+  SubscriptionCommand,
+  SubscriptionContext,
+  SubscriptionFact,
+  SubscriptionFactType,
+  SubscriptionPendingChange,
+  SubscriptionRejection,
+  SubscriptionStatus,
+} from "./subscriptionTypes.js";
+export {
+  purchaseMachine,
+  purchaseMachineVersion,
+  purchaseGrantsAccess,
+  purchaseRefundableUntil,
+} from "./purchase.js";
+export { purchaseFactOf } from "./purchaseFacts.js";
+export { purchaseKind, purchaseEntity } from "./purchaseKind.js";
+export type {
+  PurchaseCommand,
+  PurchaseContext,
+  PurchaseFact,
+  PurchaseFactType,
+  PurchaseRejection,
+  PurchaseStatus,
+} from "./purchaseTypes.js";

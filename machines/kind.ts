@@ -25,6 +25,14 @@ export interface EntityKind<TMachine extends AnyStateMachine, TContext, TCommand
   initialState(): EntityState<TContext>;
   toSnapshot(state: EntityState<TContext>): SnapshotFrom<TMachine>;
   fromSnapshot(snapshot: SnapshotFrom<TMachine>): EntityState<TContext>;
+  /**
+   * Optional: decides some commands without the interpreter, exactly as the machine would (a test
+   * per kind holds them equal); undefined for a command the machine must decide.
+   */
+  decideDirect?(
+    state: EntityState<TContext>,
+    command: TCommand,
+  ): { ok: true; next: EntityState<TContext> } | { ok: false; code: string } | undefined;
   factOf(command: TCommand, before: TContext, after: TContext): TFact;
   postingsOf(fact: TFact, owner: RecordOwner): Posting[];
   commandFromLog(logged: unknown): TCommand;

@@ -26,7 +26,7 @@ function withoutReservation(context: WalletContext, id: string): Partial<WalletC
 /** Usage counters live two billing periods (late events may arrive 35 days after the fact); older ones go. */
 export const usageCounterRetentionMs = 70 * 24 * 3600 * 1000;
 
-function withoutOldPeriods(usage: Record<string, string>, at: number): Record<string, string> {
+export function withoutOldPeriods(usage: Record<string, string>, at: number): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [key, value] of Object.entries(usage)) {
     const periodStart = Number(key.slice(key.lastIndexOf("@") + 1));

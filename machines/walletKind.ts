@@ -4,6 +4,7 @@ import type { EntityKind, EntityState } from "./kind.js";
 import { initialWalletContext, walletMachine, walletMachineVersion } from "./wallet.js";
 import { walletFactOf } from "./walletFacts.js";
 import { walletPostingsOf } from "./walletPostings.js";
+import { decideWalletUsage } from "./walletUsage.js";
 import type { WalletCommand, WalletContext, WalletFact } from "./walletTypes.js";
 
 export const walletEntity = (customerId: string) => `wallet:${customerId}`;
@@ -15,6 +16,7 @@ export const walletKind: EntityKind<typeof walletMachine, WalletContext, WalletC
   initialState: () => ({ value: "active", context: initialWalletContext() }),
   toSnapshot: (state: EntityState<WalletContext>) => walletMachine.resolveState(state),
   fromSnapshot: (snapshot) => ({ value: snapshot.value as string, context: snapshot.context }),
+  decideDirect: decideWalletUsage,
   factOf: walletFactOf,
   postingsOf: (fact, owner) =>
     walletPostingsOf(fact, {

@@ -1,7 +1,7 @@
 import { jsonEqual } from "../domain/jsonEqual.js";
 import type { AnyStateMachine } from "xstate";
 import { toLoggable } from "../domain/bigintJson.js";
-import { decide } from "../machines/decide.js";
+import { decideEntity } from "../machines/decide.js";
 import type { EntityKind, EntityState } from "../machines/kind.js";
 import type { CommittedRecord, LoggedCommand, RecordPart } from "../wal/record.js";
 
@@ -55,7 +55,7 @@ function replayCommand<TContext>(
   [from, to]: [number, number],
 ): EntityState<TContext> {
   const command = kind.commandFromLog(logged);
-  const decision = decide(kind.machine, kind.toSnapshot(state), command as never);
+  const decision = decideEntity(kind, state, command);
   const where = `ledger record ${record.seq} (${record.entity}${factIndex > 0 ? `, part ${factIndex}` : ""})`;
   if (!decision.ok) {
     throw new ReplayDivergedError(
@@ -64,7 +64,7 @@ function replayCommand<TContext>(
       `replay of ${where} was rejected with ${decision.code}, but the log accepted it`,
     );
   }
-  const next = kind.fromSnapshot(decision.next) as EntityState<TContext>;
+  const next = decision.next;
   const fact = kind.factOf(command, state.context, next.context);
   const postings = kind.postingsOf(fact, { env: record.env, merchantId: record.merchantId, entityId });
   const same =

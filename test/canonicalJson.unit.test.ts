@@ -19,6 +19,27 @@ describe("canonical JSON", () => {
     expect(canonicalJson(tricky)).toBe(stableStringify(tricky));
   });
 
+  it("writes the same bytes for a tree already in sorted order (the JSON.stringify path)", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const sorted: unknown = JSON.parse(stableStringify(value));
+        expect(canonicalJson(sorted)).toBe(stableStringify(value));
+      }),
+      { numRuns: 2_000 },
+    );
+  });
+
+  it("sorts index-like keys as text, and honours toJSON, inside otherwise sorted trees", () => {
+    const tricky = {
+      a: { "10": 1, "9": 2, b: 3 },
+      c: [{ d: new Date(0), e: { toJSON: () => ({ z: 1, y: 2 }) } }],
+      f: { g: undefined, h: [undefined, () => 1] },
+    };
+    expect(canonicalJson(tricky)).toBe(stableStringify(tricky));
+    expect(canonicalJson({ "0": 1, "01": 2, "1": 3 })).toBe('{"0":1,"01":2,"1":3}');
+    expect(() => canonicalJson({ a: 1n })).toThrow(TypeError);
+  });
+
   it("sorts keys of objects built in any order", () => {
     expect(canonicalJson({ b: 1, a: { d: 2, c: 3 } })).toBe('{"a":{"c":3,"d":2},"b":1}');
   });

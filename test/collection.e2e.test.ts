@@ -129,7 +129,7 @@ describe("top-ups through each channel (sandbox)", () => {
           flags: [],
         },
       });
-      expect(invoice.payment.transactionId).toMatch(/^\d{28}$/);
+      expect(invoice.payment?.transactionId).toMatch(/^\d{28}$/);
       expect(await client.wallets.retrieve("payer")).toMatchObject({
         balance: "100.00",
         available: "100.00",
@@ -228,8 +228,8 @@ describe("callbacks", () => {
     await control("alipay", "/callbacks/release", { order: "reverse" });
     await callbacksDelivered();
     expect((await client.wallets.retrieve("late")).balance).toBe("50.00");
-    expect((await invoiceOf(client, first.invoiceId)).payment.status).toBe("succeeded");
-    expect((await invoiceOf(client, second.invoiceId)).payment.status).toBe("succeeded");
+    expect((await invoiceOf(client, first.invoiceId)).payment?.status).toBe("succeeded");
+    expect((await invoiceOf(client, second.invoiceId)).payment?.status).toBe("succeeded");
   });
 
   it("a missing callback is found by reconciling with the channel; when it finally comes it is a duplicate", async () => {
@@ -329,7 +329,7 @@ describe("callbacks", () => {
     }
     const invoice = await invoiceOf(client, top.invoiceId);
     expect(invoice).toMatchObject({ status: "open", payment: { status: "pending" } });
-    expect(invoice.payment.flags).toEqual([
+    expect(invoice.payment?.flags).toEqual([
       expect.objectContaining({ reason: "amount_mismatch", amount: "1.00", transactionId: params.trade_no }),
     ]);
     expect((await client.wallets.retrieve("odd")).balance).toBe("0.00");
@@ -385,7 +385,7 @@ describe("orders that end unpaid", () => {
     await client.customers.create({ externalId: "late" });
     const top = await client.wallets.topUp("late", { amount: "15.00", channel: "alipay_page" });
     await server.runtime.timers.sweep(Date.parse(top.expiresAt) + 1);
-    expect((await invoiceOf(client, top.invoiceId)).payment.status).toBe("closed");
+    expect((await invoiceOf(client, top.invoiceId)).payment?.status).toBe("closed");
     // The buyer had the cashier open all along and pays before Alipay's own time_expire.
     await pay(top);
     await callbacksDelivered();
@@ -400,7 +400,7 @@ describe("orders that end unpaid", () => {
     await client.refunds.create({ invoiceId: top.invoiceId, amount: "15.00", reason: "paid after close" });
     await waitFor(
       () => invoiceOf(client, top.invoiceId),
-      (i) => i.payment.status === "refunded",
+      (i) => i.payment?.status === "refunded",
     );
     expect(yuan((await balances()).get(`test:merchant:${id}:unapplied_payments`))).toBe(0);
   });
@@ -485,7 +485,7 @@ describe("refunds", () => {
     const refused = await client.refunds.create({ invoiceId: top.invoiceId, amount: "20.00" });
     const invoice = await settled(top.invoiceId, client);
     expect(invoice.refunds).toEqual([expect.objectContaining({ id: refused.id, status: "failed" })]);
-    expect(invoice.payment.refundedAmount).toBe("0.00");
+    expect(invoice.payment?.refundedAmount).toBe("0.00");
     expect((await client.wallets.retrieve("s")).balance).toBe("20.00");
     const types = (await client.wallets.transactions("s")).data.map((t) => t.type);
     expect(types.slice(0, 2)).toEqual(["refund_restored", "top_up_refund"]);
@@ -568,6 +568,6 @@ describe("restart", () => {
     expect({ ...after, checkoutUrl: "" }).toEqual({ ...before, checkoutUrl: "" });
     expect((await reopened.wallets.retrieve("z")).balance).toBe("9.00");
     await server.runtime.timers.sweep(Date.parse(pending.expiresAt) + 1);
-    expect((await reopened.invoices.retrieve(pending.invoiceId)).payment.status).toBe("closed");
+    expect((await reopened.invoices.retrieve(pending.invoiceId)).payment?.status).toBe("closed");
   });
 });

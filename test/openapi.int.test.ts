@@ -113,6 +113,16 @@ describe("the event catalogue in the OpenAPI document", () => {
     expect(document.components.schemas.RateCardCreatedEvent.properties.data).toEqual({
       $ref: "#/components/schemas/RateCard",
     });
+    for (const [event, data] of [
+      ["InvoiceFinalizedEvent", "EventInvoice"],
+      ["PaymentSucceededEvent", "EventPayment"],
+      ["PurchasePaidEvent", "Purchase"],
+      ["EntitlementGrantedEvent", "EventEntitlement"],
+    ] as const) {
+      expect(document.components.schemas[event].properties.data).toEqual({
+        $ref: `#/components/schemas/${data}`,
+      });
+    }
   });
 
   it("describes the real events of the feed and of webhook deliveries", async () => {
@@ -205,6 +215,7 @@ describe("the event catalogue in the OpenAPI document", () => {
       "webhook_endpoint.disabled",
       "wallet.expired",
       "wallet.topped_up",
+      "payment.succeeded",
     ];
     const events = await waitFor(async () => {
       const all = await feedEvents(server.url, key);

@@ -53,6 +53,9 @@ const defaultFatal = (error: unknown): void => {
  * (so callers can refer to them), and resolve only after the batch holding them is synced.
  * Group commit: whatever arrives while a batch is being written goes into the next one.
  */
+/** A batch this big is written at once rather than at the end of the event-loop turn. */
+const eagerBatchRecords = 256;
+
 export class Log {
   private lastSeq = 0;
   private lastHash = genesisHash;
@@ -249,12 +252,18 @@ export class Log {
   }
 
   private schedule(): void {
-    if (this.writing || this.scheduled) return;
+    if (this.writing) return;
+    if (this.pending.length >= eagerBatchRecords) {
+      // Enough for a batch: start writing now, so the fsync overlaps the encoding of what follows.
+      void this.writeBatch();
+      return;
+    }
+    if (this.scheduled) return;
     this.scheduled = true;
     // setImmediate lets every append made in this turn of the event loop join the batch.
     setImmediate(() => {
       this.scheduled = false;
-      void this.writeBatch();
+      if (!this.writing) void this.writeBatch();
     });
   }
 

@@ -12,7 +12,7 @@ export function customerOperations(runtime: Runtime): Operation[] {
       operationId: "createCustomer",
       method: "post",
       path: "/v1/customers",
-      summary: "Create a customer, known by your own externalId.",
+      summary: "Create a customer, known by your own externalId; in the sandbox, optionally on a test clock.",
       tag: "Customers",
       auth: "merchant",
       body: createCustomerRequest,
@@ -20,11 +20,13 @@ export function customerOperations(runtime: Runtime): Operation[] {
       status: 201,
       handle: async (ctx, { body }) => {
         const { env, merchantId } = merchantOf(ctx);
+        const testClockId = body.testClockId ?? null;
+        if (testClockId !== null) await runtime.testClocks.require(env, merchantId, testClockId);
         const render = (created: Customer) => ({ status: 201, body: customerView(created) });
         const created = await runtime.customers.create(
           env,
           merchantId,
-          { externalId: body.externalId, name: body.name ?? null, email: body.email ?? null },
+          { externalId: body.externalId, name: body.name ?? null, email: body.email ?? null, testClockId },
           storedWith(ctx, render),
         );
         return render(created);

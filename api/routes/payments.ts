@@ -1,6 +1,6 @@
 import type { RefundResult, Runtime, TopUpResult } from "../../actors/index.js";
 import { DomainError } from "../../domain/errors.js";
-import { isWholeFen, microsPerFen, parseDecimalToMicros } from "../../domain/money.js";
+import { positiveFen } from "../amounts.js";
 import { merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
@@ -14,17 +14,8 @@ import {
   topUp,
   topUpRequest,
 } from "../schemas.js";
+import { readInvoice } from "./billing.js";
 import { invoiceView, requestedRefundView, topUpView } from "../views.js";
-
-/** A positive amount in yuan with at most two decimals, as fen. */
-function positiveFen(amount: string): bigint {
-  const parsed = parseDecimalToMicros(amount);
-  if (!parsed.ok) throw new DomainError("invalid_amount", `amount ${parsed.reason}`);
-  if (!isWholeFen(parsed.micros))
-    throw new DomainError("invalid_amount", "amount must be whole fen (two decimals)");
-  if (parsed.micros <= 0n) throw new DomainError("invalid_amount", "amount must be greater than zero");
-  return parsed.micros / microsPerFen;
-}
 
 export function paymentOperations(runtime: Runtime): Operation[] {
   return [
@@ -77,7 +68,7 @@ export function paymentOperations(runtime: Runtime): Operation[] {
         const { env, merchantId } = merchantOf(ctx);
         return {
           status: 200,
-          body: invoiceView(await runtime.payments.invoice(env, merchantId, params.invoiceId)),
+          body: invoiceView(await readInvoice(runtime, env, merchantId, params.invoiceId)),
         };
       },
     }),
@@ -119,10 +110,10 @@ export function paymentOperations(runtime: Runtime): Operation[] {
       status: 200,
       handle: async (ctx, { params, body }) => {
         const { env, merchantId } = merchantOf(ctx);
-        const result = await runtime.payments.simulate(env, merchantId, params.invoiceId, body.outcome);
+        await runtime.payments.simulate(env, merchantId, params.invoiceId, body.outcome);
         return {
           status: 200,
-          body: invoiceView({ ...result, checkoutUrl: runtime.payments.checkoutUrl(params.invoiceId) }),
+          body: invoiceView(await readInvoice(runtime, env, merchantId, params.invoiceId)),
         };
       },
     }),

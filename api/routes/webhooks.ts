@@ -181,6 +181,11 @@ export function webhookOperations(runtime: Runtime): Operation[] {
     status,
     body: { ...endpointView(r.endpoint), secret: r.secret },
   });
+  // The stored response of an idempotent retry keeps the secret sealed.
+  const storedWithSecret = (ctx: Parameters<typeof storedWith>[0], status: number) =>
+    storedWith(ctx, (r: { endpoint: WebhookEndpoint; secret: string }) =>
+      runtime.idempotency.sealing(withSecret(status)(r), ["secret"]),
+    );
   const asEndpoint = (e: WebhookEndpoint) => ({ status: 200, body: endpointView(e) });
   const toggle = (enabled: boolean) =>
     operation({
@@ -215,7 +220,8 @@ export function webhookOperations(runtime: Runtime): Operation[] {
       operationId: "createWebhookEndpoint",
       method: "post",
       path: "/v1/webhook-endpoints",
-      summary: "Register an http(s) URL for events; the signing secret is shown only in this response.",
+      summary:
+        "Register an http(s) URL for events (https in live; never a private address); the signing secret is shown only in this response.",
       tag: "Webhooks",
       auth: "merchant",
       body: createEndpointRequest,
@@ -229,7 +235,7 @@ export function webhookOperations(runtime: Runtime): Operation[] {
           merchantId,
           input,
           actorOf(ctx),
-          storedWith(ctx, withSecret(201)),
+          storedWithSecret(ctx, 201),
         );
         return withSecret(201)(created);
       },
@@ -283,7 +289,7 @@ export function webhookOperations(runtime: Runtime): Operation[] {
           merchantId,
           params.endpointId,
           actorOf(ctx),
-          storedWith(ctx, withSecret(200)),
+          storedWithSecret(ctx, 200),
         );
         return withSecret(200)(rotated);
       },

@@ -13,4 +13,6 @@ export const ratingLimits = {
   metricLengthMax: 128,
   dimensionKeyLengthMax: 64,
   dimensionValueLengthMax: 256,
+  /** Remembered period amounts per price (rate.ts): an event's "before" is mostly an earlier "after". */
+  periodMemoEntriesMax: 20_000,
 } as const;

@@ -3,7 +3,9 @@ import { freeQuantityUsed } from "./allowance.js";
 import { periodLineMicros, periodLines, sumMicros } from "./periodTotal.js";
 import { parseQuantity, quantityCeiling, toUsageQuantity } from "./quantity.js";
 import { ratingError, type RatingResult } from "./result.js";
-import type { BreakdownLine, Price, RatedEvent } from "./types.js";
+import type { Decimal } from "decimal.js";
+import { ratingLimits } from "./limits.js";
+import type { BreakdownLine, PeriodLine, Price, RatedEvent } from "./types.js";
 
 /**
  * Charges one event of `quantity` units, given the period's usage before it. The charge is the rise in
@@ -26,10 +28,9 @@ export function rateEvent(
     return ratingError("quantity_too_large", "quantity", `period usage must stay below ${quantityCeiling}`);
   }
 
-  const linesBefore = periodLines(price, before.value);
-  const linesAfter = periodLines(price, after);
-  const microsBefore = periodLineMicros(linesBefore);
-  const microsAfter = periodLineMicros(linesAfter);
+  const cumulativeAfter = toUsageQuantity(after);
+  const { lines: linesBefore, micros: microsBefore } = periodAt(price, before.value, cumulativeBefore);
+  const { lines: linesAfter, micros: microsAfter } = periodAt(price, after, cumulativeAfter);
   if (sumMicros(microsAfter) > limits.amountMicrosMax) {
     return ratingError("amount_too_large", "quantity", "the period's charges would exceed the amount limit");
   }
@@ -57,8 +58,38 @@ export function rateEvent(
     value: {
       chargeMicros,
       freeQuantityUsed: toUsageQuantity(freeQuantityUsed(price, before.value, added.value)),
-      cumulativeAfter: toUsageQuantity(after),
+      cumulativeAfter,
       breakdown,
     },
   };
+}
+
+interface PeriodAt {
+  lines: PeriodLine[];
+  micros: bigint[];
+}
+
+/**
+ * The period's lines at a cumulative usage, remembered per price: pure, so remembering changes
+ * nothing but time — one event's "after" is the next event's "before" on the same counter.
+ * Insertion order is the eviction order; `text` must denote `cumulative`.
+ */
+const periodMemo = new WeakMap<Price, Map<string, PeriodAt>>();
+
+function periodAt(price: Price, cumulative: Decimal, text: string): PeriodAt {
+  let memo = periodMemo.get(price);
+  if (memo === undefined) {
+    memo = new Map();
+    periodMemo.set(price, memo);
+  }
+  const known = memo.get(text);
+  if (known !== undefined) return known;
+  const lines = periodLines(price, cumulative);
+  const computed = { lines, micros: periodLineMicros(lines) };
+  if (memo.size >= ratingLimits.periodMemoEntriesMax) {
+    const oldest = memo.keys().next();
+    if (oldest.done !== true) memo.delete(oldest.value);
+  }
+  memo.set(text, computed);
+  return computed;
 }

@@ -6,3 +6,4 @@ export {
   type WebhookSenderOptions,
 } from "./send.js";
 export { webhookSignature } from "./sign.js";
+export { guardedLookup, resolvedUrlRefusal } from "./guard.js";

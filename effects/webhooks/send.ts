@@ -1,5 +1,7 @@
 import http from "node:http";
 import https from "node:https";
+import { bareHostname, webhookUrlRefusal, type WebhookUrlPolicy } from "../../domain/webhookUrls.js";
+import { addressNotAllowed, guardedLookup } from "./guard.js";
 import { webhookSignature } from "./sign.js";
 
 /** One delivery attempt: the event body goes to `url`, signed with every secret. */
@@ -10,6 +12,8 @@ export interface WebhookRequest {
   body: string;
   secrets: readonly string[];
   timeoutMs: number;
+  /** Where this endpoint's environment lets webhooks go: checked before and as the request connects. */
+  policy: WebhookUrlPolicy;
 }
 
 /** What came back; an attempt succeeded when `statusCode` is 2xx. */
@@ -39,6 +43,7 @@ const networkErrors: Record<string, string> = {
   UNABLE_TO_VERIFY_LEAF_SIGNATURE: "tls_error",
   SELF_SIGNED_CERT_IN_CHAIN: "tls_error",
   ERR_TLS_CERT_ALTNAME_INVALID: "tls_error",
+  [addressNotAllowed]: "address_not_allowed",
 };
 
 function errorName(error: unknown): string {
@@ -49,33 +54,42 @@ function errorName(error: unknown): string {
 /**
  * Posts webhooks as Standard Webhooks describes them (`webhook-id`, `webhook-timestamp`,
  * `webhook-signature`). Redirects are not followed: a 3xx is a failed attempt. Connections are
- * kept alive and reused per origin; each request has one plain timer for its timeout.
+ * kept alive and reused per origin; each request has one plain timer for its timeout. Unless the
+ * policy allows private addresses, the URL and then every address its host resolves to must be
+ * public, and the connection goes to the addresses checked.
  */
 export function createWebhookSender(options: WebhookSenderOptions = {}) {
   const excerptMax = options.responseExcerptBytesMax ?? 1_024;
   const userAgent = options.userAgent ?? "BuffMoney-Webhooks/1.0";
   const agentOptions = { keepAlive: true, maxSockets: 64, maxFreeSockets: 64, scheduling: "lifo" as const };
-  const httpAgent = new http.Agent(agentOptions);
-  const httpsAgent = new https.Agent(agentOptions);
-  /** Parsed endpoint URLs (a few per endpoint), so that each request skips parsing. */
-  const targets = new Map<string, Target | null>();
-  const targetOf = (url: string): Target | null => {
-    let target = targets.get(url);
+  // Connections to private addresses are pooled apart, so that no policy reuses another's.
+  const guarded = { ...agentOptions, lookup: guardedLookup({ allowPrivate: false, httpsOnly: false }) };
+  const agents = {
+    open: { http: new http.Agent(agentOptions), https: new https.Agent(agentOptions) },
+    guarded: { http: new http.Agent(guarded), https: new https.Agent(guarded) },
+  };
+  /** Parsed endpoint URLs (a few per endpoint and policy), so that each request skips parsing. */
+  const targets = new Map<string, Target | Refused>();
+  const targetOf = (url: string, policy: WebhookUrlPolicy): Target | Refused => {
+    const key = `${+policy.allowPrivate}${+policy.httpsOnly}${url}`;
+    let target = targets.get(key);
     if (target !== undefined) return target;
-    target = parseTarget(url);
+    const refusal = webhookUrlRefusal(url, policy);
+    target = refusal === null ? parseTarget(url) : { refusal };
     if (targets.size >= 1_024) targets.clear();
-    targets.set(url, target);
+    targets.set(key, target);
     return target;
   };
   return (request: WebhookRequest): Promise<WebhookResponse> =>
     new Promise<WebhookResponse>((resolve) => {
       const started = performance.now();
       const timestampSec = Math.floor(Date.now() / 1000);
-      const target = targetOf(request.url);
-      if (!target) {
-        return resolve({ statusCode: null, error: "network_error", latencyMs: 0, responseExcerpt: "" });
+      const target = targetOf(request.url, request.policy);
+      if ("refusal" in target) {
+        return resolve({ statusCode: null, error: "url_not_allowed", latencyMs: 0, responseExcerpt: "" });
       }
       const secure = target.secure;
+      const agent = (request.policy.allowPrivate ? agents.open : agents.guarded)[secure ? "https" : "http"];
       const body = Buffer.from(request.body, "utf8");
       let statusCode: number | null = null;
       const chunks: Buffer[] = [];
@@ -106,7 +120,7 @@ export function createWebhookSender(options: WebhookSenderOptions = {}) {
           port: target.port,
           path: target.path,
           method: "POST",
-          agent: secure ? httpsAgent : httpAgent,
+          agent,
           // Raw headers (name, value, …) skip the header map; Host is then ours to send.
           headers: [
             "host",
@@ -148,6 +162,11 @@ export function createWebhookSender(options: WebhookSenderOptions = {}) {
     });
 }
 
+/** A URL the policy refuses (its scheme, or an address in it): nothing is sent. */
+interface Refused {
+  refusal: string;
+}
+
 interface Target {
   secure: boolean;
   hostname: string;
@@ -157,18 +176,12 @@ interface Target {
   path: string;
 }
 
-function parseTarget(raw: string): Target | null {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    return null;
-  }
-  if (url.protocol !== "https:" && url.protocol !== "http:") return null;
+/** A URL the policy allows (so a valid http or https URL). */
+function parseTarget(raw: string): Target {
+  const url = new URL(raw);
   return {
     secure: url.protocol === "https:",
-    // IPv6 literals come bracketed in URL.hostname; http.request wants them bare.
-    hostname: url.hostname.startsWith("[") ? url.hostname.slice(1, -1) : url.hostname,
+    hostname: bareHostname(url),
     port: url.port || (url.protocol === "https:" ? "443" : "80"),
     path: `${url.pathname}${url.search}`,
     host: url.host,

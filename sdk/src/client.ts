@@ -8,8 +8,14 @@ import { Invoices } from "./resources/invoices.js";
 import { Refunds } from "./resources/refunds.js";
 import { Sandbox } from "./resources/sandbox.js";
 import { Customers } from "./resources/customers.js";
+import { Entitlements } from "./resources/entitlements.js";
 import { Metrics } from "./resources/metrics.js";
+import { Prices } from "./resources/prices.js";
+import { Products } from "./resources/products.js";
+import { Purchases } from "./resources/purchases.js";
 import { RateCards } from "./resources/rateCards.js";
+import { Subscriptions } from "./resources/subscriptions.js";
+import { TestClocks } from "./resources/testClocks.js";
 import { Usage } from "./resources/usage.js";
 import { UsageEvents } from "./resources/usageEvents.js";
 import { Wallets } from "./resources/wallets.js";
@@ -25,7 +31,10 @@ export interface ClientOptions extends ConnectionOptions {
   WebSocket?: WebSocketConstructor | undefined;
 }
 
-/** A merchant's client: customers, their wallets and metered usage, in the key's environment. */
+/**
+ * A merchant's client: customers, their wallets and metered usage, and what they buy (subscriptions,
+ * purchases), in the key's environment.
+ */
 export class BuffMoneyClient {
   readonly environment: Environment;
   readonly customers: Customers;
@@ -39,6 +48,12 @@ export class BuffMoneyClient {
   readonly refunds: Refunds;
   readonly sandbox: Sandbox;
   readonly balance: Balances;
+  readonly products: Products;
+  readonly prices: Prices;
+  readonly subscriptions: Subscriptions;
+  readonly purchases: Purchases;
+  readonly entitlements: Entitlements;
+  readonly testClocks: TestClocks;
   readonly events: Events;
 
   constructor(options: ClientOptions) {
@@ -56,6 +71,12 @@ export class BuffMoneyClient {
     this.refunds = new Refunds(transport);
     this.sandbox = new Sandbox(transport);
     this.balance = new Balances(transport);
+    this.products = new Products(transport);
+    this.prices = new Prices(transport);
+    this.subscriptions = new Subscriptions(transport);
+    this.purchases = new Purchases(transport);
+    this.entitlements = new Entitlements(transport);
+    this.testClocks = new TestClocks(transport);
     this.events = new Events({
       baseUrl: config.baseUrl,
       token: config.token,

@@ -18,8 +18,8 @@ export type CheckoutAction =
 export type PaymentStatus =
   "created" | "pending" | "succeeded" | "refunded" | "failed" | "closed" | "paid_after_close" | (string & {});
 
-export interface TopUp {
-  object: "top_up";
+/** A payment order opened to collect an invoice, and how the payer completes it. */
+export interface InvoicePaymentStart {
   invoiceId: string;
   paymentId: string;
   /** The hosted checkout page: send the payer there, or render `action` yourself. */
@@ -30,6 +30,10 @@ export interface TopUp {
   expiresAt: IsoTimestamp;
   status: PaymentStatus;
   action: CheckoutAction | null;
+}
+
+export interface TopUp extends InvoicePaymentStart {
+  object: "top_up";
 }
 
 export type RefundStatus = "pending" | "succeeded" | "failed" | (string & {});
@@ -72,21 +76,36 @@ export interface InvoicePayment {
   }>;
 }
 
+export type InvoicePurpose = "top_up" | "subscription" | "purchase";
+
+export type InvoiceStatus = "draft" | "open" | "paid" | "void" | "uncollectible" | (string & {});
+
 export interface Invoice {
   id: string;
   object: "invoice";
+  number: string | null;
   customerExternalId: string;
-  purpose: "top_up";
-  status: "open" | "paid" | "void" | (string & {});
+  purpose: InvoicePurpose;
+  status: InvoiceStatus;
+  subscriptionId: string | null;
+  purchaseId: string | null;
+  /** The service period a subscription invoice bills. */
+  periodStart: IsoTimestamp | null;
+  periodEnd: IsoTimestamp | null;
   currency: "CNY";
   amount: DecimalString;
   lines: Array<{ description: string; amount: DecimalString }>;
+  subtotal: DecimalString;
+  creditApplied: DecimalString;
+  total: DecimalString;
   checkoutUrl: string;
+  dueAt: IsoTimestamp | null;
   createdAt: IsoTimestamp;
   paidAt: IsoTimestamp | null;
   voidedAt: IsoTimestamp | null;
   voidReason: string | null;
-  payment: InvoicePayment;
+  /** Null until a payment is started (`invoices.pay`); a top-up's starts with the invoice. */
+  payment: InvoicePayment | null;
   refunds: Refund[];
 }
 

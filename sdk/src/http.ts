@@ -14,6 +14,8 @@ export interface RequestSpec {
   body?: unknown;
   /** POST and PATCH only; generated when absent. */
   idempotencyKey?: string | undefined;
+  /** Default "application/json". Any other media type (a PDF) answers the body's bytes as a Uint8Array. */
+  accept?: string | undefined;
 }
 
 export interface TransportConfig {
@@ -24,6 +26,8 @@ export interface TransportConfig {
   retryDelayMsBase: number;
   fetch: FetchLike;
 }
+
+const jsonMediaType = "application/json";
 
 type AttemptOutcome =
   | { ok: true; body: unknown }
@@ -40,9 +44,10 @@ export class Transport {
 
   async request<T>(spec: RequestSpec): Promise<T> {
     const url = this.url(spec);
-    const init = this.init(spec);
+    const accept = spec.accept ?? jsonMediaType;
+    const init = this.init(spec, accept);
     for (let attempt = 0; ; attempt += 1) {
-      const outcome = await this.attempt(url, init);
+      const outcome = await this.attempt(url, init, accept);
       // The server's contract is the schema; the SDK stays dependency-free and does not re-parse.
       if (outcome.ok) return outcome.body as T;
       if (!outcome.retryable || attempt >= this.config.maxRetries) throw outcome.error;
@@ -59,10 +64,10 @@ export class Transport {
   }
 
   /** Built once per call, so every retry carries the same Idempotency-Key. */
-  private init(spec: RequestSpec): RequestInit {
+  private init(spec: RequestSpec, accept: string): RequestInit {
     const headers: Record<string, string> = {
       Authorization: `Bearer ${this.config.token}`,
-      Accept: "application/json",
+      Accept: accept,
       // Not User-Agent: Workers and browsers do not let scripts set it.
       "BuffMoney-Sdk": `ts/${sdkVersion}`,
     };
@@ -74,21 +79,24 @@ export class Transport {
     return { method: spec.method, headers, body: JSON.stringify(spec.body) };
   }
 
-  private async attempt(url: string, init: RequestInit): Promise<AttemptOutcome> {
+  private async attempt(url: string, init: RequestInit, accept: string): Promise<AttemptOutcome> {
+    const binary = accept !== jsonMediaType;
     let response: Response;
-    let text: string;
+    let body: string | Uint8Array;
     try {
       // The timeout covers the body too: aborting the signal aborts the body stream.
       response = await this.config.fetch(url, {
         ...init,
         signal: AbortSignal.timeout(this.config.timeoutMs),
       });
-      text = await response.text();
+      // Errors are problem+json whatever was asked for.
+      body = binary && response.ok ? new Uint8Array(await response.arrayBuffer()) : await response.text();
     } catch (cause) {
       const error = new BuffMoneyConnectionError(this.describeFailure(init, url, cause), { cause });
       return { ok: false, error, retryable: true, retryAfterMs: undefined };
     }
-    return outcomeOf(response, text);
+    if (typeof body === "string") return outcomeOf(response, body);
+    return binaryOutcomeOf(response, body, accept);
   }
 
   private describeFailure(init: RequestInit, url: string, cause: unknown): string {
@@ -118,6 +126,19 @@ function outcomeOf(response: Response, text: string): AttemptOutcome {
     retryable: isRetryable(response.status, error.code),
     retryAfterMs: retryAfterMs(response.headers.get("Retry-After")),
   };
+}
+
+/** A 2xx of another media type (a proxy's HTML page) is not handed out as the asked-for file. */
+function binaryOutcomeOf(response: Response, body: Uint8Array, accept: string): AttemptOutcome {
+  const mediaType = (response.headers.get("Content-Type") ?? "").split(";")[0]?.trim().toLowerCase();
+  if (mediaType === accept) return { ok: true, body };
+  const error = new BuffMoneyError({
+    code: "invalid_response",
+    status: response.status,
+    message: `Expected ${accept}, got ${JSON.stringify(mediaType || "no Content-Type")}`,
+    raw: body,
+  });
+  return { ok: false, error, retryable: false, retryAfterMs: undefined };
 }
 
 function parseJson(text: string): { ok: true; value: unknown } | { ok: false } {

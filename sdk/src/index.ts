@@ -17,7 +17,41 @@ export type {
   TopUpParams,
   Wallets,
 } from "./resources/wallets.js";
-export type { Invoices } from "./resources/invoices.js";
+export type { Invoices, ListInvoicesParams, PayInvoiceParams } from "./resources/invoices.js";
+export type { CreateProductParams, Products } from "./resources/products.js";
+export type {
+  CreateOneTimePriceParams,
+  CreatePriceParams,
+  CreateRecurringPriceParams,
+  ListPricesParams,
+  Prices,
+} from "./resources/prices.js";
+export type {
+  CancelSubscriptionParams,
+  ChangePlanParams,
+  CreateSubscriptionParams,
+  ListSubscriptionsParams,
+  Subscriptions,
+} from "./resources/subscriptions.js";
+export type { CreatePurchaseParams, Purchases, RefundPurchaseParams } from "./resources/purchases.js";
+export type { Entitlements } from "./resources/entitlements.js";
+export type { AdvanceTestClockParams, CreateTestClockParams, TestClocks } from "./resources/testClocks.js";
+export type {
+  Entitlement,
+  EntitlementCheck,
+  EntitlementSource,
+  PriceInterval,
+  PriceType,
+  Product,
+  ProductPrice,
+  Purchase,
+  PurchaseStatus,
+  Subscription,
+  SubscriptionCancelReason,
+  SubscriptionStatus,
+  TestClock,
+  TestClockStatus,
+} from "./billingTypes.js";
 export type { CreateRefundParams, Refunds } from "./resources/refunds.js";
 export type { Sandbox, SimulatePaymentParams } from "./resources/sandbox.js";
 export type { Balances } from "./resources/balance.js";
@@ -28,6 +62,9 @@ export type {
   CurrencyBalance,
   Invoice,
   InvoicePayment,
+  InvoicePaymentStart,
+  InvoicePurpose,
+  InvoiceStatus,
   PaymentStatus,
   Refund,
   RefundStatus,
@@ -77,6 +114,7 @@ export type {
   Environment,
   IsoTimestamp,
   List,
+  ListAllParams,
   ListPage,
   Merchant,
   Metric,

@@ -36,6 +36,8 @@ export interface Customer {
   /** The rate card that prices the customer's usage; null until assigned. Absent from pre-metering servers. */
   rateCardId?: string | null;
   billingMode?: BillingMode | null;
+  /** The sandbox test clock whose time this customer's billing follows; null on real time. */
+  testClockId?: string | null;
   createdAt: IsoTimestamp;
 }
 
@@ -117,6 +119,11 @@ export interface PageParams {
   /** The `nextCursor` of the previous page. */
   startingAfter?: string | undefined;
 }
+
+/** What a `listAll` takes: the list's filters, and the page size to fetch them in. */
+export type ListAllParams<P extends PageParams = PageParams> = Omit<P, keyof PageParams> & {
+  pageSize?: number | undefined;
+};
 
 /** One page of a cursor-paginated list, newest first. */
 export interface ListPage<T> {

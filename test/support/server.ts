@@ -2,10 +2,12 @@ import { BuffMoneyAdminClient } from "@buffmoney/sdk";
 import { Runtime } from "../../actors/index.js";
 import { startServer, type RunningServer } from "../../api/index.js";
 import { tempDir } from "./tempDir.js";
-import type { CollectionOptions, WebhookOptions } from "../../actors/index.js";
+import type { CollectionOptions, InvoiceEffects, WebhookOptions } from "../../actors/index.js";
+import type { BillingOptions } from "../../actors/billing.js";
 import type { FeedOptions } from "../../api/feed.js";
 import { createWebhookSender } from "../../effects/webhooks/index.js";
 import { createCollectionWiring } from "../../bin/paymentWiring.js";
+import { renderInvoicePdf } from "../../effects/index.js";
 
 export const adminToken = "e2e-admin-token";
 
@@ -15,11 +17,17 @@ export async function startTestServer(
     dataDir?: string;
     startTimers?: boolean;
     webhooks?: WebhookOptions;
+    /** Invoice PDFs and email (see invoiceMail.ts: startInvoiceTestServer); by default PDFs only. */
+    invoiceEffects?: InvoiceEffects;
+    /** BUFFMONEY_SECRET_KEY; otherwise the data directory's key file. */
+    secretKey?: string;
     feed?: FeedOptions;
     /** Sandbox collection: the channel simulators mounted on the server, callbacks retried 1000× faster. */
     collect?: boolean;
     /** Collection timing (e.g. a short reconcileAfterMs), with `collect`. */
     collection?: Pick<CollectionOptions, "reconcileAfterMs" | "orderExpiryMs">;
+    /** Subscription grace, dunning and first-invoice expiry (e.g. short ones for real-time timers). */
+    billing?: BillingOptions;
   } = {},
 ) {
   const dir = options.dataDir ? { path: options.dataDir, remove: async () => {} } : await tempDir();
@@ -31,7 +39,10 @@ export async function startTestServer(
     dataDir: dir.path,
     adminToken,
     startTimers: options.startTimers ?? true,
+    secretKey: options.secretKey,
     webhooks: { send: createWebhookSender(), ...options.webhooks },
+    invoiceEffects: options.invoiceEffects ?? { renderPdf: renderInvoicePdf },
+    ...(options.billing ? { billing: options.billing } : {}),
     ...(collection
       ? { collection: { gateway: collection.gateway, publicUrl: () => publicUrl, ...options.collection } }
       : {}),

@@ -7,6 +7,8 @@ export interface CreateCustomerParams {
   externalId: string;
   name?: string | undefined;
   email?: string | undefined;
+  /** Sandbox only: the test clock whose time the customer's billing runs on. */
+  testClockId?: string | undefined;
 }
 
 /** Only the fields given change; null clears one. */

@@ -1,4 +1,4 @@
-import type { CollectionChannel, TopUp } from "../collectionTypes.js";
+import type { TopUp } from "../collectionTypes.js";
 import type { Transport } from "../http.js";
 import { autoPaginate } from "../pagination.js";
 import { path } from "../path.js";
@@ -12,6 +12,7 @@ import type {
   WalletOperation,
   WalletTransaction,
 } from "../types.js";
+import type { PayInvoiceParams } from "./invoices.js";
 
 export type ListTransactionsParams = PageParams;
 
@@ -39,16 +40,9 @@ export interface CaptureParams {
   amount?: DecimalString | undefined;
 }
 
-export interface TopUpParams {
+export interface TopUpParams extends PayInvoiceParams {
   /** Yuan, at most two decimals, e.g. "100.00". */
   amount: DecimalString;
-  channel: CollectionChannel;
-  /** Required for wechat_jsapi: the payer's openid under your app. */
-  payerOpenId?: string | undefined;
-  /** wechat_h5: the payer's IP (default: the caller's). */
-  clientIp?: string | undefined;
-  /** alipay_page / alipay_wap: where the buyer returns after paying. */
-  returnUrl?: string | undefined;
 }
 
 export interface FreezeParams {

@@ -1,0 +1,274 @@
+import BuffMoneyClient, { BuffMoneyError, type Invoice } from "@buffmoney/sdk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { monthlyPeriodEnd, planChangeProration } from "../domain/billing/index.js";
+import { startTestServer } from "./support/server.js";
+
+let server: Awaited<ReturnType<typeof startTestServer>>;
+
+beforeAll(async () => {
+  server = await startTestServer({ collect: true });
+});
+
+afterAll(async () => {
+  await server.remove();
+});
+
+async function merchant(name: string) {
+  const created = await server.admin.merchants.create({ name });
+  return new BuffMoneyClient({ apiKey: created.apiKeys.test, baseUrl: server.url, maxRetries: 0 });
+}
+
+async function codeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return "none";
+  } catch (error) {
+    if (error instanceof BuffMoneyError) return error.code;
+    throw error;
+  }
+}
+
+const day = 24 * 3600 * 1000;
+const fen = (yuan: string) => BigInt(yuan.replace(".", ""));
+const yuan = (amount: bigint) => `${amount / 100n}.${(amount % 100n).toString().padStart(2, "0")}`;
+
+/** Pays an invoice the way a buyer does: a WeChat Native order, paid at the sandbox simulator. */
+async function payInvoice(client: BuffMoneyClient, invoice: Invoice | string) {
+  const id = typeof invoice === "string" ? invoice : invoice.id;
+  await client.invoices.pay(id, { channel: "wechat_native" });
+  const paid = await client.sandbox.simulatePayment(id, { outcome: "succeeded" });
+  expect(paid.status).toBe("paid");
+  return paid;
+}
+
+async function catalogue(client: BuffMoneyClient) {
+  const product = await client.products.create({ name: "AI Studio", nameZh: "AI 工作室" });
+  const standard = await client.prices.create({
+    productId: product.id,
+    type: "recurring",
+    interval: "month",
+    unitAmount: "149.00",
+    nickname: "Standard",
+  });
+  const pro = await client.prices.create({
+    productId: product.id,
+    type: "recurring",
+    interval: "month",
+    unitAmount: "299.00",
+    nickname: "Pro",
+  });
+  const lifetime = await client.products.create({ name: "Lifetime access", nameZh: "终身会员" });
+  const once = await client.prices.create({
+    productId: lifetime.id,
+    type: "one_time",
+    unitAmount: "99.00",
+    refundWindowDays: 7,
+  });
+  return { product, standard, pro, lifetime, once };
+}
+
+describe("subscriptions through a test clock", () => {
+  it("bills a subscription month by month: first invoice, renewals, an upgrade, a lapse, a cancel", async () => {
+    const client = await merchant("Moonshot Studio");
+    const { product, standard, pro } = await catalogue(client);
+    const start = Date.parse("2026-01-31T10:00:00+08:00");
+    const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+    await client.customers.create({ externalId: "u1", email: "u1@example.com", testClockId: clock.id });
+
+    const created = await client.subscriptions.create({ customerExternalId: "u1", priceId: standard.id });
+    expect(created).toMatchObject({ status: "incomplete", priceId: standard.id, productId: product.id });
+    expect(Date.parse(created.currentPeriodEnd)).toBe(monthlyPeriodEnd(start, 0));
+    const first = await client.invoices.retrieve(created.latestInvoiceId!);
+    expect(first).toMatchObject({
+      status: "open",
+      number: "TEST-INV-000001",
+      total: "149.00",
+      purpose: "subscription",
+    });
+    expect((await client.entitlements.check("u1", product.id)).hasAccess).toBe(false);
+
+    await payInvoice(client, first);
+    const active = await client.subscriptions.retrieve(created.id);
+    expect(active.status).toBe("active");
+    expect((await client.entitlements.check("u1", product.id)).hasAccess).toBe(true);
+
+    // Month 2 (Feb 28 in Beijing: the anchor day 31 is clamped): a renewal invoice, paid.
+    const feb = monthlyPeriodEnd(start, 0);
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(feb + 1000) });
+    const renewed = await client.subscriptions.retrieve(created.id);
+    expect(Date.parse(renewed.currentPeriodStart)).toBe(feb);
+    expect(renewed.latestInvoiceId).not.toBe(first.id);
+    const second = await client.invoices.retrieve(renewed.latestInvoiceId!);
+    expect(second).toMatchObject({ status: "open", number: "TEST-INV-000002", total: "149.00" });
+    await payInvoice(client, second);
+
+    // Halfway through: upgrade to Pro, prorated to the second.
+    const upgradeAt = feb + 10 * day;
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(upgradeAt) });
+    const upgraded = await client.subscriptions.changePlan(created.id, { priceId: pro.id });
+    expect(upgraded.priceId).toBe(pro.id);
+    const proration = planChangeProration({
+      oldAmountFen: 14_900n,
+      newAmountFen: 29_900n,
+      periodStart: feb,
+      periodEnd: monthlyPeriodEnd(start, 1),
+      at: upgradeAt,
+    });
+    const prorated = await client.invoices.retrieve(upgraded.latestInvoiceId!);
+    expect(prorated.number).toBe("TEST-INV-000003");
+    expect(prorated.lines.map((line) => line.amount)).toEqual([
+      `-${yuan(proration.unusedCreditFen)}`,
+      yuan(proration.remainingChargeFen),
+    ]);
+    expect(fen(prorated.total)).toBe(proration.netFen);
+    await payInvoice(client, prorated);
+
+    // Month 3 renews at the Pro price; left unpaid past the grace period, it goes past due.
+    const mar = monthlyPeriodEnd(start, 1);
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(mar + 4 * day) });
+    const lapsed = await client.subscriptions.retrieve(created.id);
+    expect(lapsed.status).toBe("past_due");
+    const third = await client.invoices.retrieve(lapsed.latestInvoiceId!);
+    expect(third).toMatchObject({ status: "open", total: "299.00", number: "TEST-INV-000004" });
+    expect((await client.entitlements.check("u1", product.id)).hasAccess).toBe(true);
+    await payInvoice(client, third);
+    expect((await client.subscriptions.retrieve(created.id)).status).toBe("active");
+
+    // Cancel at period end: access is kept until then; resume undoes it; cancel again and let it end.
+    expect((await client.subscriptions.cancel(created.id)).cancelAtPeriodEnd).toBe(true);
+    expect((await client.subscriptions.resume(created.id)).cancelAtPeriodEnd).toBe(false);
+    await client.subscriptions.cancel(created.id, { at: "period_end" });
+    const apr = monthlyPeriodEnd(start, 2);
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(apr + 1000) });
+    const ended = await client.subscriptions.retrieve(created.id);
+    expect(ended).toMatchObject({ status: "canceled", cancelReason: "requested" });
+    expect((await client.entitlements.check("u1", product.id)).hasAccess).toBe(false);
+
+    const invoices = await client.invoices.list({ subscriptionId: created.id });
+    expect(invoices.data.map((invoice) => invoice.number)).toEqual([
+      "TEST-INV-000004",
+      "TEST-INV-000003",
+      "TEST-INV-000002",
+      "TEST-INV-000001",
+    ]);
+    expect(invoices.data.every((invoice) => invoice.status === "paid")).toBe(true);
+  });
+
+  it("a downgrade waits for the period end by default, or credits unused time to the next invoice", async () => {
+    const client = await merchant("Downgrades");
+    const { standard, pro } = await catalogue(client);
+    const start = Date.parse("2026-03-01T00:00:00+08:00");
+    const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+    await client.customers.create({ externalId: "d1", testClockId: clock.id });
+    await client.customers.create({ externalId: "d2", testClockId: clock.id });
+
+    const later = await client.subscriptions.create({ customerExternalId: "d1", priceId: pro.id });
+    await payInvoice(client, later.latestInvoiceId!);
+    const now = await client.subscriptions.create({ customerExternalId: "d2", priceId: pro.id });
+    await payInvoice(client, now.latestInvoiceId!);
+
+    const changeAt = start + 15 * day;
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(changeAt) });
+    const scheduled = await client.subscriptions.changePlan(later.id, { priceId: standard.id });
+    expect(scheduled).toMatchObject({ priceId: pro.id, pendingChange: { priceId: standard.id } });
+    const immediate = await client.subscriptions.changePlan(now.id, {
+      priceId: standard.id,
+      downgrade: "immediately",
+    });
+    const credit = -planChangeProration({
+      oldAmountFen: 29_900n,
+      newAmountFen: 14_900n,
+      periodStart: start,
+      periodEnd: monthlyPeriodEnd(start, 0),
+      at: changeAt,
+    }).netFen;
+    expect(immediate).toMatchObject({ priceId: standard.id, credit: yuan(credit) });
+
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(monthlyPeriodEnd(start, 0) + 1000) });
+    const laterRenewal = await client.invoices.retrieve(
+      (await client.subscriptions.retrieve(later.id)).latestInvoiceId!,
+    );
+    expect(laterRenewal).toMatchObject({ total: "149.00", creditApplied: "0.00" });
+    const nowRenewal = await client.invoices.retrieve(
+      (await client.subscriptions.retrieve(now.id)).latestInvoiceId!,
+    );
+    expect(nowRenewal).toMatchObject({ subtotal: "149.00", creditApplied: yuan(credit) });
+    expect(fen(nowRenewal.total)).toBe(14_900n - credit);
+    expect((await client.subscriptions.retrieve(now.id)).credit).toBe("0.00");
+  });
+
+  it("an unpaid first invoice expires the subscription; dunning cancels a past-due one as unpaid", async () => {
+    const client = await merchant("Dunning");
+    const { standard } = await catalogue(client);
+    const start = Date.parse("2026-05-01T00:00:00+08:00");
+    const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+    await client.customers.create({ externalId: "x1", testClockId: clock.id });
+    await client.customers.create({ externalId: "x2", testClockId: clock.id });
+    const never = await client.subscriptions.create({ customerExternalId: "x1", priceId: standard.id });
+    const lapsing = await client.subscriptions.create({ customerExternalId: "x2", priceId: standard.id });
+    await payInvoice(client, lapsing.latestInvoiceId!);
+
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(start + 2 * day) });
+    expect(await client.subscriptions.retrieve(never.id)).toMatchObject({
+      status: "canceled",
+      cancelReason: "incomplete_expired",
+    });
+    expect((await client.invoices.retrieve(never.latestInvoiceId!)).status).toBe("void");
+
+    await client.testClocks.advance(clock.id, {
+      frozenTime: new Date(monthlyPeriodEnd(start, 0) + 20 * day),
+    });
+    const gone = await client.subscriptions.retrieve(lapsing.id);
+    expect(gone).toMatchObject({ status: "canceled", cancelReason: "unpaid" });
+    expect((await client.invoices.retrieve(gone.latestInvoiceId!)).status).toBe("uncollectible");
+  });
+});
+
+describe("wallet reservations on a test clock", () => {
+  it("expire when the clock passes them, not by the wall clock", async () => {
+    const client = await merchant("Reservations");
+    const start = Date.parse("2027-02-01T09:00:00+08:00");
+    const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+    await client.customers.create({ externalId: "r1", testClockId: clock.id });
+    await client.wallets.grant("r1", { amount: "100.00", reason: "trial" });
+    const held = await client.wallets.reserve("r1", { amount: "40.00", expiresInSeconds: 3600 });
+    expect(Date.parse(held.reservation.expiresAt)).toBe(start + 3600_000);
+    expect((await client.wallets.retrieve("r1")).available).toBe("60.00");
+
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(start + 3599_000) });
+    expect((await client.wallets.retrieve("r1")).reserved).toBe("40.00");
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(start + 2 * 3600_000) });
+    const after = await client.wallets.retrieve("r1");
+    expect(after).toMatchObject({ reserved: "0.00", available: "100.00" });
+    expect(await codeOf(client.wallets.capture("r1", held.reservation.id))).toBe("reservation_not_active");
+  });
+});
+
+describe("one-time purchases", () => {
+  it("grants a permanent entitlement when paid; a refund inside the window revokes it, outside is refused", async () => {
+    const client = await merchant("Lifetime");
+    const { lifetime, once } = await catalogue(client);
+    const start = Date.parse("2026-06-01T00:00:00+08:00");
+    const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+    await client.customers.create({ externalId: "p1", testClockId: clock.id });
+
+    const bought = await client.purchases.create({ customerExternalId: "p1", priceId: once.id });
+    expect(bought).toMatchObject({ status: "pending", amount: "99.00" });
+    await payInvoice(client, bought.invoiceId);
+    const paid = await client.purchases.retrieve(bought.id);
+    expect(paid.status).toBe("paid");
+    expect(Date.parse(paid.refundableUntil!)).toBe(start + 7 * day);
+    expect((await client.entitlements.check("p1", lifetime.id)).hasAccess).toBe(true);
+
+    const refund = await client.purchases.refund(bought.id, { reason: "changed my mind" });
+    expect(refund.amount).toBe("99.00");
+    expect((await client.purchases.retrieve(bought.id)).status).toBe("refunded");
+    expect((await client.entitlements.check("p1", lifetime.id)).hasAccess).toBe(false);
+
+    const again = await client.purchases.create({ customerExternalId: "p1", priceId: once.id });
+    await payInvoice(client, again.invoiceId);
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(start + 8 * day) });
+    expect(await codeOf(client.purchases.refund(again.id))).toBe("refund_window_closed");
+    expect((await client.entitlements.check("p1", lifetime.id)).hasAccess).toBe(true);
+  });
+});
