@@ -4,7 +4,7 @@ import { createActor, type AnyStateMachine, type AnyStateNode, type InspectionEv
 import { adminTokenMatches, type CommittedRecord, type Runtime } from "../actors/index.js";
 import { toLoggable } from "../domain/bigintJson.js";
 import { DomainError } from "../domain/errors.js";
-import { invoiceKind, paymentKind, walletKind } from "../machines/index.js";
+import { invoiceKind, paymentKind, purchaseKind, subscriptionKind, walletKind } from "../machines/index.js";
 import { replayRecord, type AnyKind } from "../snapshots/index.js";
 import { merchantOf } from "./auth.js";
 import { renderInspectorPage } from "./inspectorPage.js";
@@ -22,9 +22,11 @@ const kinds: Record<string, AnyKind> = {
   wallet: walletKind as AnyKind,
   payment: paymentKind as AnyKind,
   invoice: invoiceKind as AnyKind,
+  subscription: subscriptionKind as unknown as AnyKind,
+  purchase: purchaseKind as unknown as AnyKind,
 };
 
-const entityPattern = /^(wallet|payment|invoice):([A-Za-z0-9_-]{1,64})$/;
+const entityPattern = /^(wallet|payment|invoice|subscription|purchase):([A-Za-z0-9_-]{1,64})$/;
 
 /** A guard as the chart shows it: its name, or not(…)/and(…)/or(…) for xstate's combinators. */
 function guardName(guard: unknown, depth = 0): string | null {
@@ -234,7 +236,7 @@ async function inspectEntity(runtime: Runtime, ctx: Context, entity: string) {
   if (!kind) {
     throw new DomainError(
       "invalid_request",
-      "entity must be wallet:<customerId>, payment:<id> or invoice:<id>",
+      "entity must be wallet:<customerId>, subscription:<id>, purchase:<id>, payment:<id> or invoice:<id>",
     );
   }
   const owner = await ownerOf(runtime, kindName, entity, entityId);

@@ -289,7 +289,7 @@ export function renderInspectorPage(): string {
 <span id="who" class="muted">not signed in</span>
 </form>
 <form id="pick">
-<input id="entity" placeholder="wallet:cus_… · payment:… · invoice:…" aria-label="Entity" size="34">
+<input id="entity" placeholder="wallet:cus_… · subscription:sub_… · invoice:… · payment:…" aria-label="Entity" size="34">
 <button class="primary" type="submit">Inspect</button>
 </form>
 <form id="lookup">

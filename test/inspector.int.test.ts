@@ -108,6 +108,33 @@ describe("GET /v1/inspector/entities/{entity}", () => {
     expect(typeof body.transitions[0].part).toBe("number");
   });
 
+  it("shows a subscription's statechart and its transitions, from incomplete to active", async () => {
+    const client = new BuffMoneyClient({ apiKey: keys.test, baseUrl: server.url, maxRetries: 0 });
+    const product = await client.products.create({ name: "Inspected" });
+    const price = await client.prices.create({
+      productId: product.id,
+      type: "recurring",
+      unitAmount: "149.00",
+    });
+    await client.customers.create({ externalId: "sub_user" });
+    const sub = await client.subscriptions.create({ customerExternalId: "sub_user", priceId: price.id });
+    await client.invoices.pay(sub.latestInvoiceId!, { channel: "wechat_native" });
+    await client.sandbox.simulatePayment(sub.latestInvoiceId!, { outcome: "succeeded" });
+    const { status, body } = await jsonClient(server.url, keys.test).get(
+      `/v1/inspector/entities/subscription:${sub.id}`,
+    );
+    expect(status).toBe(200);
+    expect(body.kind).toBe("subscription");
+    expect(body.state.value).toBe("active");
+    expect(body.machine.states.map((state: { id: string }) => state.id)).toEqual(
+      expect.arrayContaining(["subscription.incomplete", "subscription.active", "subscription.past_due"]),
+    );
+    expect(body.transitions.map((t: { from: string; to: string }) => `${t.from}>${t.to}`)).toEqual([
+      "new>incomplete",
+      "incomplete>active",
+    ]);
+  });
+
   it("refuses a live key without the admin token, and serves it with the token", async () => {
     const live = new BuffMoneyClient({ apiKey: keys.live, baseUrl: server.url, maxRetries: 0 });
     const liveCustomer = await live.customers.create({ externalId: "user_live" });
