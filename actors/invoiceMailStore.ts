@@ -76,7 +76,7 @@ export class InvoiceMailStore implements InvoiceMailSentStore {
   /** Synced, and in the order made. */
   write(ops: readonly IndexOp[]): Promise<void> {
     if (ops.length === 0) return Promise.resolve();
-    const written = this.writing.then(() => this.log.db.batch([...ops], { sync: true }));
+    const written = this.writing.then(() => this.log.writeOps([...ops], { sync: true }));
     this.writing = written.catch(() => {});
     return written;
   }

@@ -543,7 +543,7 @@ export class PaymentService {
                 attempt: timer.attempt + 1,
               }),
             ];
-      await this.log.db.batch([{ type: "del", key }, ...moved]);
+      await this.log.writeOps([{ type: "del", key }, ...moved], { sync: true });
       return true;
     } finally {
       this.reconciling -= 1;

@@ -106,7 +106,7 @@ export class DeliveryStore {
       const batch = this.queued;
       this.queued = [];
       try {
-        await this.log.db.batch(
+        await this.log.writeOps(
           batch.flatMap((w) => w.ops),
           { sync: true },
         );

@@ -366,7 +366,24 @@ export class Log {
   /** Writes outside the ledger (snapshots, metadata): caches that are checked before use. */
   async putUnsynced(entries: ReadonlyArray<{ key: string; value: string }>): Promise<void> {
     if (entries.length === 0) return;
-    await this.db.batch(entries.map((e) => ({ type: "put" as const, key: e.key, value: e.value })));
+    await this.writeOps(
+      entries.map((e) => ({ type: "put" as const, key: e.key, value: e.value })),
+      { sync: false },
+    );
+  }
+
+  /**
+   * Writes index entries outside a ledger record (outbox bookkeeping, timers moved) in one LevelDB
+   * batch. A chained batch: several times cheaper than the array form for many entries.
+   */
+  async writeOps(ops: readonly IndexOp[], options: { sync: boolean }): Promise<void> {
+    if (ops.length === 0) return;
+    const chained = this.db.batch();
+    for (const op of ops) {
+      if (op.type === "put") chained.put(op.key, op.value);
+      else chained.del(op.key);
+    }
+    await chained.write({ sync: options.sync });
   }
 
   async close(): Promise<void> {
