@@ -233,6 +233,14 @@ export class BillingClock {
             ops.push(
               put(billing.timerKey(ref, graceEndsAt, { kind: "grace", subscriptionId, invoiceId }), ref),
             );
+          if (!invoicePaid && p.subscription!.speculative.value === "past_due") {
+            // Already past due, so this invoice never lapses on its own: its dunning runs from its
+            // grace end too, whichever older invoice the customer pays meanwhile.
+            const dunningAt = graceEndsAt + billing.dunningMs;
+            ops.push(
+              put(billing.timerKey(ref, dunningAt, { kind: "dunning", subscriptionId, invoiceId }), ref),
+            );
+          }
           if (usage.throughSeq > 0) ops.push(put(usageBilledKey(ref.customerId), String(usage.throughSeq)));
           return {
             parts: [

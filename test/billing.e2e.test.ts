@@ -272,3 +272,44 @@ describe("one-time purchases", () => {
     expect((await client.entitlements.check("p1", lifetime.id)).hasAccess).toBe(true);
   });
 });
+
+describe("dunning longer than a period", () => {
+  it("a past-due subscription whose customer pays only the older invoice is still canceled as unpaid", async () => {
+    const long = await startTestServer({ collect: true, billing: { graceMs: 3 * day, dunningMs: 40 * day } });
+    try {
+      const created = await long.admin.merchants.create({ name: "Long dunning" });
+      const client = new BuffMoneyClient({ apiKey: created.apiKeys.test, baseUrl: long.url, maxRetries: 0 });
+      const { product, standard } = await catalogue(client);
+      const start = Date.parse("2027-01-10T00:00:00+08:00");
+      const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+      await client.customers.create({ externalId: "late", testClockId: clock.id });
+      const sub = await client.subscriptions.create({ customerExternalId: "late", priceId: standard.id });
+      await payInvoice(client, sub.latestInvoiceId!);
+
+      await client.testClocks.advance(clock.id, {
+        frozenTime: new Date(monthlyPeriodEnd(start, 0) + 4 * day),
+      });
+      const lapsed = await client.subscriptions.retrieve(sub.id);
+      expect(lapsed.status).toBe("past_due");
+      await client.testClocks.advance(clock.id, { frozenTime: new Date(monthlyPeriodEnd(start, 1) + day) });
+      const renewed = await client.subscriptions.retrieve(sub.id);
+      expect(renewed).toMatchObject({ status: "past_due" });
+      expect(renewed.latestInvoiceId).not.toBe(lapsed.latestInvoiceId);
+
+      // Only the older invoice is paid: the newer one's own dunning still ends the subscription.
+      await payInvoice(client, lapsed.latestInvoiceId!);
+      expect((await client.subscriptions.retrieve(sub.id)).status).toBe("past_due");
+      await client.testClocks.advance(clock.id, {
+        frozenTime: new Date(monthlyPeriodEnd(start, 1) + 45 * day),
+      });
+      expect(await client.subscriptions.retrieve(sub.id)).toMatchObject({
+        status: "canceled",
+        cancelReason: "unpaid",
+      });
+      expect((await client.invoices.retrieve(renewed.latestInvoiceId!)).status).toBe("uncollectible");
+      expect((await client.entitlements.check("late", product.id)).hasAccess).toBe(false);
+    } finally {
+      await long.remove();
+    }
+  });
+});
