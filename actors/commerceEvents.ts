@@ -17,7 +17,7 @@ import {
   paymentData,
   paymentRefundData,
   purchaseData,
-  subscriptionData,
+  subscriptionChangeData,
   type SubscriptionChange,
 } from "./eventPayloads.js";
 import type { EventType } from "./events.js";
@@ -137,12 +137,12 @@ export class CommerceEvents {
     const entitlement = () => entitlementData(externalId, { type: "subscription", ...sourceOf(after) });
     switch (fact.type) {
       case "subscription.created":
-        return [{ type: "subscription.created", data: subscriptionData(after, externalId, "created") }];
+        return [{ type: "subscription.created", data: subscriptionChangeData(after, externalId, "created") }];
       case "subscription.invoice_paid": {
         const change = paidChange(before, after);
         const updated = {
           type: "subscription.updated" as const,
-          data: subscriptionData(after, externalId, change),
+          data: subscriptionChangeData(after, externalId, change),
         };
         if (change !== "activated") return [updated];
         return [updated, { type: "entitlement.granted", data: entitlement() }];
@@ -150,7 +150,7 @@ export class CommerceEvents {
       case "subscription.canceled": {
         const canceled = {
           type: "subscription.canceled" as const,
-          data: subscriptionData(after, externalId, "canceled"),
+          data: subscriptionChangeData(after, externalId, "canceled"),
         };
         // One that never became active (its first invoice went unpaid) had nothing to revoke.
         if (before.value !== "active" && before.value !== "past_due") return [canceled];
@@ -159,7 +159,7 @@ export class CommerceEvents {
       default: {
         const change = subscriptionChangeOf[fact.type];
         if (!change) return [];
-        return [{ type: "subscription.updated", data: subscriptionData(after, externalId, change) }];
+        return [{ type: "subscription.updated", data: subscriptionChangeData(after, externalId, change) }];
       }
     }
   }

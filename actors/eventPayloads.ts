@@ -296,11 +296,8 @@ export type SubscriptionChange =
   | "resumed"
   | "canceled";
 
-export function subscriptionData(
-  state: EntityState<SubscriptionContext>,
-  customerExternalId: string,
-  change: SubscriptionChange,
-) {
+/** A subscription as the API shows it (events add what changed). */
+export function subscriptionData(state: EntityState<SubscriptionContext>, customerExternalId: string) {
   const sub = state.context;
   return {
     id: sub.subscriptionId,
@@ -318,10 +315,18 @@ export function subscriptionData(
     credit: yuanOfFen(sub.creditFen),
     latestInvoiceId: sub.latestInvoiceId || null,
     createdAt: iso(sub.createdAt),
-    change,
   };
 }
 
+export function subscriptionChangeData(
+  state: EntityState<SubscriptionContext>,
+  customerExternalId: string,
+  change: SubscriptionChange,
+) {
+  return { ...subscriptionData(state, customerExternalId), change };
+}
+
+/** A purchase as the API and its events show it. */
 export function purchaseData(state: EntityState<PurchaseContext>, customerExternalId: string) {
   const purchase = state.context;
   return {

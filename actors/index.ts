@@ -88,7 +88,7 @@ export {
   type SimulatedOutcome,
   type SimulationInput,
 } from "./paymentGateway.js";
-export { customerData, transactionData } from "./eventPayloads.js";
+export { customerData, purchaseData, subscriptionData, transactionData } from "./eventPayloads.js";
 export {
   ProductCatalog,
   type CatalogPage,

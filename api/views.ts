@@ -1,5 +1,7 @@
 import {
   customerData,
+  purchaseData,
+  subscriptionData,
   transactionData,
   type Customer,
   type MerchantBalancesView,
@@ -349,46 +351,11 @@ export function testClockView(clock: TestClock) {
 }
 
 export function subscriptionView(snapshot: SubscriptionSnapshot) {
-  const sub = snapshot.subscription.context;
-  return {
-    id: sub.subscriptionId,
-    object: "subscription" as const,
-    customerExternalId: snapshot.ref.customerExternalId,
-    productId: sub.productId,
-    priceId: sub.priceId,
-    status: snapshot.subscription.value as "incomplete" | "active" | "past_due" | "canceled",
-    currentPeriodStart: iso(sub.currentPeriodStart),
-    currentPeriodEnd: iso(sub.currentPeriodEnd),
-    cancelAtPeriodEnd: sub.cancelAtPeriodEnd,
-    canceledAt: isoOrNull(sub.canceledAt),
-    cancelReason: sub.cancelReason,
-    pendingChange: sub.pendingChange ? { priceId: sub.pendingChange.priceId } : null,
-    credit: yuanOfFen(sub.creditFen),
-    latestInvoiceId: sub.latestInvoiceId || null,
-    createdAt: iso(sub.createdAt),
-  };
+  return subscriptionData(snapshot.subscription, snapshot.ref.customerExternalId);
 }
 
 export function purchaseView(snapshot: PurchaseSnapshot) {
-  const purchase = snapshot.purchase.context;
-  const refundableUntil =
-    purchase.paidAt !== null && purchase.refundWindowMs > 0
-      ? purchase.paidAt + purchase.refundWindowMs
-      : null;
-  return {
-    id: purchase.purchaseId,
-    object: "purchase" as const,
-    customerExternalId: snapshot.ref.customerExternalId,
-    productId: purchase.productId,
-    priceId: purchase.priceId,
-    amount: yuanOfFen(purchase.amountFen),
-    status: snapshot.purchase.value as "pending" | "paid" | "refunded" | "canceled",
-    invoiceId: purchase.invoiceId,
-    refundableUntil: isoOrNull(refundableUntil),
-    paidAt: isoOrNull(purchase.paidAt),
-    refundedAt: isoOrNull(purchase.refundedAt),
-    createdAt: iso(purchase.createdAt),
-  };
+  return purchaseData(snapshot.purchase, snapshot.ref.customerExternalId);
 }
 
 export function entitlementView(entitlement: Entitlement) {
