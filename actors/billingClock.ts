@@ -18,7 +18,9 @@ import {
   type BillingRef,
   type BillingTimer,
 } from "./billingRefs.js";
-import type { ProductCatalog } from "./catalog.js";
+import type { Price, Product, ProductCatalog } from "./catalog.js";
+import type { EntityState } from "../machines/kind.js";
+import type { SubscriptionContext } from "../machines/subscriptionTypes.js";
 import { partOf, type KindPart } from "./crossKindRecord.js";
 import type { TestClock } from "./testClocks.js";
 import type { TimerKind } from "./timers.js";
@@ -191,27 +193,25 @@ export class BillingClock {
     const billing = this.billing;
     const invoiceId = newId("inv");
     const current = (await billing.subscription(ref.env, ref.merchantId, subscriptionId)).subscription;
+    if (!renewalDue(current, at)) return false;
     const sub = current.context;
-    if ((current.value !== "active" && current.value !== "past_due") || at < sub.currentPeriodEnd)
-      return false;
-    if (sub.cancelAtPeriodEnd) {
-      return billing.withPinned(ref.env, ref.merchantId, { subscriptionId }, async (p) => {
-        const outcome = await billing.append(ref, `billing:${subscriptionId}`, () => ({
-          parts: [partOf(billing.subscriptions, p.subscription!)(() => ({ type: "subscription.end", at }))],
-          command: { type: "billing.end", subscriptionId },
-          ops: [del(key)],
-        }));
-        return outcome.ok;
-      });
+    // Both prices the renewal may bill, read ahead; the record picks by the state it is decided on.
+    const prices = new Map<string, { price: Price; product: Product }>();
+    for (const priceId of new Set([sub.priceId, sub.pendingChange?.priceId ?? sub.priceId])) {
+      const price = await this.catalog.requirePrice(ref.env, ref.merchantId, priceId);
+      const product = await this.catalog.requireProduct(ref.env, ref.merchantId, price.productId);
+      prices.set(priceId, { price, product });
     }
-    const priceId = sub.pendingChange?.priceId ?? sub.priceId;
-    const price = await this.catalog.requirePrice(ref.env, ref.merchantId, priceId);
-    const product = await this.catalog.requireProduct(ref.env, ref.merchantId, price.productId);
     const periodStart = sub.currentPeriodEnd;
     const periodEnd = monthlyPeriodEnd(sub.anchorAt, sub.periodIndex + 1);
     const usage = await this.usage.unbilled(ref);
-    const lines: InvoiceLine[] = [feeLine(product, price, periodStart, periodEnd), ...usage.lines];
-    const subtotal = lines.reduce((sum, line) => sum + line.amountFen, 0n);
+    const linesFor = (live: SubscriptionContext): InvoiceLine[] => {
+      const billed = prices.get(live.pendingChange?.priceId ?? live.priceId);
+      if (!billed || live.currentPeriodEnd !== periodStart) {
+        throw new Error(`subscription ${subscriptionId} changed while renewing; the renewal is retried`);
+      }
+      return [feeLine(billed.product, billed.price, periodStart, periodEnd), ...usage.lines];
+    };
     const finalizeAt = at;
     const renewed = await billing.withPinned(
       ref.env,
@@ -220,6 +220,18 @@ export class BillingClock {
       async (p) => {
         const outcome = await billing.append(ref, `billing:${subscriptionId}`, (ctx) => {
           const live = p.subscription!.speculative.context;
+          if (live.cancelAtPeriodEnd) {
+            // A cancel scheduled for this period end: the subscription ends instead of renewing.
+            return {
+              parts: [
+                partOf(billing.subscriptions, p.subscription!)(() => ({ type: "subscription.end", at })),
+              ],
+              command: { type: "billing.end", subscriptionId },
+              ops: [del(key)],
+            };
+          }
+          const lines = linesFor(live);
+          const subtotal = lines.reduce((sum, line) => sum + line.amountFen, 0n);
           const credit = live.creditFen < subtotal ? live.creditFen : subtotal;
           const invoicePaid = subtotal - credit === 0n;
           const graceEndsAt = at + billing.graceMs;
@@ -278,10 +290,16 @@ export class BillingClock {
             ops,
           };
         });
-        return outcome.ok;
+        if (outcome.ok) {
+          return outcome.facts.some((fact) => fact.type === "subscription.renewed") ? "renewed" : "ended";
+        }
+        // Refused: stale if the subscription moved on meanwhile; otherwise kept and tried again.
+        if (!renewalDue(p.subscription!.speculative, at)) return "stale";
+        throw refusal(outcome.code);
       },
     );
-    if (!renewed) return false;
+    if (renewed === "stale") return false;
+    if (renewed === "ended") return true;
     await this.finalize(
       ref,
       billing.timerKey(ref, finalizeAt, { kind: "finalize", invoiceId }),
@@ -346,7 +364,20 @@ export class BillingClock {
     try {
       return await this.onSubscription(ref, key, subscriptionId, invoiceId, (p) => {
         const sub = p.subscription!.speculative;
-        if (sub.value !== "past_due" || p.invoice!.speculative.value !== "open") return undefined;
+        if (p.invoice!.speculative.value !== "open") return undefined;
+        if (sub.value === "canceled") {
+          // Ended at its period end while past due: the unpaid period is written off when dunning ends.
+          return {
+            parts: [
+              partOf(
+                billing.invoices,
+                p.invoice!,
+              )(() => ({ type: "invoice.mark_uncollectible", reason: "dunning_ended", at })),
+            ],
+            ops: [],
+          };
+        }
+        if (sub.value !== "past_due") return undefined;
         const parts: KindPart[] = [
           partOf(
             billing.subscriptions,
@@ -458,6 +489,11 @@ export class BillingClock {
       return true;
     });
   }
+}
+
+/** Whether a renew timer firing at `at` still has a period to end (else it is stale). */
+function renewalDue(state: EntityState<SubscriptionContext>, at: number): boolean {
+  return (state.value === "active" || state.value === "past_due") && at >= state.context.currentPeriodEnd;
 }
 
 /** The subscription or purchase a timer acts on (a finalization: its invoice). */

@@ -274,6 +274,38 @@ describe("one-time purchases", () => {
 });
 
 describe("dunning longer than a period", () => {
+  it("a past-due subscription canceled at its period end still has its unpaid invoice written off when dunning ends", async () => {
+    const long = await startTestServer({ collect: true, billing: { graceMs: 3 * day, dunningMs: 40 * day } });
+    try {
+      const created = await long.admin.merchants.create({ name: "Ended while past due" });
+      const client = new BuffMoneyClient({ apiKey: created.apiKeys.test, baseUrl: long.url, maxRetries: 0 });
+      const { standard } = await catalogue(client);
+      const start = Date.parse("2027-04-02T00:00:00+08:00");
+      const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+      await client.customers.create({ externalId: "gone", testClockId: clock.id });
+      const sub = await client.subscriptions.create({ customerExternalId: "gone", priceId: standard.id });
+      await payInvoice(client, sub.latestInvoiceId!);
+      await client.testClocks.advance(clock.id, {
+        frozenTime: new Date(monthlyPeriodEnd(start, 0) + 4 * day),
+      });
+      const lapsed = await client.subscriptions.cancel(sub.id, { at: "period_end" });
+      expect(lapsed).toMatchObject({ status: "past_due", cancelAtPeriodEnd: true });
+
+      await client.testClocks.advance(clock.id, { frozenTime: new Date(monthlyPeriodEnd(start, 1) + day) });
+      expect(await client.subscriptions.retrieve(sub.id)).toMatchObject({
+        status: "canceled",
+        cancelReason: "requested",
+      });
+      expect((await client.invoices.retrieve(lapsed.latestInvoiceId!)).status).toBe("open");
+      await client.testClocks.advance(clock.id, {
+        frozenTime: new Date(monthlyPeriodEnd(start, 0) + 44 * day),
+      });
+      expect((await client.invoices.retrieve(lapsed.latestInvoiceId!)).status).toBe("uncollectible");
+    } finally {
+      await long.remove();
+    }
+  });
+
   it("a past-due subscription whose customer pays only the older invoice is still canceled as unpaid", async () => {
     const long = await startTestServer({ collect: true, billing: { graceMs: 3 * day, dunningMs: 40 * day } });
     try {
