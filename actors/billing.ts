@@ -671,9 +671,11 @@ export class BillingService implements InvoiceSettlement {
         paid: (paid) => [
           partOf(this.purchases, resident)(() => ({ type: "purchase.pay", invoiceId: paid.invoiceId, at })),
         ],
-        refunded: (_invoice, refundId) => [
-          partOf(this.purchases, resident)(() => ({ type: "purchase.refund", refundId, at })),
-        ],
+        // The first refund revokes the purchase; later ones (the rest of a partial) are money only.
+        refunded: (_invoice, refundId) =>
+          resident.speculative.value === "paid"
+            ? [partOf(this.purchases, resident)(() => ({ type: "purchase.refund", refundId, at }))]
+            : [],
         release: () => this.purchases.unpin(resident),
       };
     }

@@ -723,6 +723,8 @@ function refundRefusal(code: string): DomainError {
       return new DomainError("invoice_not_paid", "only a paid invoice can be refunded");
     case "refund_exceeds_payment":
       return new DomainError("refund_exceeds_payment", "the refund is more than what is left to refund");
+    case "refund_window_closed":
+      return new DomainError("refund_window_closed", "the purchase's refund window has closed");
     case "insufficient_balance":
       return new DomainError(
         "insufficient_balance",

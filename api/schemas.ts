@@ -507,6 +507,13 @@ export const topUp = z
   })
   .meta({ id: "TopUp" });
 
+export const invoicePayment = topUp
+  .extend({ object: z.literal("invoice_payment") })
+  .meta({
+    id: "InvoicePayment",
+    description: "A payment attempt started for a subscription or purchase invoice.",
+  });
+
 export const invoiceParams = z.object({ invoiceId: z.string().min(1).max(64) });
 
 const refundStatus = z.enum(["pending", "succeeded", "failed"]);

@@ -150,6 +150,11 @@ export function topUpView(result: TopUpResult) {
   };
 }
 
+/** A payment attempt of a subscription or purchase invoice: a top-up's shape, named for what it is. */
+export function invoicePaymentView(result: TopUpResult) {
+  return { ...topUpView(result), object: "invoice_payment" as const };
+}
+
 export function refundView(ref: PaymentRef, id: string, refund: PaymentRefund) {
   return {
     id,

@@ -35,7 +35,8 @@ const yuan = (amount: bigint) => `${amount / 100n}.${(amount % 100n).toString().
 /** Pays an invoice the way a buyer does: a WeChat Native order, paid at the sandbox simulator. */
 async function payInvoice(client: BuffMoneyClient, invoice: Invoice | string) {
   const id = typeof invoice === "string" ? invoice : invoice.id;
-  await client.invoices.pay(id, { channel: "wechat_native" });
+  const started = await client.invoices.pay(id, { channel: "wechat_native" });
+  expect(started).toMatchObject({ object: "invoice_payment", invoiceId: id, channel: "wechat_native" });
   const paid = await client.sandbox.simulatePayment(id, { outcome: "succeeded" });
   expect(paid.status).toBe("paid");
   return paid;

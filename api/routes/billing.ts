@@ -28,7 +28,7 @@ import {
   subscriptionList,
   subscriptionListQuery,
   subscriptionParams,
-  topUp,
+  invoicePayment,
 } from "../schemas.js";
 import {
   entitlementView,
@@ -36,7 +36,7 @@ import {
   purchaseView,
   requestedRefundView,
   subscriptionView,
-  topUpView,
+  invoicePaymentView,
   type InvoiceReading,
 } from "../views.js";
 
@@ -308,7 +308,7 @@ export function billingOperations(runtime: Runtime): Operation[] {
       auth: "merchant",
       params: invoiceParams,
       body: payInvoiceRequest,
-      response: topUp,
+      response: invoicePayment,
       status: 201,
       handle: async (ctx, { params, body }) => {
         const { env, merchantId } = merchantOf(ctx);
@@ -323,7 +323,7 @@ export function billingOperations(runtime: Runtime): Operation[] {
           throw new DomainError("invalid_request", "wechat_jsapi needs the payer's payerOpenId");
         }
         const clientIp = body.clientIp ?? (body.channel === "wechat_h5" ? ctx.ip : undefined);
-        const render = (result: TopUpResult) => ({ status: 201, body: topUpView(result) });
+        const render = (result: TopUpResult) => ({ status: 201, body: invoicePaymentView(result) });
         const result = await runtime.payments.payInvoice(
           customer,
           params.invoiceId,

@@ -20,6 +20,8 @@ export type PaymentStatus =
 
 /** A payment order opened to collect an invoice, and how the payer completes it. */
 export interface InvoicePaymentStart {
+  /** `invoice_payment` for a subscription or purchase invoice (a top-up says `top_up`). */
+  object: "invoice_payment" | "top_up";
   invoiceId: string;
   paymentId: string;
   /** The hosted checkout page: send the payer there, or render `action` yourself. */
