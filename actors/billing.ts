@@ -485,7 +485,8 @@ export class BillingService implements InvoiceSettlement {
 
   /**
    * A merchant's billing invoices, newest first, filtered; `beforeSeq` is the previous page's cursor.
-   * Reads at most a bounded number of index entries per page.
+   * Reads at most a bounded number of index entries per page: a page that stops there says so
+   * (`hasMore`, resuming after `lastSeq`, the last entry read) even when it found fewer than `limit`.
    */
   async listInvoices(
     env: Environment,
@@ -495,27 +496,34 @@ export class BillingService implements InvoiceSettlement {
   ): Promise<{
     items: Array<{ seq: number; ref: BillingInvoiceRef; invoice: EntityState<InvoiceContext> }>;
     hasMore: boolean;
+    lastSeq: number | null;
   }> {
     const prefix = merchantInvoicePrefix(env, merchantId);
     const lt =
       page.beforeSeq === undefined ? `${prefix}~` : `${prefix}${page.beforeSeq.toString().padStart(16, "0")}`;
     const items: Array<{ seq: number; ref: BillingInvoiceRef; invoice: EntityState<InvoiceContext> }> = [];
+    let scanned = 0;
+    let lastScanned: number | null = null;
     for await (const [key, invoiceId] of this.log.db.iterator({
       gt: prefix,
       lt,
       reverse: true,
       limit: limits.invoiceListScanMax,
     })) {
+      const seq = Number(key.slice(prefix.length));
+      scanned += 1;
+      lastScanned = seq;
       const ref = await this.invoiceRefById(invoiceId);
       if (!ref) continue;
       if (filter.customerId !== undefined && ref.customerId !== filter.customerId) continue;
       if (filter.subscriptionId !== undefined && ref.subscriptionId !== filter.subscriptionId) continue;
       const invoice = await this.invoice(invoiceId);
       if (filter.status !== undefined && invoice.value !== filter.status) continue;
-      if (items.length === page.limit) return { items, hasMore: true };
-      items.push({ seq: Number(key.slice(prefix.length)), ref, invoice });
+      if (items.length === page.limit) return { items, hasMore: true, lastSeq: items.at(-1)!.seq };
+      items.push({ seq, ref, invoice });
     }
-    return { items, hasMore: false };
+    const cutShort = scanned === limits.invoiceListScanMax;
+    return { items, hasMore: cutShort, lastSeq: cutShort ? lastScanned : (items.at(-1)?.seq ?? null) };
   }
 
   /** The parts that issue a finalized invoice with the merchant's next number, in one record. */

@@ -507,12 +507,10 @@ export const topUp = z
   })
   .meta({ id: "TopUp" });
 
-export const invoicePayment = topUp
-  .extend({ object: z.literal("invoice_payment") })
-  .meta({
-    id: "InvoicePayment",
-    description: "A payment attempt started for a subscription or purchase invoice.",
-  });
+export const invoicePayment = topUp.extend({ object: z.literal("invoice_payment") }).meta({
+  id: "InvoicePayment",
+  description: "A payment attempt started for a subscription or purchase invoice.",
+});
 
 export const invoiceParams = z.object({ invoiceId: z.string().min(1).max(64) });
 

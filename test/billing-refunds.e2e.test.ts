@@ -58,7 +58,9 @@ describe("refunding a paid subscription invoice", () => {
     expect(await merchantFen(server, id, "invoice_collections")).toBe(collections + 5_000n);
 
     // More than what is left is refused, and nothing moves.
-    expect(await codeOf(client.refunds.create({ invoiceId, amount: "99.01" }))).toBe("refund_exceeds_payment");
+    expect(await codeOf(client.refunds.create({ invoiceId, amount: "99.01" }))).toBe(
+      "refund_exceeds_payment",
+    );
     expect((await client.invoices.retrieve(invoiceId)).refundedAmount).toBe("50.00");
 
     await client.refunds.create({ invoiceId, amount: "99.00" });

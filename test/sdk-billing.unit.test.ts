@@ -9,6 +9,7 @@ import BuffMoneyClient, {
   type Product,
   type ProductPrice,
   type Purchase,
+  type Refund,
   type Subscription,
   type TestClock,
 } from "@buffmoney/sdk";
@@ -132,11 +133,13 @@ const invoice: Invoice = {
   paidAt: null,
   voidedAt: null,
   voidReason: null,
+  refundedAmount: "0.00",
   payment: null,
   refunds: [],
 };
 
 const paymentStart: InvoicePaymentStart = {
+  object: "invoice_payment",
   invoiceId: "inv_1",
   paymentId: "pay_1",
   checkoutUrl: "http://localhost:4000/checkout/inv_1",
@@ -368,12 +371,22 @@ describe("subscriptions", () => {
 
 describe("purchases", () => {
   it("creates, retrieves and refunds, with and without a reason", async () => {
-    const refunded: Purchase = { ...purchase, status: "refunded", refundedAt: "2026-03-02T00:00:00.000Z" };
+    const refund: Refund = {
+      id: "rfd_1",
+      object: "refund",
+      invoiceId: "inv_9",
+      paymentId: "pay_9",
+      amount: "99.00",
+      currency: "CNY",
+      reason: "changed my mind",
+      status: "pending",
+      createdAt: "2026-03-02T00:00:00.000Z",
+    };
     const server = await scriptedServer(
       json(201, { ...purchase, status: "pending", paidAt: null }),
       json(200, purchase),
-      json(200, refunded),
-      json(200, refunded),
+      json(201, refund),
+      json(201, refund),
     );
     const client = clientFor(server.baseUrl);
 
@@ -381,7 +394,7 @@ describe("purchases", () => {
     expect(await client.purchases.retrieve("pur_1")).toEqual(purchase);
     expect(
       await client.purchases.refund("pur_1", { reason: "changed my mind" }, { idempotencyKey: "refund-1" }),
-    ).toEqual(refunded);
+    ).toEqual(refund);
     await client.purchases.refund("pur_1");
 
     expect(calls(server.received)).toEqual([

@@ -295,7 +295,7 @@ export function billingOperations(runtime: Runtime): Operation[] {
             }),
           ),
         );
-        return { status: 200, body: listPageAt(data, page.hasMore, page.items.at(-1)?.seq ?? null) };
+        return { status: 200, body: listPageAt(data, page.hasMore, page.lastSeq) };
       },
     }),
     operation({

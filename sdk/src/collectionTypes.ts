@@ -106,6 +106,8 @@ export interface Invoice {
   paidAt: IsoTimestamp | null;
   voidedAt: IsoTimestamp | null;
   voidReason: string | null;
+  /** What refunds have taken back of a paid subscription or purchase invoice (a top-up's: `payment`). */
+  refundedAmount: DecimalString;
   /** Null until a payment is started (`invoices.pay`); a top-up's starts with the invoice. */
   payment: InvoicePayment | null;
   refunds: Refund[];

@@ -132,8 +132,10 @@ export async function merchantFen(server: TestServer, merchantId: string, accoun
 export async function expectLedgerAudited(server: TestServer): Promise<void> {
   for await (const record of server.runtime.log.scan(1)) {
     const sums = new Map<string, bigint>();
-    for (const p of record.postings) sums.set(p.currency, (sums.get(p.currency) ?? 0n) + BigInt(p.amountMicros));
-    for (const [currency, sum] of sums) expect({ seq: record.seq, currency, sum }).toEqual({ seq: record.seq, currency, sum: 0n });
+    for (const p of record.postings)
+      sums.set(p.currency, (sums.get(p.currency) ?? 0n) + BigInt(p.amountMicros));
+    for (const [currency, sum] of sums)
+      expect({ seq: record.seq, currency, sum }).toEqual({ seq: record.seq, currency, sum: 0n });
   }
   await server.stop();
   const audit = await AuditLedger.open(server.dataDir);

@@ -1,4 +1,5 @@
 import type { Purchase } from "../billingTypes.js";
+import type { Refund } from "../collectionTypes.js";
 import type { Transport } from "../http.js";
 import { path } from "../path.js";
 import type { RequestOptions } from "../types.js";
@@ -32,12 +33,15 @@ export class Purchases {
     return this.transport.request({ method: "GET", path: path`/v1/purchases/${purchaseId}` });
   }
 
-  /** Within the price's refund window (`refundableUntil`). */
+  /**
+   * Refunds the purchase in full within the price's refund window (`refundableUntil`): the entitlement
+   * is revoked at once; the refund is pending until the channel confirms it.
+   */
   async refund(
     purchaseId: string,
     params: RefundPurchaseParams = {},
     options: RequestOptions = {},
-  ): Promise<Purchase> {
+  ): Promise<Refund> {
     return this.transport.request({
       method: "POST",
       path: path`/v1/purchases/${purchaseId}/refund`,
