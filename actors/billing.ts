@@ -335,7 +335,19 @@ export class BillingService implements InvoiceSettlement {
         };
       });
       if (!outcome.ok) throw refusal(outcome.code);
+      if (outcome.facts.some((fact) => fact.type === "invoice.voided") && unpaid)
+        this.closeOpenAttempt(unpaid);
       return result!;
+    });
+  }
+
+  /** Closes a voided invoice's live payment attempt at the channel (best effort: the order expires anyway). */
+  closeOpenAttempt(invoiceId: string): void {
+    void this.payments.closeAttempt(invoiceId).catch((error: unknown) => {
+      console.warn(
+        `the payment of voided invoice ${invoiceId} stays open at the channel until it expires`,
+        error,
+      );
     });
   }
 

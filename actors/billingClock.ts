@@ -465,6 +465,7 @@ export class BillingClock {
         command: { type: "billing.expire_purchase", purchaseId },
         ops: [del(key)],
       }));
+      if (outcome.ok) closeVoided(billing, outcome.facts);
       return outcome.ok;
     });
   }
@@ -486,8 +487,17 @@ export class BillingClock {
         ops: [del(key), ...planned.ops],
       }));
       if (!outcome.ok) throw refusal(outcome.code);
+      closeVoided(billing, outcome.facts);
       return true;
     });
+  }
+}
+
+/** A voided invoice's live payment attempt is closed at the channel too. */
+function closeVoided(billing: BillingService, facts: ReadonlyArray<{ type: string }>): void {
+  for (const fact of facts) {
+    if (fact.type === "invoice.voided")
+      billing.closeOpenAttempt((fact as { invoiceId?: string }).invoiceId ?? "");
   }
 }
 

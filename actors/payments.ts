@@ -513,13 +513,27 @@ export class PaymentService {
    */
   async expire(paymentId: string): Promise<void> {
     const ref = await this.findPayment(paymentId);
-    if (!ref) return;
+    if (ref) await this.closeAtChannel(ref, "expired", "the order expired unpaid");
+  }
+
+  /**
+   * The invoice was voided (its subscription canceled, its first invoice expired): its live payment
+   * attempt is closed at the channel too, so the buyer can no longer pay it. Money that arrived first
+   * is recorded (unapplied, refundable). The order's own expiry does the same if this call fails.
+   */
+  async closeAttempt(invoiceId: string): Promise<void> {
+    const ref = invoiceIdPattern.test(invoiceId) ? await this.findRef(invoiceRefKey(invoiceId)) : undefined;
+    if (ref) await this.closeAtChannel(ref, "invoice_voided", "the invoice was voided");
+  }
+
+  private async closeAtChannel(ref: PaymentRef, code: "expired" | "invoice_voided", message: string) {
     const { payment } = await this.ledger.read(ref);
     if (!isCollectable(payment)) return;
-    if (!isCollectable(await this.recordChannelOrder(ref, "expired"))) return;
+    const closedCode = code === "expired" ? "expired" : "closed_by_channel";
+    if (!isCollectable(await this.recordChannelOrder(ref, closedCode))) return;
     const outcome = await this.gateway.closeOrder(ref.env, ref.provider, ref.paymentId);
-    if (outcome === "already_paid") await this.recordChannelOrder(ref, "expired");
-    else await this.ledger.end(ref, "close", "expired", "the order expired unpaid");
+    if (outcome === "already_paid") await this.recordChannelOrder(ref, closedCode);
+    else await this.ledger.end(ref, "close", code, message);
   }
 
   /**

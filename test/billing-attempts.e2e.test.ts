@@ -110,7 +110,7 @@ describe("a second payment attempt", () => {
 });
 
 describe("an invoice voided under a live order", () => {
-  it("canceling a subscription immediately voids its invoice; paying then is unapplied and refundable", async () => {
+  it("canceling a subscription immediately voids its invoice and closes its order at the channel", async () => {
     const { id, client } = await merchant(server, "Cancel under payment");
     const { product, standard } = await catalogue(client);
     await client.customers.create({ externalId: "c1" });
@@ -128,27 +128,21 @@ describe("an invoice voided under a live order", () => {
       "subscription_canceled",
     );
 
-    await buyerPays(attempt);
-    const invoice = await waitFor(
+    // The order is closed at the channel too: the buyer can no longer pay it.
+    const closed = await waitFor(
       () => client.invoices.retrieve(invoiceId),
-      (i) => i.payment?.status === "paid_after_close",
+      (i) => i.payment?.status === "closed",
     );
-    expect(invoice.status).toBe("void");
-    expect(await client.subscriptions.retrieve(sub.id)).toMatchObject({ status: "canceled" });
+    expect(closed.payment?.failure).toMatchObject({ code: "invoice_voided" });
+    const refused = await control(server, "wechatpay", `/orders/${attempt.paymentId}/pay`, { callback: {} });
+    expect(refused.status).not.toBe(200);
+    await callbacksDelivered(server);
     expect((await client.entitlements.check("c1", product.id)).hasAccess).toBe(false);
-    expect(await merchantFen(server, id, "unapplied_payments")).toBe(14_900n);
-    expect(await merchantFen(server, id, "billed_revenue")).toBe(0n);
-
-    await client.refunds.create({ invoiceId, amount: "149.00", reason: "canceled before paying" });
-    await waitFor(
-      () => client.invoices.retrieve(invoiceId),
-      (i) => i.payment?.status === "refunded",
-    );
     expect(await merchantFen(server, id, "unapplied_payments")).toBe(0n);
-    expect((await client.invoices.retrieve(invoiceId)).refundedAmount).toBe("0.00");
+    expect(await merchantFen(server, id, "billed_revenue")).toBe(0n);
   });
 
-  it("an unpaid purchase expires on its test clock: canceled, invoice voided; paying after that is unapplied", async () => {
+  it("an unpaid purchase expires on its test clock: canceled, invoice voided, its live order closed", async () => {
     const { id, client } = await merchant(server, "Purchase expiry");
     const { lifetime, once } = await catalogue(client);
     const start = Date.parse("2026-07-01T00:00:00+08:00");
@@ -172,14 +166,15 @@ describe("an invoice voided under a live order", () => {
       "invoice_not_open",
     );
 
-    await buyerPays(attempt);
     await waitFor(
       () => client.invoices.retrieve(late.invoiceId),
-      (i) => i.payment?.status === "paid_after_close",
+      (i) => i.payment?.status === "closed",
     );
+    const refused = await control(server, "wechatpay", `/orders/${attempt.paymentId}/pay`, { callback: {} });
+    expect(refused.status).not.toBe(200);
     expect((await client.purchases.retrieve(late.id)).status).toBe("canceled");
     expect((await client.entitlements.check("e1", lifetime.id)).hasAccess).toBe(false);
-    expect(await merchantFen(server, id, "unapplied_payments")).toBe(9_900n);
+    expect(await merchantFen(server, id, "unapplied_payments")).toBe(0n);
     expect(await codeOf(client.purchases.refund(late.id))).toBe("purchase_not_paid");
   });
 });
