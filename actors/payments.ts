@@ -400,10 +400,20 @@ export class PaymentService {
   async refund(
     env: Environment,
     merchantId: string,
-    input: { invoiceId: string; amountFen: bigint; reason: string | null },
+    input: { invoiceId: string; paymentId?: string | undefined; amountFen: bigint; reason: string | null },
     idempotency?: (result: RefundResult) => { scope: string; op: IndexOp },
   ): Promise<RefundResult> {
-    const ref = await this.requireInvoice(env, merchantId, input.invoiceId);
+    const latest = await this.requireInvoice(env, merchantId, input.invoiceId);
+    const ref =
+      input.paymentId === undefined || input.paymentId === latest.paymentId
+        ? latest
+        : await this.findPayment(input.paymentId);
+    if (!ref || ref.invoiceId !== input.invoiceId || ref.env !== env || ref.merchantId !== merchantId) {
+      throw new DomainError(
+        "invoice_not_found",
+        `no payment ${input.paymentId ?? ""} of invoice ${input.invoiceId}`,
+      );
+    }
     if (!this.gateway.supports(env, ref.provider)) {
       throw new DomainError("channel_not_configured", `${ref.provider} is not configured in ${env}`);
     }

@@ -603,6 +603,10 @@ export const invoice = z
 export const refundRequest = z
   .object({
     invoiceId: z.string().min(1).max(64),
+    paymentId: z.string().min(1).max(64).optional().meta({
+      description:
+        "Which payment of the invoice to refund; default its latest. Money that arrived on an earlier, closed attempt (paid after close) is refunded by naming that payment.",
+    }),
     amount: decimalAmount.meta({ description: "Yuan, whole fen.", example: "30.00" }),
     reason: z.string().trim().min(1).max(limits.refundReasonLengthMax).optional(),
   })

@@ -106,6 +106,27 @@ describe("a second payment attempt", () => {
     const invoice = await client.invoices.retrieve(invoiceId);
     expect(invoice).toMatchObject({ status: "paid", payment: { status: "succeeded" } });
     expect((await client.subscriptions.retrieve(sub.id)).status).toBe("active");
+
+    // The late money is refunded by naming its payment; the applied payment and revenue stay.
+    const refund = await client.refunds.create({
+      invoiceId,
+      paymentId: first.paymentId,
+      amount: "149.00",
+      reason: "paid twice",
+    });
+    expect(refund).toMatchObject({ paymentId: first.paymentId, amount: "149.00" });
+    await waitFor(
+      () => factsOf("payment.refund_succeeded", (f) => f.paymentId === first.paymentId),
+      (found) => found.length === 1,
+    );
+    expect(await merchantFen(server, id, "unapplied_payments")).toBe(0n);
+    expect(await merchantFen(server, id, "invoice_collections")).toBe(collections);
+    expect((await client.invoices.retrieve(invoiceId)).refundedAmount).toBe("0.00");
+    expect(
+      await codeOf(
+        client.refunds.create({ invoiceId, paymentId: "pay_00000000000000000000", amount: "1.00" }),
+      ),
+    ).toBe("invoice_not_found");
   });
 });
 

@@ -90,7 +90,7 @@ export function paymentOperations(runtime: Runtime): Operation[] {
         const result = await runtime.payments.refund(
           env,
           merchantId,
-          { invoiceId: body.invoiceId, amountFen, reason: body.reason ?? null },
+          { invoiceId: body.invoiceId, paymentId: body.paymentId, amountFen, reason: body.reason ?? null },
           storedWith(ctx, render),
         );
         return render(result);
