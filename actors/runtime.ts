@@ -167,6 +167,7 @@ export class Runtime {
     payments.settlement = this.billing;
     const clock = new BillingClock(this.billing, this.catalog, new PostpaidUsage(log), this.wallets);
     this.wallets.useClocks(clock.walletClocks());
+    this.usage.useClocks((customer) => this.billing.nowFor(customer));
     this.timers.addKind(clock.timerKind());
     this.testClocks.setAdvancer((testClock, to) => clock.advance(testClock, to));
     this.invoiceDocuments.setSource(

@@ -66,6 +66,9 @@ export class UsageService {
   /** Keys of events in batches not yet durable: a concurrent retry must not charge them again. */
   private readonly inFlight = new Map<string, string>();
 
+  /** A sandbox customer's time on its test clock (billing sets it). */
+  private clockNow: ((customer: Customer) => Promise<number>) | undefined;
+
   constructor(
     private readonly log: Log,
     private readonly registry: WalletRegistry,
@@ -73,6 +76,10 @@ export class UsageService {
     private readonly rateCards: RateCardDirectory,
     private readonly metrics: MetricDirectory,
   ) {}
+
+  useClocks(clockNow: (customer: Customer) => Promise<number>): void {
+    this.clockNow = clockNow;
+  }
 
   /**
    * `respond`, when given, turns the batch's results into an idempotency entry written with the
@@ -113,12 +120,9 @@ export class UsageService {
         reject(i, "invalid_request", "occurredAt must be an ISO 8601 time");
         continue;
       }
-      if (occurredAt < now - limits.usageLateArrivalMs || occurredAt > now + limits.usageFutureToleranceMs) {
-        reject(
-          i,
-          "occurred_at_out_of_range",
-          "occurredAt must be within the last 35 days and not over 5 minutes ahead",
-        );
+      // A sandbox customer may live on a test clock: its events are checked against the clock (step 3).
+      if (env === "live" && !withinWindow(occurredAt, now)) {
+        reject(i, "occurred_at_out_of_range", outOfRangeMessage);
         continue;
       }
       if (!parseUsageQuantity(event.quantity).ok) {
@@ -229,6 +233,14 @@ export class UsageService {
         reject(i, "customer_not_found", `no customer with externalId "${event.customerExternalId}"`);
         continue;
       }
+      if (env !== "live") {
+        const customerNow =
+          customer.testClockId && this.clockNow ? await this.clockNow(customer) : this.log.now();
+        if (!withinWindow(Date.parse(event.occurredAt), customerNow)) {
+          reject(i, "occurred_at_out_of_range", outOfRangeMessage);
+          continue;
+        }
+      }
       if (!customer.rateCardId || !customer.billingMode) {
         reject(i, "rate_card_not_assigned", "assign the customer a rate card and billing mode first");
         continue;
@@ -324,6 +336,13 @@ export class UsageService {
       for (const resident of residents.values()) this.registry.unpin(resident);
     }
   }
+}
+
+const outOfRangeMessage = "occurredAt must be within the last 35 days and not over 5 minutes ahead";
+
+/** Events may arrive up to 35 days late, and at most 5 minutes early. */
+function withinWindow(occurredAt: number, now: number): boolean {
+  return occurredAt >= now - limits.usageLateArrivalMs && occurredAt <= now + limits.usageFutureToleranceMs;
 }
 
 /** The idempotency entry of a whole ingest request, stored with its record. */

@@ -121,13 +121,15 @@ describe("a year of one subscription on a test clock", () => {
     }
 
     async function sendTokens(...quantities: bigint[]) {
+      // The customer lives on the clock: its events happen in the clock's time.
+      const clockNow = Date.parse((await client.testClocks.retrieve(clock.id)).frozenTime);
       const results = await client.usageEvents.ingest(
         quantities.map((quantity) => ({
           customerExternalId: "year",
           idempotencyKey: `tok_${++events}`,
           metric: "tokens_output",
           quantity: quantity.toString(),
-          occurredAt: new Date(Date.now() - 1_000),
+          occurredAt: new Date(clockNow - 1_000),
         })),
       );
       expect(results.results.map((r) => r.status)).toEqual(quantities.map(() => "accepted"));

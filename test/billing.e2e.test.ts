@@ -245,6 +245,36 @@ describe("wallet reservations on a test clock", () => {
   });
 });
 
+describe("usage on a test clock", () => {
+  it("is timed by the clock: an event at the clock's now is accepted, one at the wall clock's is out of range", async () => {
+    const client = await merchant("Clocked usage");
+    const card = await client.rateCards.create({
+      name: "tokens",
+      currency: "CNY",
+      prices: [{ metric: "tokens_output", pricing: "per_unit", unitAmount: "0.0002" }],
+    });
+    const clockNow = Date.parse("2028-03-01T12:00:00+08:00");
+    const clock = await client.testClocks.create({ frozenTime: new Date(clockNow) });
+    await client.customers.create({ externalId: "clocked", testClockId: clock.id });
+    await client.customers.update("clocked", { rateCardId: card.id, billingMode: "postpaid" });
+    const event = (key: string, at: number) => ({
+      customerExternalId: "clocked",
+      idempotencyKey: key,
+      metric: "tokens_output",
+      quantity: "1000",
+      occurredAt: new Date(at),
+    });
+    const { results } = await client.usageEvents.ingest([
+      event("on-clock", clockNow - 60_000),
+      event("wall-clock", Date.now()),
+    ]);
+    expect(results.map((r) => [r.status, r.code ?? null])).toEqual([
+      ["accepted", null],
+      ["rejected", "occurred_at_out_of_range"],
+    ]);
+  });
+});
+
 describe("one-time purchases", () => {
   it("grants a permanent entitlement when paid; a refund inside the window revokes it, outside is refused", async () => {
     const client = await merchant("Lifetime");
