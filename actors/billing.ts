@@ -298,7 +298,10 @@ export class BillingService implements InvoiceSettlement {
     });
   }
 
-  /** Cancels at period end (access held until then) or at once (an unpaid cycle invoice is voided). */
+  /**
+   * Cancels at period end (access held until then) or at once: then its unpaid invoices (the cycle's,
+   * and an upgrade's proration if it is the latest) are voided and their live orders closed.
+   */
   async cancel(
     env: Environment,
     merchantId: string,
@@ -309,36 +312,52 @@ export class BillingService implements InvoiceSettlement {
     const { ref, subscription } = await this.subscription(env, merchantId, subscriptionId);
     const at = await this.nowFor(ref);
     const unpaid = subscription.context.unpaidInvoiceId;
-    return this.withPinned(env, merchantId, { subscriptionId, invoiceId: unpaid ?? undefined }, async (p) => {
-      let result: SubscriptionSnapshot | undefined;
-      const outcome = await this.append(ref, `billing:${subscriptionId}`, () => {
-        const command: SubscriptionCommand =
-          mode === "immediately"
-            ? { type: "subscription.cancel", mode, reason: "requested", at }
-            : { type: "subscription.cancel", mode, at };
-        result = { ref, subscription: preview(subscriptionKind, p.subscription!.speculative, command) };
-        const stored = idempotency?.(result);
-        const parts: KindPart[] = [partOf(this.subscriptions, p.subscription!)(() => command)];
-        if (mode === "immediately" && p.invoice && isOpenish(p.invoice.speculative)) {
-          parts.push(
-            partOf(
-              this.invoices,
-              p.invoice,
-            )(() => ({ type: "invoice.void", reason: "subscription_canceled", at })),
-          );
-        }
-        return {
-          parts,
-          command: { type: "billing.cancel", subscriptionId, mode },
-          ops: stored ? [stored.op] : [],
-          keys: stored ? [stored.scope] : [],
-        };
-      });
-      if (!outcome.ok) throw refusal(outcome.code);
-      if (outcome.facts.some((fact) => fact.type === "invoice.voided") && unpaid)
-        this.closeOpenAttempt(unpaid);
-      return result!;
-    });
+    const latest = subscription.context.latestInvoiceId;
+    const extraId = mode === "immediately" && latest && latest !== unpaid ? latest : undefined;
+    const extra = extraId ? await this.invoices.pin(invoiceEntity(extraId), extraId) : undefined;
+    try {
+      return await this.withPinned(
+        env,
+        merchantId,
+        { subscriptionId, invoiceId: unpaid ?? undefined },
+        async (p) => {
+          let result: SubscriptionSnapshot | undefined;
+          const outcome = await this.append(ref, `billing:${subscriptionId}`, () => {
+            const command: SubscriptionCommand =
+              mode === "immediately"
+                ? { type: "subscription.cancel", mode, reason: "requested", at }
+                : { type: "subscription.cancel", mode, at };
+            result = { ref, subscription: preview(subscriptionKind, p.subscription!.speculative, command) };
+            const stored = idempotency?.(result);
+            const parts: KindPart[] = [partOf(this.subscriptions, p.subscription!)(() => command)];
+            for (const invoice of mode === "immediately" ? [p.invoice, extra] : []) {
+              if (invoice && isOpenish(invoice.speculative)) {
+                parts.push(
+                  partOf(
+                    this.invoices,
+                    invoice,
+                  )(() => ({ type: "invoice.void", reason: "subscription_canceled", at })),
+                );
+              }
+            }
+            return {
+              parts,
+              command: { type: "billing.cancel", subscriptionId, mode },
+              ops: stored ? [stored.op] : [],
+              keys: stored ? [stored.scope] : [],
+            };
+          });
+          if (!outcome.ok) throw refusal(outcome.code);
+          for (const fact of outcome.facts) {
+            const voided = fact as { type: string; invoiceId?: string };
+            if (voided.type === "invoice.voided" && voided.invoiceId) this.closeOpenAttempt(voided.invoiceId);
+          }
+          return result!;
+        },
+      );
+    } finally {
+      if (extra) this.invoices.unpin(extra);
+    }
   }
 
   /** Closes a voided invoice's live payment attempt at the channel (best effort: the order expires anyway). */

@@ -245,6 +245,29 @@ describe("wallet reservations on a test clock", () => {
   });
 });
 
+describe("canceling at once", () => {
+  it("voids an unpaid upgrade's proration invoice along with the subscription", async () => {
+    const client = await merchant("Cancel after upgrade");
+    const { standard, pro } = await catalogue(client);
+    const start = Date.parse("2027-05-01T00:00:00+08:00");
+    const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+    await client.customers.create({ externalId: "up", testClockId: clock.id });
+    const sub = await client.subscriptions.create({ customerExternalId: "up", priceId: standard.id });
+    await payInvoice(client, sub.latestInvoiceId!);
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(start + 10 * day) });
+    const upgraded = await client.subscriptions.changePlan(sub.id, { priceId: pro.id });
+    const proration = upgraded.latestInvoiceId!;
+    expect((await client.invoices.retrieve(proration)).status).toBe("open");
+
+    await client.subscriptions.cancel(sub.id, { at: "immediately" });
+    expect(await client.invoices.retrieve(proration)).toMatchObject({
+      status: "void",
+      voidReason: "subscription_canceled",
+    });
+    expect((await client.invoices.retrieve(sub.latestInvoiceId!)).status).toBe("paid");
+  });
+});
+
 describe("usage on a test clock", () => {
   it("is timed by the clock: an event at the clock's now is accepted, one at the wall clock's is out of range", async () => {
     const client = await merchant("Clocked usage");
