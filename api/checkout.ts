@@ -12,6 +12,7 @@ import {
 import { renderBillingCheckoutPage } from "./checkoutBillingPage.js";
 import { notFoundPage, renderCheckoutPage } from "./checkoutPage.js";
 import { FixedWindowLimiter, rateLimited } from "./checkoutRateLimit.js";
+import { limits } from "../domain/limits.js";
 import { checkoutStatusView } from "./views.js";
 
 /**
@@ -20,10 +21,8 @@ import { checkoutStatusView } from "./views.js";
  * address may be a whole office behind one NAT, so it gets more. (Behind a reverse proxy every
  * buyer shares its address unless Koa's `app.proxy` is set; the per-invoice bound still holds.)
  */
-const checkoutPayWindowMs = 60_000;
-const checkoutPayPerAddressMax = 60;
-const checkoutPayPerInvoiceMax = 10;
-const checkoutPayKeysMax = 10_000;
+const { checkoutPayWindowMs, checkoutPayPerAddressMax, checkoutPayPerInvoiceMax, checkoutPayKeysMax } =
+  limits;
 
 const payRequest = z.object({ channel: z.enum(checkoutChannels) }).strict();
 

@@ -51,6 +51,11 @@ export const limits = {
   channelRetryDelayMsMax: 60_000,
   simulatePaymentWaitMs: 3_000,
   checkoutPollIntervalMs: 2_000,
+  /** Payment starts from the public checkout page, per client address and per invoice, per window. */
+  checkoutPayWindowMs: 60_000,
+  checkoutPayPerAddressMax: 60,
+  checkoutPayPerInvoiceMax: 10,
+  checkoutPayKeysMax: 10_000,
   // Webhooks (outbox) and the live event feed.
   webhookEndpointsPerEnvironmentMax: 16,
   webhookUrlLengthMax: 2_048,
