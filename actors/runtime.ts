@@ -273,6 +273,16 @@ export class Runtime {
     const atSeq = this.log.durableHead;
     const anchor = atSeq > 0 ? await this.log.getRecord(atSeq) : undefined;
     await this.wallets.registry.snapshotDirty();
+    // The other kinds load lazily (snapshot + their own records); their snapshots only shorten that.
+    for (const registry of [
+      this.payments.ledger.payments,
+      this.payments.ledger.invoices,
+      this.billing.subscriptions,
+      this.billing.purchases,
+      this.billing.numbers,
+    ]) {
+      await registry.snapshotDirty();
+    }
     if (anchor) {
       await this.log.putUnsynced([
         {

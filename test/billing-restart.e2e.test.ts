@@ -1,8 +1,9 @@
 import BuffMoneyClient, { BuffMoneyAdminClient, type Invoice } from "@buffmoney/sdk";
+import { Level } from "level";
 import { afterAll, afterEach, vi, describe, expect, it } from "vitest";
 import { monthlyPeriodEnd } from "../domain/billing/index.js";
 import { formatInvoiceNumber } from "../machines/invoiceNumbers.js";
-import { AuditLedger, verifyLedger } from "../snapshots/audit/index.js";
+import { AuditLedger, compareSnapshots, verifyLedger } from "../snapshots/audit/index.js";
 import { killChildServers, startChildServer } from "./support/childServer.js";
 import { startTestServer } from "./support/server.js";
 import { tempDir } from "./support/tempDir.js";
@@ -371,4 +372,47 @@ describe("SIGKILL in the middle of a test-clock advance", () => {
       await audit.close();
     }
   }, 40_000);
+});
+
+describe("billing actors across a clean restart", () => {
+  it("are snapshotted at the checkpoint and come back from the snapshot, numbering on", async () => {
+    const dir = await tempDir("buffmoney-billing-snapshots-");
+    dirs.push(dir);
+    let server = await start(dir.path);
+    const created = await server.admin.merchants.create({ name: "Snapshots" });
+    let client = clientOf(server, created.apiKeys.test);
+    const standard = await standardPrice(client);
+    await client.customers.create({ externalId: "s1" });
+    const first = await client.subscriptions.create({ customerExternalId: "s1", priceId: standard.id });
+    await pay(client, first.latestInvoiceId!);
+    await stop(server);
+
+    const numbersEntity = `invoicenumbers:test:${created.id}`;
+    const raw = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    await raw.open();
+    const kept = await raw.getMany([
+      `s!${numbersEntity}`,
+      `s!subscription:${first.id}`,
+      `s!invoice:${first.latestInvoiceId!}`,
+    ]);
+    await raw.close();
+    expect(kept.every((value) => value !== undefined)).toBe(true);
+    const ledger = await AuditLedger.open(dir.path);
+    try {
+      const compared = await compareSnapshots(ledger);
+      expect(compared.findings).toEqual([]);
+      expect(compared.matched).toBe(compared.snapshots);
+      expect(compared.snapshots).toBeGreaterThanOrEqual(4);
+    } finally {
+      await ledger.close();
+    }
+
+    server = await start(dir.path);
+    client = clientOf(server, created.apiKeys.test);
+    await client.customers.create({ externalId: "s2" });
+    const second = await client.subscriptions.create({ customerExternalId: "s2", priceId: standard.id });
+    expect((await client.invoices.retrieve(second.latestInvoiceId!)).number).toBe("TEST-INV-000002");
+    expect((await client.subscriptions.retrieve(first.id)).status).toBe("active");
+    await stop(server);
+  });
 });
