@@ -3,7 +3,6 @@ import type { Environment } from "../domain/environment.js";
 import { DomainError } from "../domain/errors.js";
 import { newId } from "../domain/ids.js";
 import { limits } from "../domain/limits.js";
-import { formatMicros, fenToMicros } from "../domain/money.js";
 import { decide } from "../machines/decide.js";
 import { formatInvoiceNumber } from "../machines/invoiceNumbers.js";
 import { invoiceNumbersEntity, invoiceNumbersKind } from "../machines/invoiceNumbersKind.js";
@@ -16,10 +15,8 @@ import { invoiceEntity } from "../machines/invoiceKind.js";
 import type { InvoiceContext, InvoiceLine } from "../machines/invoiceTypes.js";
 import type { EntityKind, EntityState } from "../machines/kind.js";
 import { purchaseEntity, purchaseKind } from "../machines/purchaseKind.js";
-import { purchaseGrantsAccess } from "../machines/purchase.js";
 import type { PurchaseCommand, PurchaseContext, PurchaseFact } from "../machines/purchaseTypes.js";
 import { subscriptionEntity, subscriptionKind } from "../machines/subscriptionKind.js";
-import { subscriptionGrantsAccess } from "../machines/subscription.js";
 import type {
   SubscriptionCommand,
   SubscriptionContext,
@@ -32,7 +29,6 @@ import {
   billingInvoiceRefKey,
   billingTimerKey,
   customerBillingKey,
-  customerBillingPrefix,
   merchantInvoiceKey,
   merchantInvoicePrefix,
   purchaseRefKey,
@@ -50,6 +46,10 @@ import type { InvoiceRegistry } from "./paymentRecords.js";
 import type { PaymentService, RefundResult } from "./payments.js";
 import { EntityRegistry, type Resident } from "./registry.js";
 import type { TestClockDirectory } from "./testClocks.js";
+import { feeLine, prorationLines, purchaseLine } from "./billingLines.js";
+import { refusal } from "./billingRefusals.js";
+import { settlementFor } from "./billingSettlement.js";
+import { entitlementsOf, subscriptionsOf } from "./entitlements.js";
 
 export type SubscriptionRegistry = EntityRegistry<SubscriptionContext, SubscriptionCommand, SubscriptionFact>;
 export type PurchaseRegistry = EntityRegistry<PurchaseContext, PurchaseCommand, PurchaseFact>;
@@ -626,99 +626,20 @@ export class BillingService implements InvoiceSettlement {
     ];
   }
 
-  // ── Entitlements ───────────────────────────────────────────────────────────────────────────────
+  // ── Entitlements and settlement (actors/entitlements.ts, actors/billingSettlement.ts) ─────────────
 
   /** What the customer has access to now: active (or past due) subscriptions and paid purchases. */
-  async entitlements(customer: Customer): Promise<Entitlement[]> {
-    const at = await this.nowFor(refOf(customer));
-    const found: Entitlement[] = [];
-    const prefix = customerBillingPrefix(customer.id);
-    for await (const key of this.log.db.keys({
-      gte: prefix,
-      lt: `${prefix}~`,
-      limit: limits.billingObjectsPerCustomerMax,
-    })) {
-      const id = key.slice(prefix.length);
-      if (id.startsWith("sub_")) {
-        const state = (await this.subscriptions.read(subscriptionEntity(id), id)).committed;
-        if (!subscriptionGrantsAccess(state, at)) continue;
-        found.push({
-          productId: state.context.productId,
-          priceId: state.context.priceId,
-          source: "subscription",
-          sourceId: id,
-          grantedAt: state.context.createdAt,
-          endsAt: state.context.cancelAtPeriodEnd ? state.context.currentPeriodEnd : null,
-        });
-      } else if (id.startsWith("pur_")) {
-        const state = (await this.purchases.read(purchaseEntity(id), id)).committed;
-        if (!purchaseGrantsAccess(state)) continue;
-        found.push({
-          productId: state.context.productId,
-          priceId: state.context.priceId,
-          source: "purchase",
-          sourceId: id,
-          grantedAt: state.context.paidAt ?? state.context.createdAt,
-          endsAt: null,
-        });
-      }
-    }
-    return found;
+  entitlements(customer: Customer): Promise<Entitlement[]> {
+    return entitlementsOf(this, customer);
   }
 
-  /** The customer's subscriptions, oldest key first. */
-  async subscriptionsOf(customer: Customer): Promise<SubscriptionSnapshot[]> {
-    const prefix = customerBillingPrefix(customer.id);
-    const out: SubscriptionSnapshot[] = [];
-    for await (const key of this.log.db.keys({
-      gte: `${prefix}sub_`,
-      lt: `${prefix}sub_~`,
-      limit: limits.billingObjectsPerCustomerMax,
-    })) {
-      const id = key.slice(prefix.length);
-      out.push({
-        ref: refOf(customer),
-        subscription: (await this.subscriptions.read(subscriptionEntity(id), id)).committed,
-      });
-    }
-    return out;
+  /** The customer's subscriptions. */
+  subscriptionsOf(customer: Customer): Promise<SubscriptionSnapshot[]> {
+    return subscriptionsOf(this, customer);
   }
 
-  // ── Settlement (collection calls these inside the payment's record) ────────────────────────────
-
-  async pin(invoice: InvoiceContext): Promise<SettlementParts> {
-    const ref = await this.invoiceRefById(invoice.invoiceId);
-    const at = ref ? await this.nowFor(ref) : this.log.now();
-    if (invoice.subscriptionId) {
-      const id = invoice.subscriptionId;
-      const resident = await this.subscriptions.pin(subscriptionEntity(id), id);
-      return {
-        paid: (paid) => [
-          partOf(
-            this.subscriptions,
-            resident,
-          )(() => ({ type: "subscription.pay_invoice", invoiceId: paid.invoiceId, at })),
-        ],
-        refunded: () => [],
-        release: () => this.subscriptions.unpin(resident),
-      };
-    }
-    if (invoice.purchaseId) {
-      const id = invoice.purchaseId;
-      const resident = await this.purchases.pin(purchaseEntity(id), id);
-      return {
-        paid: (paid) => [
-          partOf(this.purchases, resident)(() => ({ type: "purchase.pay", invoiceId: paid.invoiceId, at })),
-        ],
-        // The first refund revokes the purchase; later ones (the rest of a partial) are money only.
-        refunded: (_invoice, refundId) =>
-          resident.speculative.value === "paid"
-            ? [partOf(this.purchases, resident)(() => ({ type: "purchase.refund", refundId, at }))]
-            : [],
-        release: () => this.purchases.unpin(resident),
-      };
-    }
-    return { paid: () => [], refunded: () => [], release: () => {} };
+  pin(invoice: InvoiceContext): Promise<SettlementParts> {
+    return settlementFor(this, invoice);
   }
 
   // ── Plumbing ───────────────────────────────────────────────────────────────────────────────────
@@ -836,80 +757,3 @@ function preview<TMachine extends AnyStateMachine, TContext, TCommand, TFact>(
   const decision = decide(kind.machine, kind.toSnapshot(state), command as never);
   return decision.ok ? kind.fromSnapshot(decision.next) : state;
 }
-
-const yuan = (fen: bigint) => formatMicros(fenToMicros(fen));
-
-const productTitle = (product: Product, price: Price) =>
-  [product.name, product.nameZh, price.nickname].filter((part) => part).join(" · ");
-
-export function feeLine(product: Product, price: Price, _start: number, _end: number): InvoiceLine {
-  return {
-    description: `${productTitle(product, price)} (monthly 月付)`,
-    amountFen: BigInt(price.amountFen),
-    kind: "subscription",
-    quantity: "1",
-    unitAmount: yuan(BigInt(price.amountFen)),
-  };
-}
-
-function purchaseLine(product: Product, price: Price): InvoiceLine {
-  return {
-    description: productTitle(product, price),
-    amountFen: BigInt(price.amountFen),
-    kind: "purchase",
-    quantity: "1",
-    unitAmount: yuan(BigInt(price.amountFen)),
-  };
-}
-
-/** Stripe's two proration lines: unused time on the old price (a credit) and remaining time on the new. */
-function prorationLines(
-  oldPriceId: string,
-  price: Price,
-  product: Product,
-  proration: { unusedCreditFen: bigint; remainingChargeFen: bigint },
-): InvoiceLine[] {
-  const lines: InvoiceLine[] = [];
-  if (proration.unusedCreditFen > 0n) {
-    lines.push({
-      description: `Unused time on ${oldPriceId} 未使用时长退还`,
-      amountFen: -proration.unusedCreditFen,
-      kind: "proration",
-    });
-  }
-  if (proration.remainingChargeFen > 0n) {
-    lines.push({
-      description: `Remaining time on ${productTitle(product, price)} 剩余时长`,
-      amountFen: proration.remainingChargeFen,
-      kind: "proration",
-    });
-  }
-  return lines;
-}
-
-/** Machine refusals as API errors. */
-export function refusal(code: string): DomainError {
-  switch (code) {
-    case "subscription_not_active":
-    case "subscription_canceled":
-    case "same_price":
-    case "cancel_scheduled":
-    case "not_scheduled_to_cancel":
-    case "period_ended":
-    case "refund_window_closed":
-    case "purchase_not_paid":
-    case "invoice_not_open":
-      return new DomainError(code, messages[code] ?? code.replaceAll("_", " "));
-    default:
-      return new DomainError("invalid_request", `refused: ${code}`);
-  }
-}
-
-const messages: Partial<Record<string, string>> = {
-  subscription_not_active: "the subscription is not active",
-  subscription_canceled: "the subscription is canceled",
-  same_price: "the subscription is already on this price",
-  cancel_scheduled: "a cancel is already scheduled; resume it or cancel immediately",
-  not_scheduled_to_cancel: "the subscription is not scheduled to cancel",
-  period_ended: "the period has ended",
-};

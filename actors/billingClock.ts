@@ -4,7 +4,9 @@ import { newId } from "../domain/ids.js";
 import { invoiceEntity } from "../machines/invoiceKind.js";
 import type { InvoiceLine } from "../machines/invoiceTypes.js";
 import type { IndexOp } from "../wal/record.js";
-import { feeLine, invoiceRefOps, refOf, refusal, type BillingService, type Pinned } from "./billing.js";
+import { invoiceRefOps, refOf, type BillingService, type Pinned } from "./billing.js";
+import { feeLine } from "./billingLines.js";
+import { refusal } from "./billingRefusals.js";
 import { DomainError } from "../domain/errors.js";
 import type { WalletClocks, WalletService } from "./wallets.js";
 import {
