@@ -88,7 +88,13 @@ export {
   type SimulatedOutcome,
   type SimulationInput,
 } from "./paymentGateway.js";
-export { customerData, purchaseData, subscriptionData, transactionData } from "./eventPayloads.js";
+export {
+  customerData,
+  invoiceData,
+  purchaseData,
+  subscriptionData,
+  transactionData,
+} from "./eventPayloads.js";
 export {
   ProductCatalog,
   type CatalogPage,

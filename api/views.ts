@@ -1,5 +1,6 @@
 import {
   customerData,
+  invoiceData,
   purchaseData,
   subscriptionData,
   transactionData,
@@ -200,39 +201,11 @@ export function invoiceView(reading: InvoiceReading | TopUpResult) {
           checkoutUrl: reading.checkoutUrl,
           attempt: reading,
         };
-  const invoice = read.invoice.context;
-  const subtotal = invoice.lines.reduce((sum, line) => sum + line.amountFen, 0n);
+  // The event payload's invoice (less its paymentId), plus what only a reader has.
+  const { paymentId: _paymentId, ...invoice } = invoiceData(read.invoice, read.customerExternalId);
   return {
-    id: invoice.invoiceId,
-    object: "invoice" as const,
-    number: invoice.number,
-    customerExternalId: read.customerExternalId,
-    purpose: invoice.purpose,
-    status: read.invoice.value as "draft" | "open" | "paid" | "void" | "uncollectible",
-    subscriptionId: invoice.subscriptionId,
-    purchaseId: invoice.purchaseId,
-    periodStart: isoOrNull(invoice.periodStart),
-    periodEnd: isoOrNull(invoice.periodEnd),
-    currency: invoice.currency,
-    subtotal: yuanOfFen(subtotal),
-    creditApplied: yuanOfFen(invoice.creditAppliedFen),
-    total: yuanOfFen(invoice.amountFen),
-    amount: yuanOfFen(invoice.amountFen),
-    lines: invoice.lines.map((line) => ({
-      description: line.description,
-      amount: yuanOfFen(line.amountFen),
-      kind: line.kind ?? null,
-      quantity: line.quantity ?? null,
-      unitAmount: line.unitAmount ?? null,
-    })),
+    ...invoice,
     checkoutUrl: read.checkoutUrl,
-    createdAt: iso(invoice.createdAt),
-    finalizedAt: isoOrNull(invoice.finalizedAt),
-    dueAt: isoOrNull(invoice.dueAt),
-    paidAt: isoOrNull(invoice.paidAt),
-    voidedAt: isoOrNull(invoice.voidedAt),
-    voidReason: invoice.voidReason,
-    refundedAmount: yuanOfFen(invoice.refundedFen),
     payment: read.attempt ? attemptView(read.attempt) : null,
     refunds: read.attempt ? refundsOf(read.attempt) : [],
   };
