@@ -1,6 +1,7 @@
-import BuffMoneyClient, { BuffMoneyError, type Invoice } from "@buffmoney/sdk";
+import BuffMoneyClient, { type Invoice } from "@buffmoney/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { monthlyPeriodEnd, planChangeProration } from "../domain/billing/index.js";
+import { catalogue, codeOf } from "./support/billingFlow.js";
 import { startTestServer } from "./support/server.js";
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
@@ -18,16 +19,6 @@ async function merchant(name: string) {
   return new BuffMoneyClient({ apiKey: created.apiKeys.test, baseUrl: server.url, maxRetries: 0 });
 }
 
-async function codeOf(promise: Promise<unknown>): Promise<string> {
-  try {
-    await promise;
-    return "none";
-  } catch (error) {
-    if (error instanceof BuffMoneyError) return error.code;
-    throw error;
-  }
-}
-
 const day = 24 * 3600 * 1000;
 const fen = (yuan: string) => BigInt(yuan.replace(".", ""));
 const yuan = (amount: bigint) => `${amount / 100n}.${(amount % 100n).toString().padStart(2, "0")}`;
@@ -40,32 +31,6 @@ async function payInvoice(client: BuffMoneyClient, invoice: Invoice | string) {
   const paid = await client.sandbox.simulatePayment(id, { outcome: "succeeded" });
   expect(paid.status).toBe("paid");
   return paid;
-}
-
-async function catalogue(client: BuffMoneyClient) {
-  const product = await client.products.create({ name: "AI Studio", nameZh: "AI 工作室" });
-  const standard = await client.prices.create({
-    productId: product.id,
-    type: "recurring",
-    interval: "month",
-    unitAmount: "149.00",
-    nickname: "Standard",
-  });
-  const pro = await client.prices.create({
-    productId: product.id,
-    type: "recurring",
-    interval: "month",
-    unitAmount: "299.00",
-    nickname: "Pro",
-  });
-  const lifetime = await client.products.create({ name: "Lifetime access", nameZh: "终身会员" });
-  const once = await client.prices.create({
-    productId: lifetime.id,
-    type: "one_time",
-    unitAmount: "99.00",
-    refundWindowDays: 7,
-  });
-  return { product, standard, pro, lifetime, once };
 }
 
 describe("subscriptions through a test clock", () => {
