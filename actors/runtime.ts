@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { limits } from "../domain/limits.js";
 import { walletKind } from "../machines/walletKind.js";
-import { loadAtCheckpoint } from "../snapshots/load.js";
+import { loadAtCheckpoint, type LoadedEntity } from "../snapshots/load.js";
 import { replayRecord } from "../snapshots/replay.js";
 import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
 import { Log, type LogOptions } from "../wal/log.js";
@@ -34,6 +34,9 @@ import { billingInvoiceSource } from "./billingInvoiceSource.js";
 import { openSecretBox, type SecretBox } from "./secretBox.js";
 import { InvoiceDocuments, type InvoiceSource, type RenderInvoicePdf } from "./invoiceDocuments.js";
 import { InvoiceMailOutbox, type InvoiceMailPolicy, type InvoiceMailSend } from "./invoiceMail.js";
+
+/** Tail records replayed together at recovery: the wallets they touch are loaded in one batch. */
+const recoveryChunkRecords = 1_000;
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -219,32 +222,52 @@ export class Runtime {
       const anchor = parsed.atSeq > 0 ? await this.log.getRecord(parsed.atSeq) : undefined;
       if (anchor && anchor.hash === parsed.hash) checkpoint = parsed;
     }
-    const touched = new Set<string>();
+    // One pass over the tail, a chunk at a time: the wallets a chunk touches first are loaded as of the
+    // checkpoint (snapshot, or their records up to it) in one batch, then the chunk is replayed through
+    // the machines with every fact checked.
+    const registry = this.wallets.registry;
+    const states = new Map<string, LoadedEntity<WalletContext>>();
     let replayed = 0;
+    const replayChunk = async (chunk: CommittedRecord[]) => {
+      const fresh = new Set<string>();
+      for (const record of chunk) {
+        for (const entity of [record.entity, ...(record.touches ?? [])]) {
+          if (entity.startsWith("wallet:") && !states.has(entity)) fresh.add(entity);
+        }
+      }
+      const loaded = await loadAtCheckpoint(
+        this.log,
+        walletKind,
+        [...fresh].map((entity) => ({ entity, entityId: entity.slice("wallet:".length) })),
+        checkpoint.atSeq,
+      );
+      for (const [entity, state] of loaded) states.set(entity, state);
+      for (const record of chunk) {
+        for (const entity of [record.entity, ...(record.touches ?? [])]) {
+          const wallet = states.get(entity);
+          if (!wallet) continue;
+          wallet.state = replayRecord(
+            walletKind,
+            wallet.state,
+            record,
+            entity.slice("wallet:".length),
+            entity,
+          );
+          wallet.lastSeq = record.seq;
+          wallet.lastHash = record.hash;
+        }
+      }
+    };
+    let chunk: CommittedRecord[] = [];
     for await (const record of this.log.scan(checkpoint.atSeq + 1)) {
       replayed += 1;
-      for (const entity of [record.entity, ...(record.touches ?? [])]) {
-        if (entity.startsWith("wallet:")) touched.add(entity);
+      chunk.push(record);
+      if (chunk.length >= recoveryChunkRecords) {
+        await replayChunk(chunk);
+        chunk = [];
       }
     }
-    // Each touched wallet as of the checkpoint (its snapshot, or its records up to it)…
-    const registry = this.wallets.registry;
-    const states = await loadAtCheckpoint(
-      this.log,
-      walletKind,
-      [...touched].map((entity) => ({ entity, entityId: entity.slice("wallet:".length) })),
-      checkpoint.atSeq,
-    );
-    // …then the tail in one pass, every record replayed through the machines with its facts checked.
-    for await (const record of this.log.scan(checkpoint.atSeq + 1)) {
-      for (const entity of [record.entity, ...(record.touches ?? [])]) {
-        const loaded = states.get(entity);
-        if (!loaded) continue;
-        loaded.state = replayRecord(walletKind, loaded.state, record, entity.slice("wallet:".length), entity);
-        loaded.lastSeq = record.seq;
-        loaded.lastHash = record.hash;
-      }
-    }
+    await replayChunk(chunk);
     for (const [entity, loaded] of states) {
       registry.adopt(entity, entity.slice("wallet:".length), loaded.state, loaded.lastSeq, loaded.lastHash);
     }
@@ -252,7 +275,7 @@ export class Runtime {
       headSeq: this.log.head.seq,
       checkpointSeq: checkpoint.atSeq,
       replayedRecords: replayed,
-      replayedEntities: touched.size,
+      replayedEntities: states.size,
       ms: performance.now() - started,
     };
   }

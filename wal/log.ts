@@ -53,6 +53,9 @@ const defaultFatal = (error: unknown): void => {
  * (so callers can refer to them), and resolve only after the batch holding them is synced.
  * Group commit: whatever arrives while a batch is being written goes into the next one.
  */
+/** Records read per step when verifying or scanning the log. */
+const readChunkRecords = 1_000;
+
 /** A batch this big is written at once rather than at the end of the event-loop turn. */
 const eagerBatchRecords = 256;
 
@@ -108,10 +111,13 @@ export class Log {
     let expected = 1;
     let prevHash = genesisHash;
     const iterator = this.db.iterator({ gte: keys.record(1), lt: keys.recordPrefixEnd });
+    // The next chunk is read (on LevelDB's thread) while this one is checked.
+    let next = iterator.nextv(readChunkRecords);
     try {
       for (;;) {
-        const entries = await iterator.nextv(1000);
+        const entries = await next;
         if (entries.length === 0) break;
+        next = iterator.nextv(readChunkRecords);
         for (const [key, value] of entries) {
           const seq = Number(key.slice(2));
           if (seq !== expected) {
@@ -136,6 +142,8 @@ export class Log {
         }
       }
     } finally {
+      // A chunk still being read when we stop early (a bad record, a reader that breaks off).
+      await next.catch(() => []);
       await iterator.close();
     }
     this.lastSeq = expected - 1;
@@ -150,10 +158,12 @@ export class Log {
       gte: keys.record(fromSeq),
       lt: toSeq === undefined ? keys.recordPrefixEnd : keys.record(toSeq + 1),
     });
+    let next = iterator.nextv(readChunkRecords);
     try {
       for (;;) {
-        const entries = await iterator.nextv(1000);
+        const entries = await next;
         if (entries.length === 0) break;
+        next = iterator.nextv(readChunkRecords);
         for (const [key, value] of entries) {
           const seq = Number(key.slice(2));
           const decoded = decodeRecord(value);
@@ -169,6 +179,8 @@ export class Log {
         }
       }
     } finally {
+      // A chunk still being read when we stop early (a bad record, a reader that breaks off).
+      await next.catch(() => []);
       await iterator.close();
     }
   }
