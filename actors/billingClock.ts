@@ -28,9 +28,8 @@ import type { TestClock } from "./testClocks.js";
 import type { TimerKind } from "./timers.js";
 import type { PostpaidUsage } from "./postpaidUsage.js";
 
-interface StoredTimerValue extends BillingRef {
-  timer?: BillingTimer;
-}
+/** A billing timer's value: whose it is (the key says what and when). */
+type StoredTimerValue = BillingRef;
 
 /**
  * What happens to subscriptions and purchases as time passes, from durable timers: a period ends

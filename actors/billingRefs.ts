@@ -58,7 +58,7 @@ export type BillingTimer =
   | { kind: "reservation"; reservationId: string };
 
 export const billingTimerRoot = "x!bt!";
-export const clockOf = (testClockId: string | null) => testClockId ?? "real";
+const clockOf = (testClockId: string | null) => testClockId ?? "real";
 export const billingTimerPrefix = (testClockId: string | null) =>
   `${billingTimerRoot}${clockOf(testClockId)}!`;
 
@@ -85,8 +85,3 @@ function idOf(timer: BillingTimer): string {
 }
 
 export const dueOf = (key: string) => Number(key.split("!")[3]);
-
-export interface StoredTimer {
-  ref: BillingRef;
-  timer: BillingTimer;
-}
