@@ -100,16 +100,7 @@ export class PaymentLedger {
     lines: Array<{ description: string; amountFen: bigint }>,
     reconcileAt?: number,
   ): Promise<CrossKindOutcome> {
-    const timers = [putTimer(expiryTimerKey(order.expiresAt, ref.paymentId), expiryTimer(ref))];
-    if (reconcileAt !== undefined) {
-      timers.push(
-        putTimer(reconcileTimerKey(reconcileAt, ref.paymentId), {
-          kind: "reconcile",
-          paymentId: ref.paymentId,
-          attempt: 1,
-        }),
-      );
-    }
+    const timers = orderTimers(ref, order.expiresAt, reconcileAt);
     return this.withEntities(ref, (e) =>
       this.append(ref, () => ({
         parts: [
@@ -154,16 +145,7 @@ export class PaymentLedger {
     >,
     reconcileAt?: number,
   ): Promise<CrossKindOutcome> {
-    const timers = [putTimer(expiryTimerKey(order.expiresAt, ref.paymentId), expiryTimer(ref))];
-    if (reconcileAt !== undefined) {
-      timers.push(
-        putTimer(reconcileTimerKey(reconcileAt, ref.paymentId), {
-          kind: "reconcile",
-          paymentId: ref.paymentId,
-          attempt: 1,
-        }),
-      );
-    }
+    const timers = orderTimers(ref, order.expiresAt, reconcileAt);
     return this.withEntities(ref, async (e) => {
       if (e.invoice.speculative.value !== "open") {
         return { ok: false, part: 0, entity: e.invoice.entity, code: "invoice_not_open" };
@@ -500,6 +482,21 @@ export const isCollectable = (payment: EntityState<PaymentContext>) => collectab
 
 function meta(ref: PaymentRef) {
   return { env: ref.env, merchantId: ref.merchantId };
+}
+
+/** A new order's expiry and, when set, its first query for a callback that does not come. */
+function orderTimers(ref: PaymentRef, expiresAt: number, reconcileAt: number | undefined): IndexOp[] {
+  const timers = [putTimer(expiryTimerKey(expiresAt, ref.paymentId), expiryTimer(ref))];
+  if (reconcileAt !== undefined) {
+    timers.push(
+      putTimer(reconcileTimerKey(reconcileAt, ref.paymentId), {
+        kind: "reconcile",
+        paymentId: ref.paymentId,
+        attempt: 1,
+      }),
+    );
+  }
+  return timers;
 }
 
 function expiryTimer(ref: PaymentRef) {
