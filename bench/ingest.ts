@@ -11,6 +11,7 @@ import {
 } from "./lib/server.js";
 import { percentile, round } from "./lib/stats.js";
 import { tempDir } from "./lib/tmp.js";
+import { ingestBatch, ingestBatchEvents, ingestPrices } from "./lib/ingestWorkload.js";
 
 /**
  * Issue 3's ingest benchmark: durable usage ingest through the SDK over HTTP, 500-event batches
@@ -20,27 +21,9 @@ import { tempDir } from "./lib/tmp.js";
  */
 const name = "ingest";
 const customers = Number(process.env.BENCH_INGEST_CUSTOMERS ?? 10_000);
-const batchEvents = 500;
 const concurrency = Number(process.env.BENCH_INGEST_CONCURRENCY ?? 8);
 const seconds = Number(process.env.BENCH_INGEST_SECONDS ?? 10);
 const adminToken = "bench-ingest-admin-token-0123456789";
-
-let keyCounter = 0;
-function batch(runId: string) {
-  const occurredAt = new Date().toISOString();
-  return Array.from({ length: batchEvents }, () => {
-    const n = keyCounter++;
-    const image = n % 3 === 0;
-    return {
-      customerExternalId: `u${(n * 7919) % customers}`,
-      idempotencyKey: `${runId}_${n}`,
-      metric: image ? "images" : "tokens_output",
-      quantity: image ? "1" : String(500 + (n % 1500)),
-      occurredAt,
-      dimensions: image ? { model: n % 2 ? "flux" : "sdxl", region: "cn-east" } : { model: "deepseek-r1" },
-    };
-  });
-}
 
 async function drive(client: BuffMoneyClient, runId: string) {
   const latencies: number[] = [];
@@ -52,7 +35,7 @@ async function drive(client: BuffMoneyClient, runId: string) {
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
       while (performance.now() < until) {
-        const events = batch(runId);
+        const events = ingestBatch(runId, customers);
         const t0 = performance.now();
         const response = await client.usageEvents.ingest(events);
         latencies.push(performance.now() - t0);
@@ -123,31 +106,7 @@ async function seed(server: ServerProcess): Promise<BuffMoneyClient> {
   const card = await client.rateCards.create({
     name: "AI usage",
     currency: "CNY",
-    prices: [
-      {
-        metric: "tokens_output",
-        pricing: "graduated",
-        tiers: [
-          { upTo: "100000", unitAmount: "0.00002" },
-          { upTo: null, unitAmount: "0.00001" },
-        ],
-      },
-      {
-        metric: "tokens_output",
-        pricing: "per_unit",
-        unitAmount: "0.000015",
-        dimensions: { model: "deepseek-r1" },
-      },
-      { metric: "images", pricing: "per_unit", unitAmount: "0.20", dimensions: { model: "flux" } },
-      {
-        metric: "images",
-        pricing: "volume",
-        tiers: [
-          { upTo: "100", unitAmount: "0.10" },
-          { upTo: null, unitAmount: "0.08" },
-        ],
-      },
-    ],
+    prices: ingestPrices,
   });
   let next = 0;
   await Promise.all(
@@ -211,7 +170,7 @@ export async function ingest(): Promise<{ rows: BenchRow[]; details: Record<stri
         ratio: Math.round(ratio * 100) / 100,
         target: "≥ 100,000 events/s and ≥ 0.70× baseline",
         pass: ours.eventsPerSecond >= 100_000 && ratio >= 0.7,
-        notes: `${ours.batches} batches of ${batchEvents} over ${customers} prepaid customers, ${concurrency} in flight; ${ours.rejected} rejected; server CPU ${((cpu * 1e6) / Math.max(1, ours.accepted)).toFixed(1)} µs/event`,
+        notes: `${ours.batches} batches of ${ingestBatchEvents} over ${customers} prepaid customers, ${concurrency} in flight; ${ours.rejected} rejected; server CPU ${((cpu * 1e6) / Math.max(1, ours.accepted)).toFixed(1)} µs/event`,
       },
       {
         name: "Ingest p99 per 500-event batch",

@@ -4,6 +4,7 @@ import BuffMoneyClient from "@buffmoney/sdk";
 import { Runtime } from "../actors/index.js";
 import { startServer } from "../api/index.js";
 import { tempDir } from "./lib/tmp.js";
+import { ingestBatch, ingestRatingPrices } from "./lib/ingestWorkload.js";
 
 /**
  * Where ingest time goes, without the setup: an in-process server seeded with prepaid customers,
@@ -20,23 +21,6 @@ const concurrency = Number(process.env.INGEST_PROFILE_CONCURRENCY ?? 8);
 const direct = process.env.INGEST_PROFILE_DIRECT === "1";
 const out = process.argv[2] ?? "ingest.cpuprofile";
 const adminToken = "ingest-profile-admin-token-0123456789";
-
-let keyCounter = 0;
-function batch() {
-  const occurredAt = new Date().toISOString();
-  return Array.from({ length: 500 }, () => {
-    const n = keyCounter++;
-    const image = n % 3 === 0;
-    return {
-      customerExternalId: `u${(n * 7919) % customers}`,
-      idempotencyKey: `run_${n}`,
-      metric: image ? "images" : "tokens_output",
-      quantity: image ? "1" : String(500 + (n % 1500)),
-      occurredAt,
-      dimensions: image ? { model: n % 2 ? "flux" : "sdxl", region: "cn-east" } : { model: "deepseek-r1" },
-    };
-  });
-}
 
 interface ProfileNode {
   id: number;
@@ -74,31 +58,7 @@ async function main(): Promise<void> {
       currency: "CNY",
       effectiveFrom: undefined,
       insufficientBalance: undefined,
-      prices: [
-        {
-          metric: "tokens_output",
-          pricing: "graduated",
-          tiers: [
-            { upTo: "100000", unitAmount: "0.00002" },
-            { upTo: null, unitAmount: "0.00001" },
-          ],
-        },
-        {
-          metric: "tokens_output",
-          pricing: "per_unit",
-          unitAmount: "0.000015",
-          filters: { model: "deepseek-r1" },
-        },
-        { metric: "images", pricing: "per_unit", unitAmount: "0.20", filters: { model: "flux" } },
-        {
-          metric: "images",
-          pricing: "volume",
-          tiers: [
-            { upTo: "100", unitAmount: "0.10" },
-            { upTo: null, unitAmount: "0.08" },
-          ],
-        },
-      ],
+      prices: ingestRatingPrices,
     } as never,
     actor,
   );
@@ -139,7 +99,7 @@ async function main(): Promise<void> {
     const client = server
       ? new BuffMoneyClient({ apiKey: apiKeys.test, baseUrl: server.url, maxRetries: 0 })
       : null;
-    const ingestOne = async (events: ReturnType<typeof batch>): Promise<number> => {
+    const ingestOne = async (events: ReturnType<typeof ingestBatch>): Promise<number> => {
       if (!client) {
         const results = await runtime.usage.ingest("test", merchant.id, events);
         for (const r of results) if (r.status === "rejected") codes.set(r.code, (codes.get(r.code) ?? 0) + 1);
@@ -149,7 +109,7 @@ async function main(): Promise<void> {
       return answer.results.filter((r) => r.status === "accepted").length;
     };
     // Warm up (JIT, residents) outside the profile.
-    const warm = Array.from({ length: 20 }, () => batch());
+    const warm = Array.from({ length: 20 }, () => ingestBatch("run", customers));
     for (const events of warm) await ingestOne(events);
 
     const session = new Session();
@@ -165,7 +125,7 @@ async function main(): Promise<void> {
       Array.from({ length: concurrency }, async () => {
         while (done < batches) {
           done += 1;
-          const n = await ingestOne(batch());
+          const n = await ingestOne(ingestBatch("run", customers));
           accepted += n;
         }
       }),
