@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { createServer, type AddressInfo } from "node:net";
 import { simpleParser, type AddressObject } from "mailparser";
-import { SMTPServer } from "smtp-server";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
   composeInvoiceEmail,
@@ -12,39 +11,7 @@ import {
   type OutgoingEmail,
 } from "../effects/index.js";
 import { createInMemorySentStoreForTests, sampleInvoiceForTests } from "../effects/testing.js";
-
-/**
- * A real SMTP server in-process on an ephemeral port. `refusals` holds the reply codes for the
- * next DATA commands (a 451 says "try again later"); an empty queue accepts.
- */
-type TestSmtpServer = { port: number; received: Buffer[]; refusals: number[]; close(): Promise<void> };
-
-async function startSmtpServer(): Promise<TestSmtpServer> {
-  const received: Buffer[] = [];
-  const refusals: number[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => {
-        const refusal = refusals.shift();
-        if (refusal !== undefined) {
-          callback(Object.assign(new Error(`refused with ${refusal}`), { responseCode: refusal }));
-          return;
-        }
-        received.push(Buffer.concat(chunks));
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  const { port } = server.server.address() as AddressInfo;
-  const close = (): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
-  return { port, received, refusals, close };
-}
+import { startSmtpServer, type TestSmtpServer } from "./support/smtpServer.js";
 
 /** A port nothing listens on: bind, read the port, release it. */
 async function closedPort(): Promise<number> {

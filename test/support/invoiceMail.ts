@@ -1,5 +1,3 @@
-import type { AddressInfo } from "node:net";
-import { SMTPServer } from "smtp-server";
 import type { InvoiceMailPolicy, InvoiceSource, InvoiceSourceData, Runtime } from "../../actors/index.js";
 import { createInvoiceWiring } from "../../bin/invoiceWiring.js";
 import { invoiceEntity, invoiceKind } from "../../machines/invoiceKind.js";
@@ -13,39 +11,7 @@ import { startTestServer } from "./server.js";
  * A real SMTP server in-process. `refusals` holds reply codes for the next DATA commands (451: try
  * later, 550: never); `listen(port)` can bring it up on a port chosen before (SMTP down, then up).
  */
-export type TestSmtpServer = {
-  port: number;
-  received: Buffer[];
-  refusals: number[];
-  close(): Promise<void>;
-};
-
-export async function startSmtpServer(port = 0): Promise<TestSmtpServer> {
-  const received: Buffer[] = [];
-  const refusals: number[] = [];
-  const server = new SMTPServer({
-    authOptional: true,
-    disabledCommands: ["STARTTLS"],
-    logger: false,
-    onData(stream, _session, callback) {
-      const chunks: Buffer[] = [];
-      stream.on("data", (chunk: Buffer) => chunks.push(chunk));
-      stream.on("end", () => {
-        const refusal = refusals.shift();
-        if (refusal !== undefined) {
-          callback(Object.assign(new Error(`refused with ${refusal}`), { responseCode: refusal }));
-          return;
-        }
-        received.push(Buffer.concat(chunks));
-        callback();
-      });
-    },
-  });
-  await new Promise<void>((resolve) => server.listen(port, "127.0.0.1", resolve));
-  const address = server.server.address() as AddressInfo;
-  const close = (): Promise<void> => new Promise((resolve) => server.close(() => resolve()));
-  return { port: address.port, received, refusals, close };
-}
+export { startSmtpServer, type TestSmtpServer } from "./smtpServer.js";
 
 /** An InvoiceSource the test fills in, standing in for billing's read model. */
 export function fakeInvoiceSource(): InvoiceSource & { invoices: Map<string, InvoiceSourceData> } {
