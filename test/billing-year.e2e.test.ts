@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { monthlyPeriodEnd, planChangeProration } from "../domain/billing/index.js";
 import { formatInvoiceNumber } from "../machines/invoiceNumbers.js";
 import { AuditLedger, verifyLedger } from "../snapshots/audit/index.js";
+import { catalogue } from "./support/billingFlow.js";
 import { startTestServer } from "./support/server.js";
 import { tempDir } from "./support/tempDir.js";
 
@@ -47,21 +48,7 @@ describe("a year of one subscription on a test clock", () => {
     const merchantId = created.id;
     const client = new BuffMoneyClient({ apiKey: created.apiKeys.test, baseUrl: server.url, maxRetries: 0 });
 
-    const product = await client.products.create({ name: "AI Studio", nameZh: "AI 工作室" });
-    const standard = await client.prices.create({
-      productId: product.id,
-      type: "recurring",
-      interval: "month",
-      unitAmount: "149.00",
-      nickname: "Standard",
-    });
-    const pro = await client.prices.create({
-      productId: product.id,
-      type: "recurring",
-      interval: "month",
-      unitAmount: "299.00",
-      nickname: "Pro",
-    });
+    const { product, standard, pro } = await catalogue(client);
     const card = await client.rateCards.create({
       name: "tokens",
       currency: "CNY",
