@@ -180,12 +180,17 @@ export class Runtime {
   }
 
   static async open(options: RuntimeOptions): Promise<Runtime> {
-    const log = await Log.open(options.dataDir, options.log ?? {});
+    // The chain is verified by worker threads while the actors are recovered here; nothing is
+    // served, and nothing appended, before both are done.
+    const log = await Log.open(options.dataDir, { ...options.log, deferVerification: true });
     let runtime: Runtime;
     try {
       runtime = new Runtime(log, options, await openSecretBox(log, options.dataDir, options.secretKey));
       await runtime.setUpAdminToken(options.adminToken);
-      await runtime.recover();
+      // An untrustworthy log is the first thing to report: a replay that diverged follows from it.
+      const [verified, recovered] = await Promise.allSettled([log.verified, runtime.recover()]);
+      if (verified.status === "rejected") throw verified.reason;
+      if (recovered.status === "rejected") throw recovered.reason;
       await runtime.webhooks.start();
       await runtime.invoiceMail?.start();
     } catch (error) {

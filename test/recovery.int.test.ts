@@ -1,6 +1,6 @@
 import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ReplayDivergedError } from "../actors/index.js";
+import { LogIntegrityError, ReplayDivergedError } from "../actors/index.js";
 import { decodeRecord, encodeRecord, keys, type LogRecord } from "../wal/index.js";
 import { debitOf, grantOf, openRuntime, seedCustomers } from "./support/runtimeFixture.js";
 import { tempDir } from "./support/tempDir.js";
@@ -107,6 +107,45 @@ describe("restart, snapshots and replay", () => {
     const error = await openRuntime(dir.path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReplayDivergedError);
     expect((error as ReplayDivergedError).seq).toBe(last);
+  });
+
+  it("stops startup for a changed record before the checkpoint, which no snapshot replay reads", async () => {
+    const runtime = await openRuntime(dir.path);
+    const { customers } = await seedCustomers(runtime, 2);
+    for (const c of customers) await runtime.wallets.execute(c, grantOf(yuan(30)));
+    for (const c of customers) await runtime.wallets.execute(c, debitOf(yuan(1)));
+    const early = runtime.log.head.seq - 2;
+    await runtime.close(); // snapshots of both wallets and a checkpoint at the head
+    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    await db.open();
+    const value = (await db.get(keys.record(early))) ?? "";
+    await db.put(keys.record(early), value.replace('"amountMicros":"30000000"', '"amountMicros":"31000000"'));
+    await db.close();
+    for (const parallelVerifyMinRecords of [Infinity, 1]) {
+      const error = await openRuntime(dir.path, { log: { parallelVerifyMinRecords } }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(LogIntegrityError);
+      expect((error as LogIntegrityError).seq).toBe(early);
+      expect((error as LogIntegrityError).problem).toBe("bad_checksum");
+    }
+  });
+
+  it("restarts from snapshots with the chain verified by worker threads", async () => {
+    const runtime = await openRuntime(dir.path, { snapshotIntervalRecords: 10 });
+    const { customers } = await seedCustomers(runtime, 4);
+    for (const c of customers) await runtime.wallets.execute(c, grantOf(yuan(20)));
+    for (let i = 0; i < 30; i++) await runtime.wallets.execute(customers[i % 4]!, debitOf(yuan(1)));
+    const before = await Promise.all(customers.map((c) => runtime.wallets.state(c)));
+    await runtime.log.flush();
+    await runtime.log.close(); // a crash: the tail after the last checkpoint is replayed
+
+    const reopened = await openRuntime(dir.path, { log: { parallelVerifyMinRecords: 1 } });
+    expect(reopened.recovery.replayedRecords).toBeGreaterThan(0);
+    expect(await Promise.all(customers.map((c) => reopened.wallets.state(c)))).toEqual(before);
+    const after = await reopened.wallets.execute(customers[0]!, debitOf(yuan(1)));
+    expect(after.seq).toBe(runtime.log.head.seq + 1);
+    await reopened.close();
   });
 
   it("expires a reservation durably: a restart after its time still releases it, exactly once", async () => {

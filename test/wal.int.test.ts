@@ -75,36 +75,6 @@ describe("write-ahead log", () => {
     await log.close();
   });
 
-  it("stops startup when a record's bytes were changed (bad checksum), naming the sequence", async () => {
-    await writeRecords(10);
-    await tamper(async (db) => {
-      const value = (await db.get(keys.record(4))) ?? "";
-      await db.put(keys.record(4), value.replace('"n":4', '"n":5'));
-      expect(value).toContain('"n":4');
-    });
-    await expect(Log.open(dir.path)).rejects.toThrow(/ledger record 4 fails its checksum/);
-  });
-
-  it("stops startup when a record is missing from the middle (gap)", async () => {
-    await writeRecords(10);
-    await tamper((db) => db.del(keys.record(6)));
-    const error = await Log.open(dir.path).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(LogIntegrityError);
-    expect((error as LogIntegrityError).seq).toBe(6);
-    expect((error as LogIntegrityError).problem).toBe("gap");
-  });
-
-  it("stops startup when a record was rewritten with a valid checksum but no longer chains (broken chain)", async () => {
-    await writeRecords(10);
-    await tamper(async (db) => {
-      const decoded = decodeRecord((await db.get(keys.record(8))) ?? "");
-      if (!decoded.ok) throw new Error("unreadable");
-      const { hash: _hash, ...body } = decoded.record;
-      await db.put(keys.record(8), encodeRecord({ ...body, prevHash: "f".repeat(64) }).value);
-    });
-    await expect(Log.open(dir.path)).rejects.toThrow(/ledger record 8 does not chain to record 7/);
-  });
-
   it("refuses appends past its queue bound instead of queueing without end", async () => {
     const log = await Log.open(dir.path, { queueRecordsMax: 10 });
     const appends = Array.from({ length: 15 }, (_, i) =>
@@ -126,5 +96,96 @@ describe("write-ahead log", () => {
     await expect(log.append(draft(2), log.now())).rejects.toThrow();
     expect(fatal).not.toBeNull();
     await expect(log.append(draft(3), log.now())).rejects.toThrow(/stopped/);
+  });
+});
+
+// Integrity checks on the main thread (short logs) and in worker threads, a range each (long logs):
+// the worker split puts records 1..5 and 6..10 in different ranges, so 6 sits on a boundary.
+describe.each([
+  { mode: "on the main thread", options: {} },
+  { mode: "in worker threads", options: { parallelVerifyMinRecords: 1 } },
+])("verification $mode", ({ options }) => {
+  it("stops startup when a record's bytes were changed (bad checksum), naming the sequence", async () => {
+    await writeRecords(10);
+    await tamper(async (db) => {
+      const value = (await db.get(keys.record(4))) ?? "";
+      await db.put(keys.record(4), value.replace('"n":4', '"n":5'));
+      expect(value).toContain('"n":4');
+    });
+    await expect(Log.open(dir.path, options)).rejects.toThrow(/ledger record 4 fails its checksum/);
+  });
+
+  it("stops startup when a record is missing from the middle (gap)", async () => {
+    await writeRecords(10);
+    await tamper((db) => db.del(keys.record(6)));
+    const error = await Log.open(dir.path, options).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(LogIntegrityError);
+    expect((error as LogIntegrityError).seq).toBe(6);
+    expect((error as LogIntegrityError).problem).toBe("gap");
+  });
+
+  it("stops startup when a record was rewritten with a valid checksum but no longer chains (broken chain)", async () => {
+    await writeRecords(10);
+    await tamper(async (db) => {
+      const decoded = decodeRecord((await db.get(keys.record(8))) ?? "");
+      if (!decoded.ok) throw new Error("unreadable");
+      const { hash: _hash, ...body } = decoded.record;
+      await db.put(keys.record(8), encodeRecord({ ...body, prevHash: "f".repeat(64) }).value);
+    });
+    await expect(Log.open(dir.path, options)).rejects.toThrow(/ledger record 8 does not chain to record 7/);
+  });
+
+  it("stops startup when the first record of a range no longer chains to the range before", async () => {
+    await writeRecords(10);
+    await tamper(async (db) => {
+      const decoded = decodeRecord((await db.get(keys.record(6))) ?? "");
+      if (!decoded.ok) throw new Error("unreadable");
+      const { hash: _hash, ...body } = decoded.record;
+      await db.put(keys.record(6), encodeRecord({ ...body, prevHash: "e".repeat(64) }).value);
+    });
+    const error = await Log.open(dir.path, options).catch((e: unknown) => e);
+    expect((error as LogIntegrityError).problem).toBe("broken_chain");
+    expect((error as LogIntegrityError).seq).toBe(6);
+  });
+
+  it("opens a sound log with the head it was closed with", async () => {
+    await writeRecords(25);
+    const log = await Log.open(dir.path);
+    const head = log.head;
+    await log.close();
+    const reopened = await Log.open(dir.path, options);
+    expect(reopened.head).toEqual(head);
+    await reopened.close();
+  });
+});
+
+describe("deferred verification", () => {
+  it("answers open at once, refuses appends until verified, then accepts them", async () => {
+    await writeRecords(10);
+    const log = await Log.open(dir.path, { deferVerification: true, parallelVerifyMinRecords: 1 });
+    expect(log.head.seq).toBe(10);
+    await expect(log.append(draft(11), log.now())).rejects.toThrow(/still being verified/);
+    await log.verified;
+    const record = await log.append(draft(11), log.now());
+    expect(record.seq).toBe(11);
+    await log.close();
+  });
+
+  it("rejects `verified` with the integrity error and keeps refusing appends", async () => {
+    await writeRecords(10);
+    await tamper((db) => db.del(keys.record(3)));
+    const log = await Log.open(dir.path, { deferVerification: true, parallelVerifyMinRecords: 1 });
+    const error = await log.verified.catch((e: unknown) => e);
+    expect((error as LogIntegrityError).problem).toBe("gap");
+    expect((error as LogIntegrityError).seq).toBe(3);
+    await expect(log.append(draft(11), log.now())).rejects.toThrow(/could not be verified/);
+    await log.close();
+  });
+
+  it("closes while workers are still verifying", async () => {
+    await writeRecords(10);
+    const log = await Log.open(dir.path, { deferVerification: true, parallelVerifyMinRecords: 1 });
+    await log.close();
+    await expect(log.verified).rejects.toThrow();
   });
 });

@@ -1,5 +1,6 @@
 import { hash as digest } from "node:crypto";
 import { canonicalJson } from "../domain/canonicalJson.js";
+import { peekRecord } from "./chainRange.js";
 import type { CommittedRecord, LogRecord } from "./record.js";
 
 /**
@@ -18,23 +19,7 @@ export function encodeRecord(record: LogRecord): { value: string; hash: string }
 /** One-shot hashing: for values this small, half the cost of a Hash object. */
 const sha256Hex = (text: string): string => digest("sha256", text, "hex");
 
-export type PeekResult =
-  | { ok: true; hash: string; prevHash: string; body: string }
-  | { ok: false; reason: "malformed" | "bad_checksum" };
-
-const hashLength = 64;
-const bodyStart = hashLength * 2 + 2;
-
-/** Header and checksum only: what startup verification needs. */
-export function peekRecord(value: string): PeekResult {
-  if (value.length <= bodyStart || value[hashLength] !== "\n" || value[hashLength * 2 + 1] !== "\n") {
-    return { ok: false, reason: "malformed" };
-  }
-  const hash = value.slice(0, hashLength);
-  const body = value.slice(bodyStart);
-  if (sha256Hex(body) !== hash) return { ok: false, reason: "bad_checksum" };
-  return { ok: true, hash, prevHash: value.slice(hashLength + 1, hashLength * 2 + 1), body };
-}
+export { peekRecord, type PeekResult } from "./chainRange.js";
 
 export type DecodeResult =
   { ok: true; record: CommittedRecord } | { ok: false; reason: "malformed" | "bad_checksum" };

@@ -1,8 +1,9 @@
 import { Level } from "level";
 import { limits } from "../domain/limits.js";
-import { decodeRecord, encodeRecord, peekRecord } from "./codec.js";
+import { decodeRecord, encodeRecord } from "./codec.js";
 import { LogIntegrityError, LogOverloadedError } from "./errors.js";
 import { keys, padSeq, seqFromEntityKey } from "./keys.js";
+import { integrityError, verifyLog } from "./verify.js";
 import {
   genesisHash,
   type CommittedRecord,
@@ -20,6 +21,13 @@ export interface LogOptions {
   queueRecordsMax?: number;
   /** Progress callback while verifying on open. */
   onVerifyProgress?: (seq: number) => void;
+  /**
+   * Return from open before the chain is verified; `verified` settles when it is. Appends are
+   * refused until then. The runtime recovers its actors meanwhile, on another core.
+   */
+  deferVerification?: boolean;
+  /** Logs at least this long are verified by worker threads (see verify.ts). */
+  parallelVerifyMinRecords?: number;
 }
 
 interface PendingAppend {
@@ -74,6 +82,11 @@ export class Log {
   private readonly onFatal: (error: unknown) => void;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly batchListeners = new Set<BatchListener>();
+  /** Settles when the whole chain has been verified; rejects with the LogIntegrityError. */
+  verified: Promise<void> = Promise.resolve();
+  /** Appends wait for a verified chain: nothing is written after a record that fails. */
+  private verification: "pending" | "done" | { failed: unknown } = "pending";
+  private readonly stopVerifying = new AbortController();
   readonly stats: CommitStats = { batches: 0, records: 0, lastBatchRecords: 0, lastBatchMs: 0 };
 
   private constructor(
@@ -85,7 +98,10 @@ export class Log {
     this.onFatal = options.onFatal ?? defaultFatal;
   }
 
-  /** Opens the store and verifies the whole log; throws LogIntegrityError naming the bad sequence. */
+  /**
+   * Opens the store and verifies the whole log (unless deferred: then `verified`); throws
+   * LogIntegrityError naming the bad sequence.
+   */
   static async open(dir: string, options: LogOptions = {}): Promise<Log> {
     const db = new Level<string, string>(dir, {
       keyEncoding: "utf8",
@@ -94,11 +110,16 @@ export class Log {
       writeBufferSize: 64 * 1024 * 1024,
       maxFileSize: 32 * 1024 * 1024,
       cacheSize: 64 * 1024 * 1024,
+      // Verification workers open the same store.
+      multithreading: true,
     });
     await db.open();
     const log = new Log(db, options);
     try {
-      await log.verify(options.onVerifyProgress);
+      await log.readHead();
+      log.verified = log.verify(dir, options);
+      if (options.deferVerification) log.verified.catch(() => {});
+      else await log.verified;
     } catch (error) {
       await db.close();
       throw error;
@@ -106,50 +127,39 @@ export class Log {
     return log;
   }
 
-  /** Sequence, checksum and chain of every record, from the header lines alone (no JSON parsing). */
-  private async verify(onProgress?: (seq: number) => void): Promise<void> {
-    let expected = 1;
-    let prevHash = genesisHash;
-    const iterator = this.db.iterator({ gte: keys.record(1), lt: keys.recordPrefixEnd });
-    // The next chunk is read (on LevelDB's thread) while this one is checked.
-    let next = iterator.nextv(readChunkRecords);
+  /** The last record, read first: its sequence bounds verification, its hash is the head. */
+  private async readHead(): Promise<void> {
+    const [last] = await this.db
+      .iterator({ gte: keys.record(1), lt: keys.recordPrefixEnd, reverse: true, limit: 1 })
+      .all();
+    if (!last) return;
+    const [key, value] = last;
+    const seq = Number(key.slice(2));
+    const decoded = decodeRecord(value);
+    if (!decoded.ok) throw integrityError({ seq, problem: decoded.reason });
+    this.lastSeq = seq;
+    this.durableSeq = seq;
+    this.lastHash = decoded.record.hash;
+    this.lastAt = decoded.record.at;
+  }
+
+  private async verify(dir: string, options: LogOptions): Promise<void> {
     try {
-      for (;;) {
-        const entries = await next;
-        if (entries.length === 0) break;
-        next = iterator.nextv(readChunkRecords);
-        for (const [key, value] of entries) {
-          const seq = Number(key.slice(2));
-          if (seq !== expected) {
-            throw new LogIntegrityError(
-              expected,
-              "gap",
-              `ledger record ${expected} is missing (found ${seq} next): the log has a gap`,
-            );
-          }
-          const peeked = peekRecord(value);
-          if (!peeked.ok) throw integrityError(seq, peeked.reason);
-          if (peeked.prevHash !== prevHash) {
-            throw new LogIntegrityError(
-              seq,
-              "broken_chain",
-              `ledger record ${seq} does not chain to record ${seq - 1}: the hash chain is broken`,
-            );
-          }
-          prevHash = peeked.hash;
-          expected += 1;
-          if (onProgress && seq % 100_000 === 0) onProgress(seq);
-        }
+      const lastHash = await verifyLog(this.db, dir, this.lastSeq, {
+        ...(options.parallelVerifyMinRecords === undefined
+          ? {}
+          : { parallelMinRecords: options.parallelVerifyMinRecords }),
+        ...(options.onVerifyProgress ? { onProgress: options.onVerifyProgress } : {}),
+        signal: this.stopVerifying.signal,
+      });
+      if (lastHash !== this.lastHash) {
+        throw integrityError({ seq: this.lastSeq, problem: "broken_chain" });
       }
-    } finally {
-      // A chunk still being read when we stop early (a bad record, a reader that breaks off).
-      await next.catch(() => []);
-      await iterator.close();
+      this.verification = "done";
+    } catch (error) {
+      this.verification = { failed: error };
+      throw error;
     }
-    this.lastSeq = expected - 1;
-    this.durableSeq = this.lastSeq;
-    this.lastHash = prevHash;
-    this.lastAt = this.lastSeq > 0 ? ((await this.getRecord(this.lastSeq))?.at ?? 0) : 0;
   }
 
   /** Reads records in sequence order from `fromSeq`, checking each record's checksum. */
@@ -167,7 +177,7 @@ export class Log {
         for (const [key, value] of entries) {
           const seq = Number(key.slice(2));
           const decoded = decodeRecord(value);
-          if (!decoded.ok) throw integrityError(seq, decoded.reason);
+          if (!decoded.ok) throw integrityError({ seq, problem: decoded.reason });
           if (decoded.record.seq !== seq) {
             throw new LogIntegrityError(
               seq,
@@ -225,6 +235,7 @@ export class Log {
     if (this.failed !== null)
       return Promise.reject(new Error("the ledger has stopped after a write failure"));
     if (this.closed) return Promise.reject(new Error("the ledger is closed"));
+    if (this.verification !== "done") return Promise.reject(this.unverifiedError());
     if (this.pending.length >= this.queueRecordsMax) return Promise.reject(new LogOverloadedError());
     if (at < this.lastAt) throw new Error(`ledger time went back: ${at} < ${this.lastAt}`);
     const seq = this.lastSeq + 1;
@@ -261,6 +272,12 @@ export class Log {
       });
       this.schedule();
     });
+  }
+
+  private unverifiedError(): Error {
+    return this.verification === "pending"
+      ? new Error("the ledger is still being verified")
+      : new Error("the ledger could not be verified; it takes no appends");
   }
 
   private schedule(): void {
@@ -400,18 +417,10 @@ export class Log {
 
   async close(): Promise<void> {
     if (this.closed) return;
+    this.stopVerifying.abort();
+    await this.verified.catch(() => {});
     await this.flush();
     this.closed = true;
     await this.db.close();
   }
-}
-
-function integrityError(seq: number, reason: "malformed" | "bad_checksum"): LogIntegrityError {
-  return new LogIntegrityError(
-    seq,
-    reason,
-    reason === "bad_checksum"
-      ? `ledger record ${seq} fails its checksum: its bytes were changed`
-      : `ledger record ${seq} cannot be read`,
-  );
 }

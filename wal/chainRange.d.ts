@@ -1,0 +1,30 @@
+export type PeekResult =
+  | { ok: true; hash: string; prevHash: string; body: string }
+  | { ok: false; reason: "malformed" | "bad_checksum" };
+
+/** Where and how the log stops being trustworthy. */
+export type IntegrityFailure =
+  | { seq: number; problem: "gap"; found: number | null }
+  | { seq: number; problem: "malformed" | "bad_checksum" | "broken_chain" };
+
+/** firstPrevHash: what the range's first record names as its predecessor ("" if unread). */
+export type RangeResult =
+  | { ok: true; firstPrevHash: string; lastHash: string }
+  | ({ ok: false; firstPrevHash: string } & IntegrityFailure);
+
+/** What verifyRange needs of a LevelDB handle: a string-keyed, string-valued ranged iterator. */
+export interface RangeReader {
+  iterator(options: { gte: string; lte: string; fillCache: boolean }): {
+    nextv(size: number): Promise<Array<[string, string]>>;
+    close(): Promise<void>;
+  };
+}
+
+export function peekRecord(value: string): PeekResult;
+
+export function verifyRange(
+  db: RangeReader,
+  fromSeq: number,
+  toSeq: number,
+  onProgress?: (seq: number) => void,
+): Promise<RangeResult>;
