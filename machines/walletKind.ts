@@ -4,6 +4,7 @@ import type { EntityKind, EntityState } from "./kind.js";
 import { initialWalletContext, walletMachine, walletMachineVersion } from "./wallet.js";
 import { walletFactOf } from "./walletFacts.js";
 import { walletPostingsOf } from "./walletPostings.js";
+import { decideWalletBalanceMove } from "./walletBalanceMoves.js";
 import { decideWalletUsage } from "./walletUsage.js";
 import type { WalletCommand, WalletContext, WalletFact } from "./walletTypes.js";
 
@@ -16,7 +17,8 @@ export const walletKind: EntityKind<typeof walletMachine, WalletContext, WalletC
   initialState: () => ({ value: "active", context: initialWalletContext() }),
   toSnapshot: (state: EntityState<WalletContext>) => walletMachine.resolveState(state),
   fromSnapshot: (snapshot) => ({ value: snapshot.value as string, context: snapshot.context }),
-  decideDirect: decideWalletUsage,
+  decideDirect: (state, command) =>
+    decideWalletUsage(state, command) ?? decideWalletBalanceMove(state, command),
   factOf: walletFactOf,
   postingsOf: (fact, owner) =>
     walletPostingsOf(fact, {
