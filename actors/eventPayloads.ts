@@ -11,6 +11,7 @@ import type { WalletFact } from "../machines/walletTypes.js";
 import type { Customer } from "./customers.js";
 import type { Metric } from "./metrics.js";
 import type { PublishedVersion, RateCard } from "./rateCards.js";
+import type { LedgerWalletFact } from "./walletRecordFacts.js";
 
 /**
  * The `data` of each event, shaped like the API's views of the same things (api/views.ts). Actors
@@ -114,7 +115,7 @@ export function walletOperationData(
 }
 
 /** One wallet's share of a usage batch: one transaction summing its charges, with the charges. */
-export function usageData(externalId: string, facts: readonly WalletFact[], seq: number, at: number) {
+export function usageData(externalId: string, facts: readonly LedgerWalletFact[], seq: number, at: number) {
   const last = facts[facts.length - 1];
   if (!last) throw new Error(`usage record ${seq} has no facts for ${externalId}`);
   const total = facts.reduce((sum, fact) => sum + BigInt(fact.amountMicros), 0n);

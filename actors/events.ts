@@ -3,7 +3,7 @@ import type { Environment } from "../domain/environment.js";
 import { limits } from "../domain/limits.js";
 import type { WalletFact } from "../machines/walletTypes.js";
 import type { Log } from "../wal/log.js";
-import type { CommittedRecord, LoggedFact } from "../wal/record.js";
+import type { CommittedRecord, LoggedFact, RecordPart } from "../wal/record.js";
 import type { Customer, CustomerChanges } from "./customers.js";
 import {
   customerData,
@@ -20,6 +20,7 @@ import { remember } from "./entityStates.js";
 import type { RecordFeed } from "./feed.js";
 import type { PublishedVersion, RateCard } from "./rateCards.js";
 import { RecordTail, type RecordTailOptions } from "./recordTail.js";
+import { withUsage, type LedgerWalletFact } from "./walletRecordFacts.js";
 
 /** The version of every event payload; a breaking change to a `data` shape gets a new one. */
 export const eventApiVersion = "2026-11-01";
@@ -174,8 +175,8 @@ export class EventCatalogue {
         data,
       });
     };
-    const usage = new Map<string, WalletFact[]>();
-    const parts = (record.command as { parts?: Array<{ entity: string }> }).parts ?? [];
+    const usage = new Map<string, LedgerWalletFact[]>();
+    const parts = (record.command as { parts?: RecordPart[] }).parts ?? [];
     for (const [i, fact] of record.facts.entries()) {
       const type = fact.type;
       if (type === "customer.created" || type === "customer.updated") {
@@ -197,7 +198,8 @@ export class EventCatalogue {
         );
       } else if (type === "usage.charged" || type === "usage.accrued") {
         const entity = parts[i]?.entity ?? record.entity;
-        usage.set(entity, [...(usage.get(entity) ?? []), fact as unknown as WalletFact]);
+        const charge = withUsage(fact as unknown as WalletFact, parts[i]?.command);
+        usage.set(entity, [...(usage.get(entity) ?? []), charge]);
       } else if (type === "rate_card.created" || type === "rate_card.version_published") {
         emit(type, rateCardData(await this.rateCardOf(record, fact)));
       } else if (type === "metric.created") {

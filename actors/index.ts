@@ -34,6 +34,7 @@ export {
 } from "./merchants.js";
 export { CustomerDirectory, type Customer, type CustomerInput } from "./customers.js";
 export { WalletService, type WalletOperation, type WalletCommandInput } from "./wallets.js";
+export { walletFactsIn, type LedgerWalletFact } from "./walletRecordFacts.js";
 export { OverloadedError } from "./overloaded.js";
 export { RecordFeed, type RecordListener } from "./feed.js";
 export {

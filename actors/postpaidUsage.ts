@@ -1,9 +1,9 @@
 import { fenToMicros, formatMicros, microsPerFen } from "../domain/money.js";
 import type { InvoiceLine } from "../machines/invoiceTypes.js";
 import { walletEntity } from "../machines/walletKind.js";
-import type { WalletFact } from "../machines/walletTypes.js";
 import type { Log } from "../wal/log.js";
 import { usageBilledKey, type BillingRef } from "./billingRefs.js";
+import { walletFactsIn } from "./walletRecordFacts.js";
 
 /** A customer's postpaid usage not yet on an invoice: one line per metric, and the sequence it runs to. */
 export interface UnbilledUsage {
@@ -34,7 +34,7 @@ export class PostpaidUsage {
       throughSeq = seq;
       const record = await this.log.getRecord(seq);
       if (!record) continue;
-      for (const fact of factsOf(record, entity)) {
+      for (const fact of walletFactsIn(record, entity)) {
         if (fact.type !== "usage.accrued" || !fact.usage || fact.usage.currency !== "CNY") continue;
         const total = totals.get(fact.usage.metric) ?? { micros: 0n, quantity: 0, events: 0 };
         total.micros += BigInt(fact.amountMicros);
@@ -57,17 +57,4 @@ export class PostpaidUsage {
     }
     return { lines, throughSeq };
   }
-}
-
-function factsOf(
-  record: { entity: string; facts: unknown[]; command: unknown },
-  entity: string,
-): WalletFact[] {
-  if (record.entity === entity) return record.facts as WalletFact[];
-  const parts = (record.command as { parts?: Array<{ entity: string }> }).parts ?? [];
-  const facts: WalletFact[] = [];
-  parts.forEach((part, i) => {
-    if (part.entity === entity) facts.push(record.facts[i] as WalletFact);
-  });
-  return facts;
 }

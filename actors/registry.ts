@@ -8,7 +8,7 @@ import { encodeSnapshot } from "../snapshots/snapshot.js";
 import { loadEntity } from "../snapshots/load.js";
 import type { Log } from "../wal/log.js";
 import { keys } from "../wal/keys.js";
-import type { CommittedRecord, IndexOp, LoggedCommand, RecordPart } from "../wal/record.js";
+import type { CommittedRecord, IndexOp, LoggedCommand, LoggedFact, RecordPart } from "../wal/record.js";
 import { OverloadedError } from "./overloaded.js";
 
 /** One resident entity: the state the world may see, and the state later commands are decided on. */
@@ -60,6 +60,20 @@ export interface PartPlan<TCommand, TContext> {
 }
 
 export type PartOutcome<TFact> = { ok: true; fact: TFact } | { ok: false; code: string };
+
+/**
+ * How a part's command and fact are written to the record. The default is toLoggable's sorted copy;
+ * a caller that logs hundreds of parts of one shape builds them directly (see machines/walletUsageLog.ts).
+ */
+export interface PartLogging<TCommand, TFact> {
+  command: (command: TCommand) => LoggedCommand;
+  fact: (fact: TFact) => LoggedFact;
+}
+
+const loggableParts: PartLogging<unknown, unknown> = {
+  command: (command) => toLoggable(command) as LoggedCommand,
+  fact: (fact) => toLoggable(fact) as LoggedFact,
+};
 
 type Job<TContext> = (resident: Resident<TContext>) => void;
 
@@ -199,13 +213,14 @@ export class EntityRegistry<TContext, TCommand, TFact> {
       ctx: CommandContext,
       outcomes: ReadonlyArray<PartOutcome<TFact>>,
     ) => { ops: IndexOp[]; keys: string[]; command: LoggedCommand },
+    logging: PartLogging<TCommand, TFact> = loggableParts,
   ): { outcomes: Array<PartOutcome<TFact>>; committed: Promise<CommittedRecord | null> } {
     if (!this.log.hasRoom()) throw new OverloadedError("the commit queue is full");
     const ctx: CommandContext = { ...meta, at: this.log.now(), seq: this.log.nextSeq };
     const outcomes: Array<PartOutcome<TFact>> = [];
     const accepted: Array<{ index: number; fact: TFact }> = [];
     const loggedParts: RecordPart[] = [];
-    const facts: LoggedCommand[] = [];
+    const facts: LoggedFact[] = [];
     const postings: Posting[] = [];
     const after = new Map<Resident<TContext>, EntityState<TContext>>();
     parts.forEach((part, index) => {
@@ -221,12 +236,12 @@ export class EntityRegistry<TContext, TCommand, TFact> {
       const own = this.kind.postingsOf(fact, { ...meta, entityId: part.entityId });
       assertBalanced(own, `${part.entity} part ${index}`);
       loggedParts.push({
-        command: toLoggable(built.command) as LoggedCommand,
+        command: logging.command(built.command),
         entity: part.entity,
         postings: [postings.length, postings.length + own.length],
       });
       postings.push(...own);
-      facts.push(toLoggable(fact) as LoggedCommand);
+      facts.push(logging.fact(fact));
       resident.speculative = next;
       after.set(resident, next);
       accepted.push({ index, fact });

@@ -3,24 +3,18 @@ import { canonicalJson } from "../domain/canonicalJson.js";
 import type { Environment } from "../domain/environment.js";
 import { newId } from "../domain/ids.js";
 import { limits } from "../domain/limits.js";
-import {
-  parseUsageQuantity,
-  periodStart,
-  priceKey,
-  rateEvent,
-  ratingPeriodOf,
-  selectPrice,
-  type Price,
-} from "../domain/rating/index.js";
+import { isUsageQuantity, selectPrice } from "../domain/rating/index.js";
 import { walletEntity } from "../machines/walletKind.js";
 import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
-import type { EntityState } from "../machines/kind.js";
+import { walletCommandToLog, walletFactToLog } from "../machines/walletUsageLog.js";
 import type { Log } from "../wal/log.js";
 import type { IndexOp } from "../wal/record.js";
 import type { Customer, CustomerDirectory } from "./customers.js";
 import type { MetricDirectory } from "./metrics.js";
-import { RateCardDirectory, type PublishedVersion } from "./rateCards.js";
+import { RateCardDirectory } from "./rateCards.js";
 import type { PartOutcome, PartPlan, Resident } from "./registry.js";
+import { usageCommandOf, type PricedEvent } from "./usageCommand.js";
+import { UsageCounters } from "./usageCounters.js";
 import type { WalletRegistry } from "./wallets.js";
 
 export interface UsageEventInput {
@@ -45,15 +39,19 @@ interface StoredUsageKey {
   seq: number;
 }
 
-interface Candidate {
+/** An event whose permanent key this batch holds (UsageService.inFlight). */
+interface Claim {
   index: number;
-  input: UsageEventInput;
+  key: string;
+}
+
+/** An event priced and ready to be decided against its customer's wallet. */
+interface Candidate extends PricedEvent {
+  index: number;
+  permanentKey: string;
   fingerprint: string;
-  occurredAt: number;
-  customer: Customer;
-  price: Price;
-  version: PublishedVersion;
-  rateCardId: string;
+  /** The customer's wallet. */
+  entity: string;
 }
 
 /**
@@ -125,7 +123,7 @@ export class UsageService {
         reject(i, "occurred_at_out_of_range", outOfRangeMessage);
         continue;
       }
-      if (!parseUsageQuantity(event.quantity).ok) {
+      if (!isUsageQuantity(event.quantity)) {
         reject(
           i,
           "invalid_quantity",
@@ -147,8 +145,7 @@ export class UsageService {
 
     // 2. Permanent keys. Claim each key before reading the index: a concurrent batch holding the key
     // keeps it until its record is durable, so whoever claims it next sees that record's entry.
-    const claimedHere: string[] = [];
-    const claimable: number[] = [];
+    const claims: Claim[] = [];
     for (const i of fresh) {
       const scoped = usageKey(env, merchantId, events[i]?.idempotencyKey ?? "");
       if (this.inFlight.has(scoped)) {
@@ -160,15 +157,14 @@ export class UsageService {
         continue;
       }
       this.inFlight.set(scoped, fingerprints.get(events[i]?.idempotencyKey ?? "") ?? "");
-      claimedHere.push(scoped);
-      claimable.push(i);
+      claims.push({ index: i, key: scoped });
     }
     try {
       const settled = await this.applyClaimed(
         env,
         merchantId,
         events,
-        claimable,
+        claims,
         fingerprints,
         results,
         reject,
@@ -177,7 +173,7 @@ export class UsageService {
       for (const listener of this.ingestListeners) listener(settled);
       return settled;
     } finally {
-      for (const scoped of claimedHere) this.inFlight.delete(scoped);
+      for (const { key } of claims) this.inFlight.delete(key);
     }
   }
 
@@ -191,17 +187,16 @@ export class UsageService {
     env: Environment,
     merchantId: string,
     events: readonly UsageEventInput[],
-    claimable: number[],
+    claims: readonly Claim[],
     fingerprints: Map<string, string>,
     results: Array<UsageEventResult | undefined>,
     reject: (i: number, code: string, message: string) => void,
     respond: StoreResponse | undefined,
   ): Promise<UsageEventResult[]> {
-    const undecided: number[] = [];
-    const stored = await this.log.db.getMany(
-      claimable.map((i) => usageKey(env, merchantId, events[i]?.idempotencyKey ?? "")),
-    );
-    claimable.forEach((i, n) => {
+    const undecided: Claim[] = [];
+    const stored = await this.log.db.getMany(claims.map(({ key }) => key));
+    claims.forEach((claim, n) => {
+      const i = claim.index;
       const event = events[i];
       if (!event) return;
       const previous = stored[n];
@@ -213,30 +208,32 @@ export class UsageService {
         else reject(i, "idempotency_key_reused", "this key was applied to an event with other content");
         return;
       }
-      undecided.push(i);
+      undecided.push(claim);
     });
 
-    // 3. Customer, rate card version at occurredAt, price.
+    // 3. Customer, rate card version at occurredAt, price: each customer and card looked up once.
+    const customers = await lookUpEach(
+      undecided.map(({ index }) => events[index]?.customerExternalId ?? ""),
+      (externalId) => this.customers.find(env, merchantId, externalId),
+    );
+    const cardIds = new Set<string>();
+    for (const customer of customers.values()) if (customer?.rateCardId) cardIds.add(customer.rateCardId);
+    const cards = await lookUpEach(cardIds, (cardId) => this.rateCards.find(env, merchantId, cardId));
+    const counters = new UsageCounters();
     const candidates: Candidate[] = [];
-    const customerLookups = new Map<string, Promise<Customer | undefined>>();
-    const cardLookups = new Map<string, Promise<Awaited<ReturnType<RateCardDirectory["find"]>>>>();
-    for (const i of undecided) {
+    for (const { index: i, key: permanentKey } of undecided) {
       const event = events[i];
       if (!event) continue;
-      let lookup = customerLookups.get(event.customerExternalId);
-      if (!lookup) {
-        lookup = this.customers.find(env, merchantId, event.customerExternalId);
-        customerLookups.set(event.customerExternalId, lookup);
-      }
-      const customer = await lookup;
+      const customer = customers.get(event.customerExternalId);
       if (!customer) {
         reject(i, "customer_not_found", `no customer with externalId "${event.customerExternalId}"`);
         continue;
       }
+      const occurredAt = Date.parse(event.occurredAt);
       if (env !== "live") {
         const customerNow =
           customer.testClockId && this.clockNow ? await this.clockNow(customer) : this.log.now();
-        if (!withinWindow(Date.parse(event.occurredAt), customerNow)) {
+        if (!withinWindow(occurredAt, customerNow)) {
           reject(i, "occurred_at_out_of_range", outOfRangeMessage);
           continue;
         }
@@ -245,13 +242,7 @@ export class UsageService {
         reject(i, "rate_card_not_assigned", "assign the customer a rate card and billing mode first");
         continue;
       }
-      let cardLookup = cardLookups.get(customer.rateCardId);
-      if (!cardLookup) {
-        cardLookup = this.rateCards.find(env, merchantId, customer.rateCardId);
-        cardLookups.set(customer.rateCardId, cardLookup);
-      }
-      const card = await cardLookup;
-      const occurredAt = Date.parse(event.occurredAt);
+      const card = cards.get(customer.rateCardId);
       const version = card ? RateCardDirectory.versionAt(card, occurredAt) : undefined;
       if (!card || !version) {
         reject(
@@ -268,11 +259,14 @@ export class UsageService {
       }
       candidates.push({
         index: i,
+        permanentKey,
         input: event,
         fingerprint: fingerprints.get(event.idempotencyKey) ?? "",
         occurredAt,
         customer,
+        entity: walletEntity(customer.id),
         price,
+        counter: counters.counterOf(price, occurredAt),
         version,
         rateCardId: card.id,
       });
@@ -291,10 +285,9 @@ export class UsageService {
     events: readonly UsageEventInput[],
     respond: StoreResponse | undefined,
   ): Promise<void> {
-    const claimed = candidates.map((c) => usageKey(env, merchantId, c.input.idempotencyKey));
     const residents = new Map<string, Resident<WalletContext>>();
     try {
-      const distinct = new Map(candidates.map((c) => [walletEntity(c.customer.id), c.customer.id]));
+      const distinct = new Map(candidates.map((c) => [c.entity, c.customer.id]));
       const pinned = await Promise.allSettled(
         [...distinct].map(([entity, id]) => this.registry.pin(entity, id)),
       );
@@ -305,9 +298,9 @@ export class UsageService {
 
       const batchId = newId("ubt");
       const parts: Array<PartPlan<WalletCommand, WalletContext>> = candidates.map((c) => ({
-        entity: walletEntity(c.customer.id),
+        entity: c.entity,
         entityId: c.customer.id,
-        build: (ctx, state) => buildCommand(c, ctx.at, `wtx_usage_${ctx.seq}`, state),
+        build: (ctx, state) => usageCommandOf(c, ctx.at, `wtx_usage_${ctx.seq}`, state),
       }));
       const { outcomes, committed } = this.registry.executeParts(
         { env, merchantId },
@@ -316,12 +309,14 @@ export class UsageService {
         parts,
         (accepted, ctx, decided) => {
           recordOutcomes(candidates, decided, results);
-          const ops: IndexOp[] = accepted.map(({ index }) => {
-            const candidate = candidates[index];
-            const value: StoredUsageKey = { fingerprint: candidate?.fingerprint ?? "", seq: ctx.seq };
-            return { type: "put", key: claimed[index] ?? "", value: JSON.stringify(value) };
-          });
-          const keys = accepted.map(({ index }) => claimed[index] ?? "");
+          const ops: IndexOp[] = [];
+          const keys: string[] = [];
+          for (const { index } of accepted) {
+            const { permanentKey, fingerprint } = candidates[index] as Candidate;
+            const value: StoredUsageKey = { fingerprint, seq: ctx.seq };
+            ops.push({ type: "put", key: permanentKey, value: JSON.stringify(value) });
+            keys.push(permanentKey);
+          }
           const stored = respond?.(completeResults(results, events));
           if (stored) {
             ops.push(stored.op);
@@ -329,9 +324,10 @@ export class UsageService {
           }
           return { ops, keys, command: { type: "usage.ingest", batchId } };
         },
+        { command: walletCommandToLog, fact: walletFactToLog },
       );
-      await committed;
-      recordOutcomes(candidates, outcomes, results);
+      // Finishing the record recorded the outcomes; a batch that accepted nothing has no record.
+      if ((await committed) === null) recordOutcomes(candidates, outcomes, results);
     } finally {
       for (const resident of residents.values()) this.registry.unpin(resident);
     }
@@ -343,6 +339,16 @@ const outOfRangeMessage = "occurredAt must be within the last 35 days and not ov
 /** Events may arrive up to 35 days late, and at most 5 minutes early. */
 function withinWindow(occurredAt: number, now: number): boolean {
   return occurredAt >= now - limits.usageLateArrivalMs && occurredAt <= now + limits.usageFutureToleranceMs;
+}
+
+/** Looks each distinct key up once, all at once. */
+async function lookUpEach<T>(
+  keys: Iterable<string>,
+  find: (key: string) => Promise<T>,
+): Promise<Map<string, T>> {
+  const distinct = [...new Set(keys)];
+  const found = await Promise.all(distinct.map(find));
+  return new Map(distinct.map((key, n) => [key, found[n] as T]));
 }
 
 /** The idempotency entry of a whole ingest request, stored with its record. */
@@ -382,42 +388,6 @@ function completeResults(
         message: "",
       },
   );
-}
-
-function buildCommand(
-  c: Candidate,
-  at: number,
-  transactionId: string,
-  state: EntityState<WalletContext>,
-): { command: WalletCommand } | { rejected: string } {
-  const counter = `${priceKey(c.price)}@${periodStart(ratingPeriodOf(c.price), c.occurredAt)}`;
-  const rated = rateEvent(c.price, state.context.usage[counter] ?? "0", c.input.quantity);
-  if (!rated.ok) return { rejected: rated.code };
-  const prepaid = c.customer.billingMode === "prepaid";
-  if (prepaid && c.version.currency !== "CNY") return { rejected: "currency_mismatch" };
-  const detail = {
-    eventKey: c.input.idempotencyKey,
-    metric: c.input.metric,
-    quantity: c.input.quantity,
-    occurredAt: c.occurredAt,
-    dimensions: c.input.dimensions ?? {},
-    rateCardId: c.rateCardId,
-    rateCardVersion: c.version.version,
-    currency: c.version.currency,
-    freeQuantity: rated.value.freeQuantityUsed,
-  };
-  const common = {
-    amountMicros: rated.value.chargeMicros,
-    usageKey: counter,
-    cumulativeAfter: rated.value.cumulativeAfter,
-    detail,
-    transactionId,
-    at,
-  };
-  if (!prepaid) return { command: { type: "wallet.accrue", ...common } };
-  const policy = c.version.insufficientBalance;
-  const floorMicros = policy.mode === "allow_negative" ? -BigInt(policy.limitMicros) : 0n;
-  return { command: { type: "wallet.charge", floorMicros, ...common } };
 }
 
 /** Stored with the permanent key: the same bytes as fast-json-stable-stringify wrote before. */

@@ -8,6 +8,7 @@ import type { CommittedRecord, IndexOp } from "../wal/record.js";
 import type { Customer } from "./customers.js";
 import { readEntityRecords } from "./entityRecords.js";
 import type { CommandContext, EntityRegistry } from "./registry.js";
+import { walletFactsIn, type LedgerWalletFact } from "./walletRecordFacts.js";
 import {
   reservationKey,
   walletIndexOps,
@@ -90,18 +91,15 @@ export class WalletService {
   }
 
   /** Every usage fact of the customer's wallet, oldest first (the usage summary folds these). */
-  async usageFacts(customer: Customer): Promise<WalletFact[]> {
+  async usageFacts(customer: Customer): Promise<LedgerWalletFact[]> {
     const entity = walletEntity(customer.id);
     const seqs = await this.log.entitySeqs(entity);
-    const facts: WalletFact[] = [];
+    const facts: LedgerWalletFact[] = [];
     for (const seq of seqs) {
       if (seq > this.log.durableHead) break;
       const record = await this.log.getRecord(seq);
       if (!record || record.entity === entity) continue;
-      const parts = (record.command as { parts?: Array<{ entity: string }> }).parts ?? [];
-      parts.forEach((part, i) => {
-        if (part.entity === entity) facts.push(record.facts[i] as unknown as WalletFact);
-      });
+      facts.push(...walletFactsIn(record, entity));
     }
     return facts;
   }

@@ -14,6 +14,8 @@ import {
   type ReservationEntry,
   type TopUpResult,
   type WalletOperation,
+  walletFactsIn,
+  type LedgerWalletFact,
 } from "../actors/index.js";
 import { feeFen } from "../domain/collection.js";
 import { accounts } from "../domain/accounts.js";
@@ -49,7 +51,7 @@ export function walletView(customer: Customer, state: EntityState<WalletContext>
 export const transactionView = transactionData;
 
 /** One usage event behind a usage transaction. */
-export function chargeView(fact: WalletFact) {
+export function chargeView(fact: LedgerWalletFact) {
   const usage = fact.usage;
   return {
     eventKey: usage?.eventKey ?? "",
@@ -73,10 +75,7 @@ export function transactionFromRecord(record: CommittedRecord, walletEntity: str
   if (record.entity === walletEntity) {
     return transactionView(record.facts[0] as unknown as WalletFact, record.seq, record.at);
   }
-  const parts = (record.command as { parts?: Array<{ entity: string }> }).parts ?? [];
-  const own = parts.flatMap((part, i) =>
-    part.entity === walletEntity ? [record.facts[i] as unknown as WalletFact] : [],
-  );
+  const own = walletFactsIn(record, walletEntity);
   const last = own[own.length - 1];
   if (!last) throw new Error(`record ${record.seq} does not touch ${walletEntity}`);
   // A top-up, its refund or restoration: the wallet's one part of a collection record.

@@ -34,6 +34,11 @@ export interface EntityKind<TMachine extends AnyStateMachine, TContext, TCommand
     command: TCommand,
   ): { ok: true; next: EntityState<TContext> } | { ok: false; code: string } | undefined;
   factOf(command: TCommand, before: TContext, after: TContext): TFact;
+  /**
+   * Optional: a logged fact in the form factOf gives today, for a kind whose facts changed shape
+   * after records were written (replay compares with this).
+   */
+  currentFact?(logged: unknown): unknown;
   postingsOf(fact: TFact, owner: RecordOwner): Posting[];
   commandFromLog(logged: unknown): TCommand;
   contextToJson(context: TContext): unknown;

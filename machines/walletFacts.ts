@@ -8,6 +8,9 @@ export function walletFactOf(
   before: WalletContext,
   after: WalletContext,
 ): WalletFact {
+  if (command.type === "wallet.charge") return usageFactOf(command, after, "usage.charged");
+  if (command.type === "wallet.accrue")
+    return usageFactOf(command, after, "usage.accrued", command.detail.currency);
   const stamp = {
     transactionId: command.transactionId,
     balanceAfterMicros: after.balanceMicros.toString(),
@@ -76,15 +79,27 @@ export function walletFactOf(
       return { ...stamp, type: "wallet.frozen", amountMicros: "0", reason: command.reason };
     case "wallet.unfreeze":
       return { ...stamp, type: "wallet.unfrozen", amountMicros: "0" };
-    case "wallet.charge":
-    case "wallet.accrue":
-      return {
-        ...stamp,
-        type: command.type === "wallet.charge" ? "usage.charged" : "usage.accrued",
-        amountMicros: command.amountMicros.toString(),
-        usage: command.detail,
-      };
   }
+}
+
+/**
+ * A usage batch describes hundreds of these: built without the shared stamp's spread, keys in sorted
+ * order so the record's canonical JSON is the native JSON.stringify. The event itself stays in the
+ * command (UsageDetail).
+ */
+function usageFactOf(
+  command: { transactionId: string; amountMicros: bigint },
+  after: WalletContext,
+  type: "usage.charged" | "usage.accrued",
+  currency?: string,
+): WalletFact {
+  const amountMicros = command.amountMicros.toString();
+  const availableAfterMicros = availableOf(after).toString();
+  const balanceAfterMicros = after.balanceMicros.toString();
+  const { transactionId } = command;
+  return currency === undefined
+    ? { amountMicros, availableAfterMicros, balanceAfterMicros, transactionId, type }
+    : { amountMicros, availableAfterMicros, balanceAfterMicros, currency, transactionId, type };
 }
 
 function heldAmount(context: WalletContext, reservationId: string): bigint {

@@ -4,6 +4,7 @@ import type { EntityKind, EntityState } from "./kind.js";
 import { initialWalletContext, walletMachine, walletMachineVersion } from "./wallet.js";
 import { walletFactOf } from "./walletFacts.js";
 import { walletPostingsOf } from "./walletPostings.js";
+import { currentWalletFact } from "./walletUsageLog.js";
 import { decideWalletBalanceMove } from "./walletBalanceMoves.js";
 import { decideWalletUsage } from "./walletUsage.js";
 import type { WalletCommand, WalletContext, WalletFact } from "./walletTypes.js";
@@ -20,6 +21,7 @@ export const walletKind: EntityKind<typeof walletMachine, WalletContext, WalletC
   decideDirect: (state, command) =>
     decideWalletUsage(state, command) ?? decideWalletBalanceMove(state, command),
   factOf: walletFactOf,
+  currentFact: currentWalletFact,
   postingsOf: (fact, owner) =>
     walletPostingsOf(fact, {
       env: owner.env as Environment,

@@ -43,7 +43,7 @@ export function walletPostingsOf(fact: WalletFact, owner: WalletOwner): Posting[
     case "usage.charged":
       return [posting(available, currency, -amount), posting(revenue, currency, amount)];
     case "usage.accrued": {
-      const cardCurrency = fact.usage?.currency ?? currency;
+      const cardCurrency = fact.currency ?? currency;
       return [
         posting(accounts.customerUnbilledUsage(owner.env, owner.customerId), cardCurrency, -amount),
         posting(revenue, cardCurrency, amount),

@@ -14,7 +14,10 @@ export interface WalletContext {
   usage: Record<string, string>;
 }
 
-/** What a usage event was, carried into its fact so the charges behind a transaction can be read back. */
+/**
+ * What a usage event was. Logged once, in the charge's command; its fact does not repeat it (a usage
+ * batch logs hundreds), so readers take it from the command (actors/walletRecordFacts.ts).
+ */
 export interface UsageDetail {
   eventKey: string;
   metric: string;
@@ -103,7 +106,8 @@ export interface WalletFact {
   reason?: string | null;
   description?: string | null;
   expiresAt?: number;
-  usage?: UsageDetail;
+  /** For an accrual: the rate card's currency, which its postings are in. */
+  currency?: string;
   balanceAfterMicros: string;
   availableAfterMicros: string;
 }

@@ -67,8 +67,9 @@ function replayCommand<TContext>(
   const next = decision.next;
   const fact = kind.factOf(command, state.context, next.context);
   const postings = kind.postingsOf(fact, { env: record.env, merchantId: record.merchantId, entityId });
+  const recorded = record.facts[factIndex];
   const same =
-    jsonEqual(toLoggable(fact), record.facts[factIndex]) &&
+    jsonEqual(toLoggable(fact), kind.currentFact ? kind.currentFact(recorded) : recorded) &&
     jsonEqual(postings, record.postings.slice(from, to));
   if (!same) {
     throw new ReplayDivergedError(

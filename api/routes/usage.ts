@@ -3,7 +3,6 @@ import { RateCardDirectory, type Runtime, type UsageEventResult } from "../../ac
 import { DomainError } from "../../domain/errors.js";
 import { formatMicros } from "../../domain/money.js";
 import { periodStart, priceKey, ratingPeriodOf } from "../../domain/rating/index.js";
-import type { WalletFact } from "../../machines/walletTypes.js";
 import { merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
@@ -16,12 +15,9 @@ import {
 } from "../schemas.js";
 
 function resultView(result: UsageEventResult) {
-  switch (result.status) {
-    case "accepted":
-      return { ...result, chargeMicros: undefined, amount: formatMicros(result.chargeMicros) };
-    default:
-      return result;
-  }
+  if (result.status !== "accepted") return result;
+  const { idempotencyKey, status, currency, chargeMicros } = result;
+  return { idempotencyKey, status, currency, amount: formatMicros(chargeMicros) };
 }
 
 export function usageOperations(runtime: Runtime): Operation[] {
@@ -39,10 +35,10 @@ export function usageOperations(runtime: Runtime): Operation[] {
       status: 200,
       handle: async (ctx, { body }) => {
         const { env, merchantId } = merchantOf(ctx);
-        const render = (results: UsageEventResult[]) => ({
-          status: 200,
-          body: { object: "list", results: results.map(resultView) },
-        });
+        // Rendered once: a batch that stores its response (Idempotency-Key) sends exactly that one.
+        let rendered: { status: number; body: unknown } | undefined;
+        const render = (results: UsageEventResult[]) =>
+          (rendered ??= { status: 200, body: { object: "list", results: results.map(resultView) } });
         return render(await runtime.usage.ingest(env, merchantId, body.events, storedWith(ctx, render)));
       },
     }),
@@ -82,7 +78,7 @@ export function usageOperations(runtime: Runtime): Operation[] {
           }
         >();
         for (const fact of facts) {
-          const usage = (fact as WalletFact).usage;
+          const usage = fact.usage;
           if (!usage || usage.occurredAt < from || usage.occurredAt >= to) continue;
           const dimensions = Object.fromEntries(
             groupBy.filter((k) => k in usage.dimensions).map((k) => [k, usage.dimensions[k] ?? ""]),

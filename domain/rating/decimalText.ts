@@ -1,6 +1,6 @@
 import type { Decimal } from "decimal.js";
 import { RatingDecimal } from "./decimal.js";
-import { ratingError, type RatingErrorCode, type RatingResult } from "./result.js";
+import { ratingError, type RatingErrorCode, type RatingFailure, type RatingResult } from "./result.js";
 
 const decimalPattern = /^(0|[1-9]\d*)(?:\.(\d+))?$/;
 
@@ -13,8 +13,19 @@ export function parseDecimalText(
   code: RatingErrorCode,
   path: string,
 ): RatingResult<Decimal> {
+  const failure = decimalTextFailure(input, rule, code, path);
+  return failure ?? { ok: true, value: new RatingDecimal(input as string) };
+}
+
+/** Why `input` is not a non-negative decimal string within `rule`; undefined when it is. */
+export function decimalTextFailure(
+  input: unknown,
+  rule: DecimalRule,
+  code: RatingErrorCode,
+  path: string,
+): RatingFailure | undefined {
   const match = typeof input === "string" ? decimalPattern.exec(input) : null;
-  if (typeof input !== "string" || match === null) {
+  if (match === null) {
     return ratingError(code, path, `${path} must be a non-negative decimal string such as "12.5"`);
   }
   const [, whole = "", fraction = ""] = match;
@@ -28,5 +39,5 @@ export function parseDecimalText(
   if (fraction.length > rule.fractionDigitsMax) {
     return ratingError(code, path, `${path} must have at most ${rule.fractionDigitsMax} decimal places`);
   }
-  return { ok: true, value: new RatingDecimal(input) };
+  return undefined;
 }

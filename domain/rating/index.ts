@@ -22,7 +22,7 @@ export type { RatingErrorCode, RatingFailure, RatingResult } from "./result.js";
 export { ratingLimits } from "./limits.js";
 export { validateRateCardPrices, validateRateCardVersion } from "./validate.js";
 export { matchesFilters, priceKey, selectPrice } from "./select.js";
-export { parseUsageQuantity } from "./quantity.js";
+export { isUsageQuantity, parseUsageQuantity } from "./quantity.js";
 export { rateEvent } from "./rate.js";
 export { periodTotalMicros, periodTrueUpMicros } from "./periodTotal.js";
 export { periodEnd, periodStart, ratingPeriodOf } from "./period.js";

@@ -1,6 +1,6 @@
 import type { Decimal } from "decimal.js";
 import { RatingDecimal } from "./decimal.js";
-import { parseDecimalText, type DecimalRule } from "./decimalText.js";
+import { decimalTextFailure, parseDecimalText, type DecimalRule } from "./decimalText.js";
 import { ratingLimits } from "./limits.js";
 import type { RatingResult } from "./result.js";
 import type { UsageQuantity } from "./types.js";
@@ -26,6 +26,11 @@ export function parseQuantity(input: unknown, path: string): RatingResult<Decima
 export function parseUsageQuantity(input: unknown, path = "quantity"): RatingResult<UsageQuantity> {
   const parsed = parseQuantity(input, path);
   return parsed.ok ? { ok: true, value: toUsageQuantity(parsed.value) } : parsed;
+}
+
+/** Whether `input` is a usage quantity parseUsageQuantity accepts: checked without building a Decimal. */
+export function isUsageQuantity(input: unknown): boolean {
+  return decimalTextFailure(input, quantityRule, "invalid_quantity", "quantity") === undefined;
 }
 
 /** Canonical text of a quantity rating computed; it must be within quantityRule. */

@@ -5,6 +5,7 @@ import { parseQuantity, quantityCeiling, toUsageQuantity } from "./quantity.js";
 import { ratingError, type RatingResult } from "./result.js";
 import type { Decimal } from "decimal.js";
 import { ratingLimits } from "./limits.js";
+import { rateEventScaled } from "./scaledRate.js";
 import type { BreakdownLine, PeriodLine, Price, RatedEvent } from "./types.js";
 
 /**
@@ -15,6 +16,18 @@ import type { BreakdownLine, PeriodLine, Price, RatedEvent } from "./types.js";
  * with no drift. `price` must come from validateRateCardPrices; the quantities are checked here.
  */
 export function rateEvent(
+  price: Price,
+  cumulativeBefore: string,
+  quantity: string,
+): RatingResult<RatedEvent> {
+  const scaled = rateEventScaled(price, cumulativeBefore, quantity);
+  return scaled === undefined
+    ? rateEventDecimal(price, cumulativeBefore, quantity)
+    : { ok: true, value: scaled };
+}
+
+/** rateEvent in Decimal arithmetic: the definition, and every error; scaledRate.ts is its fast path. */
+export function rateEventDecimal(
   price: Price,
   cumulativeBefore: string,
   quantity: string,
