@@ -27,7 +27,17 @@ export interface ServerProcess {
   stop(graceMs?: number): Promise<string>;
 }
 
-/** Starts `node --import tsx bin/server.ts` (what `npm start` runs) as a child process. */
+/** The node arguments of `npm start` (flags and entry point), read from package.json: one source. */
+async function startArguments(): Promise<string[]> {
+  const manifest = JSON.parse(await readFile(new URL("../../package.json", import.meta.url), "utf8")) as {
+    scripts: { start: string };
+  };
+  const [command, ...args] = manifest.scripts.start.split(" ");
+  if (command !== "node") throw new Error(`npm start runs ${command}, not node`);
+  return args;
+}
+
+/** Starts the server as `npm start` runs it (`node … bin/server.ts`), as a child process. */
 export async function startServerProcess(options: {
   dataDir: string;
   adminToken: string;
@@ -38,7 +48,7 @@ export async function startServerProcess(options: {
   const port = await freePort();
   // BENCH_SERVER_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the server.
   const extraFlags = (process.env.BENCH_SERVER_NODE_FLAGS ?? "").split(" ").filter(Boolean);
-  const child = spawn(process.execPath, [...extraFlags, "--import", "tsx", "bin/server.ts"], {
+  const child = spawn(process.execPath, [...extraFlags, ...(await startArguments())], {
     cwd: repoRoot,
     env: {
       ...process.env,
