@@ -14,8 +14,9 @@ export type RangeResult =
 
 /** What verifyRange needs of a LevelDB handle: a string-keyed, string-valued ranged iterator. */
 export interface RangeReader {
-  iterator(options: { gte: string; lte: string; fillCache: boolean }): {
-    nextv(size: number): Promise<Array<[string, string]>>;
+  iterator(options: { gte: string; lte: string; keys: boolean; fillCache: boolean }): {
+    /** Entries as [key, value]; the key is undefined when read with `keys: false`. */
+    nextv(size: number): Promise<Array<[string | undefined, string]>>;
     close(): Promise<void>;
   };
 }

@@ -29,6 +29,8 @@ const recordKey = (seq) => `l!${seq.toString().padStart(seqWidth, "0")}`;
 /**
  * Checks records fromSeq..toSeq: contiguous sequence, checksums, and the chain inside the range.
  * Whether the range chains to the one before it is the caller's check (firstPrevHash).
+ * Values are read without their keys (a tenth less work): the chain and the count catch a missing
+ * record. Only when something fails is the range read again with keys, to name what and where.
  * @param {import("./chainRange.js").RangeReader} db
  * @param {number} fromSeq
  * @param {number} toSeq
@@ -36,10 +38,30 @@ const recordKey = (seq) => `l!${seq.toString().padStart(seqWidth, "0")}`;
  * @returns {Promise<import("./chainRange.js").RangeResult>}
  */
 export async function verifyRange(db, fromSeq, toSeq, onProgress) {
+  const result = await checkRange(db, fromSeq, toSeq, false, onProgress);
+  if (result.ok) return result;
+  const diagnosed = await checkRange(db, fromSeq, toSeq, true);
+  return diagnosed.ok ? result : diagnosed;
+}
+
+/**
+ * @param {import("./chainRange.js").RangeReader} db
+ * @param {number} fromSeq
+ * @param {number} toSeq
+ * @param {boolean} withKeys
+ * @param {(seq: number) => void} [onProgress]
+ * @returns {Promise<import("./chainRange.js").RangeResult>}
+ */
+async function checkRange(db, fromSeq, toSeq, withKeys, onProgress) {
   let expected = fromSeq;
   let firstPrevHash = "";
   let lastHash = "";
-  const iterator = db.iterator({ gte: recordKey(fromSeq), lte: recordKey(toSeq), fillCache: false });
+  const iterator = db.iterator({
+    gte: recordKey(fromSeq),
+    lte: recordKey(toSeq),
+    keys: withKeys,
+    fillCache: false,
+  });
   // The next chunk is read (on LevelDB's thread) while this one is checked.
   let next = iterator.nextv(chunkRecords);
   try {
@@ -48,7 +70,7 @@ export async function verifyRange(db, fromSeq, toSeq, onProgress) {
       if (entries.length === 0) break;
       next = iterator.nextv(chunkRecords);
       for (const [key, value] of entries) {
-        const seq = Number(key.slice(2));
+        const seq = withKeys ? Number(key?.slice(2)) : expected;
         if (seq !== expected) return { ok: false, seq: expected, problem: "gap", found: seq, firstPrevHash };
         const peeked = peekRecord(value);
         if (!peeked.ok) return { ok: false, seq, problem: peeked.reason, firstPrevHash };
