@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from "node:crypto";
+import { hash as digest, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Environment } from "../domain/environment.js";
 import { newId } from "../domain/ids.js";
 import type { Log } from "../wal/log.js";
@@ -17,7 +17,8 @@ export interface ApiKeyOwner {
   keyId: string;
 }
 
-export const sha256Hex = (text: string): string => createHash("sha256").update(text).digest("hex");
+// One-shot hashing: half the cost of a Hash object, and every API request hashes its key.
+export const sha256Hex = (text: string): string => digest("sha256", text, "hex");
 
 const keyIndex = (hash: string) => `x!k!${hash}`;
 const merchantIndex = (id: string) => `x!m!${id}`;
