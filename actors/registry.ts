@@ -194,6 +194,15 @@ export class EntityRegistry<TContext, TCommand, TFact> {
     });
   }
 
+  /** pin() without a promise for an entity already in memory (a usage batch pins hundreds); else undefined. */
+  pinIfResident(entity: string): Resident<TContext> | undefined {
+    const resident = this.residents.get(entity);
+    if (!resident) return undefined;
+    this.touch(resident);
+    resident.inFlight += 1;
+    return resident;
+  }
+
   unpin(resident: Resident<TContext>): void {
     resident.inFlight -= 1;
   }

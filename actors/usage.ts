@@ -214,11 +214,16 @@ export class UsageService {
     // 3. Customer, rate card version at occurredAt, price: each customer and card looked up once.
     const customers = await lookUpEach(
       undecided.map(({ index }) => events[index]?.customerExternalId ?? ""),
+      (externalId) => this.customers.findCached(env, merchantId, externalId),
       (externalId) => this.customers.find(env, merchantId, externalId),
     );
     const cardIds = new Set<string>();
     for (const customer of customers.values()) if (customer?.rateCardId) cardIds.add(customer.rateCardId);
-    const cards = await lookUpEach(cardIds, (cardId) => this.rateCards.find(env, merchantId, cardId));
+    const cards = await lookUpEach(
+      cardIds,
+      () => undefined,
+      (cardId) => this.rateCards.find(env, merchantId, cardId),
+    );
     const counters = new UsageCounters();
     const candidates: Candidate[] = [];
     for (const { index: i, key: permanentKey } of undecided) {
@@ -288,9 +293,13 @@ export class UsageService {
     const residents = new Map<string, Resident<WalletContext>>();
     try {
       const distinct = new Map(candidates.map((c) => [c.entity, c.customer.id]));
-      const pinned = await Promise.allSettled(
-        [...distinct].map(([entity, id]) => this.registry.pin(entity, id)),
-      );
+      const loading: Array<[string, string]> = [];
+      for (const [entity, id] of distinct) {
+        const resident = this.registry.pinIfResident(entity);
+        if (resident) residents.set(entity, resident);
+        else loading.push([entity, id]);
+      }
+      const pinned = await Promise.allSettled(loading.map(([entity, id]) => this.registry.pin(entity, id)));
       for (const outcome of pinned)
         if (outcome.status === "fulfilled") residents.set(outcome.value.entity, outcome.value);
       const failed = pinned.find((outcome) => outcome.status === "rejected");
@@ -341,14 +350,22 @@ function withinWindow(occurredAt: number, now: number): boolean {
   return occurredAt >= now - limits.usageLateArrivalMs && occurredAt <= now + limits.usageFutureToleranceMs;
 }
 
-/** Looks each distinct key up once, all at once. */
+/** Looks each distinct key up once: from memory when `cached` has it, the rest all at once. */
 async function lookUpEach<T>(
   keys: Iterable<string>,
+  cached: (key: string) => T | undefined,
   find: (key: string) => Promise<T>,
 ): Promise<Map<string, T>> {
-  const distinct = [...new Set(keys)];
-  const found = await Promise.all(distinct.map(find));
-  return new Map(distinct.map((key, n) => [key, found[n] as T]));
+  const found = new Map<string, T>();
+  const missing: string[] = [];
+  for (const key of new Set(keys)) {
+    const hit = cached(key);
+    if (hit !== undefined) found.set(key, hit);
+    else missing.push(key);
+  }
+  const loaded = await Promise.all(missing.map(find));
+  missing.forEach((key, n) => found.set(key, loaded[n] as T));
+  return found;
 }
 
 /** The idempotency entry of a whole ingest request, stored with its record. */
