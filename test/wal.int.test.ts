@@ -148,6 +148,13 @@ describe.each([
     expect((error as LogIntegrityError).seq).toBe(6);
   });
 
+  it("opens a log of one record", async () => {
+    await writeRecords(1);
+    const reopened = await Log.open(dir.path, options);
+    expect(reopened.head.seq).toBe(1);
+    await reopened.close();
+  });
+
   it("opens a sound log with the head it was closed with", async () => {
     await writeRecords(25);
     const log = await Log.open(dir.path);

@@ -49,11 +49,12 @@ export async function verifyLog(
   return prevHash;
 }
 
+/** Near-equal ranges covering 1..lastSeq; none empty (a log shorter than `parts` gets fewer). */
 function splitRange(lastSeq: number, parts: number): Array<{ fromSeq: number; toSeq: number }> {
   return Array.from({ length: parts }, (_, i) => ({
     fromSeq: Math.floor((lastSeq * i) / parts) + 1,
     toSeq: Math.floor((lastSeq * (i + 1)) / parts),
-  }));
+  })).filter(({ fromSeq, toSeq }) => fromSeq <= toSeq);
 }
 
 function verifyInWorker(
