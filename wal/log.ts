@@ -56,17 +56,17 @@ const defaultFatal = (error: unknown): void => {
   process.exit(70);
 };
 
-/**
- * The write-ahead log, which is the ledger. Appends get their sequence, time and hash at once
- * (so callers can refer to them), and resolve only after the batch holding them is synced.
- * Group commit: whatever arrives while a batch is being written goes into the next one.
- */
-/** Records read per step when verifying or scanning the log. */
+/** Records read per step when scanning the log (verification reads its own, chainRange.js). */
 const readChunkRecords = 1_000;
 
 /** A batch this big is written at once rather than at the end of the event-loop turn. */
 const eagerBatchRecords = 256;
 
+/**
+ * The write-ahead log, which is the ledger. Appends get their sequence, time and hash at once
+ * (so callers can refer to them), and resolve only after the batch holding them is synced.
+ * Group commit: whatever arrives while a batch is being written goes into the next one.
+ */
 export class Log {
   private lastSeq = 0;
   private lastHash = genesisHash;
