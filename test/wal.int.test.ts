@@ -75,6 +75,14 @@ describe("write-ahead log", () => {
     await log.close();
   });
 
+  it("refuses a second open of the same ledger in this process, and allows it once closed", async () => {
+    const log = await Log.open(dir.path);
+    await expect(Log.open(dir.path)).rejects.toThrow(/already open in this process/);
+    await log.close();
+    const reopened = await Log.open(dir.path);
+    await reopened.close();
+  });
+
   it("refuses appends past its queue bound instead of queueing without end", async () => {
     const log = await Log.open(dir.path, { queueRecordsMax: 10 });
     const appends = Array.from({ length: 15 }, (_, i) =>

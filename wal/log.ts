@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { Level } from "level";
 import { limits } from "../domain/limits.js";
 import { decodeRecord, encodeRecord } from "./codec.js";
@@ -56,6 +57,9 @@ const defaultFatal = (error: unknown): void => {
   process.exit(70);
 };
 
+/** Ledgers open in this process, by absolute path. */
+const openLocations = new Set<string>();
+
 /** Records read per step when scanning the log (verification reads its own, chainRange.js). */
 const readChunkRecords = 1_000;
 
@@ -103,6 +107,11 @@ export class Log {
    * LogIntegrityError naming the bad sequence.
    */
   static async open(dir: string, options: LogOptions = {}): Promise<Log> {
+    // The store allows other threads in (verification workers), so LevelDB's own lock no longer
+    // keeps a second Log of this process off the same ledger; this does.
+    const location = resolve(dir);
+    if (openLocations.has(location)) throw new Error(`the ledger at ${dir} is already open in this process`);
+    openLocations.add(location);
     const db = new Level<string, string>(dir, {
       keyEncoding: "utf8",
       valueEncoding: "utf8",
@@ -113,7 +122,13 @@ export class Log {
       // Verification workers open the same store.
       multithreading: true,
     });
-    await db.open();
+    db.once("closed", () => openLocations.delete(location));
+    try {
+      await db.open();
+    } catch (error) {
+      openLocations.delete(location);
+      throw error;
+    }
     const log = new Log(db, options);
     try {
       await log.readHead();
