@@ -35,3 +35,31 @@ export function fromLoggable(value: unknown, key = ""): unknown {
   }
   return value;
 }
+
+/**
+ * Whether `live` logs as `logged`: jsonEqual(toLoggable(live), logged) without building the copy
+ * (replay compares every fact it reproduces with the recorded one).
+ */
+export function logsAs(live: unknown, logged: unknown): boolean {
+  if (typeof live === "bigint") return typeof logged === "string" && live.toString() === logged;
+  if (live === logged) return true;
+  if (live === null || logged === null || typeof live !== "object" || typeof logged !== "object")
+    return false;
+  if (Array.isArray(live)) {
+    if (!Array.isArray(logged) || live.length !== logged.length) return false;
+    for (let i = 0; i < live.length; i++) if (!logsAs(live[i], logged[i])) return false;
+    return true;
+  }
+  if (Array.isArray(logged)) return false;
+  const left = live as Record<string, unknown>;
+  const right = logged as Record<string, unknown>;
+  let leftCount = 0;
+  for (const key in left) {
+    if (left[key] === undefined) continue;
+    leftCount += 1;
+    if (!logsAs(left[key], right[key])) return false;
+  }
+  let rightCount = 0;
+  for (const key in right) if (right[key] !== undefined) rightCount += 1;
+  return leftCount === rightCount;
+}

@@ -1,6 +1,6 @@
 import { jsonEqual } from "../domain/jsonEqual.js";
 import type { AnyStateMachine } from "xstate";
-import { toLoggable } from "../domain/bigintJson.js";
+import { logsAs } from "../domain/bigintJson.js";
 import { decideEntity } from "../machines/decide.js";
 import type { EntityKind, EntityState } from "../machines/kind.js";
 import type { CommittedRecord, LoggedCommand, RecordPart } from "../wal/record.js";
@@ -69,7 +69,7 @@ function replayCommand<TContext>(
   const postings = kind.postingsOf(fact, { env: record.env, merchantId: record.merchantId, entityId });
   const recorded = record.facts[factIndex];
   const same =
-    jsonEqual(toLoggable(fact), kind.currentFact ? kind.currentFact(recorded) : recorded) &&
+    logsAs(fact, kind.currentFact ? kind.currentFact(recorded) : recorded) &&
     jsonEqual(postings, record.postings.slice(from, to));
   if (!same) {
     throw new ReplayDivergedError(
