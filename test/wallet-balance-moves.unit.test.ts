@@ -1,16 +1,10 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide } from "../machines/decide.js";
 import type { EntityState } from "../machines/kind.js";
 import { decideWalletBalanceMove } from "../machines/walletBalanceMoves.js";
 import { walletKind } from "../machines/walletKind.js";
 import type { WalletCommand, WalletContext } from "../machines/walletTypes.js";
-
-/** The chart's own decision, through the XState interpreter. */
-function byMachine(state: EntityState<WalletContext>, command: WalletCommand) {
-  const decision = decide(walletKind.machine, walletKind.toSnapshot(state), command as never);
-  return decision.ok ? { ok: true as const, next: walletKind.fromSnapshot(decision.next) } : decision;
-}
+import { byMachine } from "./support/walletChart.js";
 
 const micros = fc.bigInt({ min: 0n, max: 10_000_000n });
 const state = fc.record({

@@ -1,20 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { decide } from "../machines/decide.js";
 import type { EntityState } from "../machines/kind.js";
 import { usageCounterRetentionMs } from "../machines/wallet.js";
 import { walletKind } from "../machines/walletKind.js";
 import { decideWalletUsage } from "../machines/walletUsage.js";
 import type { WalletCommand, WalletContext } from "../machines/walletTypes.js";
+import { byMachine } from "./support/walletChart.js";
 
 const day = 86_400_000;
 const at = 200 * day;
-
-/** The chart's own decision, through the XState interpreter. */
-function byMachine(state: EntityState<WalletContext>, command: WalletCommand) {
-  const decision = decide(walletKind.machine, walletKind.toSnapshot(state), command as never);
-  return decision.ok ? { ok: true as const, next: walletKind.fromSnapshot(decision.next) } : decision;
-}
 
 const micros = fc.bigInt({ min: 0n, max: 10_000_000n });
 const counters = fc.dictionary(
