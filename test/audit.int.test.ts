@@ -17,7 +17,7 @@ import {
   verifyLedger,
   type Finding,
 } from "../snapshots/audit/index.js";
-import { decodeRecord, encodeRecord, keys, Log, type LogRecord } from "../wal/index.js";
+import { decodeRecord, encodeRecord, entityIndexDir, keys, Log, type LogRecord } from "../wal/index.js";
 import { grantOf, openRuntime, seedCustomers } from "./support/runtimeFixture.js";
 import { tempDir } from "./support/tempDir.js";
 
@@ -115,18 +115,23 @@ async function tamper(dir: string, edit: (db: Level<string, string>) => Promise<
   await db.close();
 }
 
-/** Name, size and mtime of every file LevelDB does not touch on its own (LOCK, the LOG info files). */
+/**
+ * Name, size and mtime of every file LevelDB does not touch on its own (LOCK, the LOG info files),
+ * in the ledger's store and in the entity index's store inside it.
+ */
 async function fingerprint(dir: string): Promise<string[]> {
   const names = (await readdir(dir)).filter((n) => n !== "LOCK" && !n.startsWith("LOG")).sort();
-  return Promise.all(
+  const rows = await Promise.all(
     names.map(async (n) => {
       const s = await stat(join(dir, n));
+      if (s.isDirectory()) return (await fingerprint(join(dir, n))).map((row) => `${n}/${row}`);
       const digest = createHash("sha256")
         .update(await readFile(join(dir, n)))
         .digest("hex");
-      return `${n} ${s.size} ${s.mtimeMs} ${digest}`;
+      return [`${n} ${s.size} ${s.mtimeMs} ${digest}`];
     }),
   );
+  return rows.flat();
 }
 
 function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
@@ -248,6 +253,28 @@ describe("audit verify", () => {
     const { code, stdout } = await cli(["audit", "verify", "--data-dir", dir]);
     expect(code).toBe(1);
     expect(stdout).toMatch(new RegExp(`seq ${headSeq}\\treplay_diverged`));
+  });
+
+  it("finds an entry missing from the entity index below its mark, and indexes the tail it lacks", async () => {
+    const dir = await copyOfLedger("index-missing");
+    const wallet = `wallet:${customers[0]?.id ?? ""}`;
+    let dropped = 0;
+    await tamper(entityIndexDir(dir), async (db) => {
+      const [first] = await db.keys({ gte: `e!${wallet}!`, lt: `e!${wallet}!~`, limit: 1 }).all();
+      dropped = Number(first?.slice(-16));
+      await db.del(first ?? "");
+      // The index heard of nothing after the grants: those records are indexed again from the copy.
+      const batch = db.batch();
+      for (const key of await db.keys({ gte: "e!", lt: "e~" }).all())
+        if (Number(key.slice(-16)) > afterGrantsSeq) batch.del(key);
+      batch.put(keys.meta("indexed_through"), String(afterGrantsSeq));
+      await batch.write();
+    });
+    const report = await withLedger(dir, (ledger) => verifyLedger(ledger));
+    expect(dropped).toBeGreaterThan(0);
+    expect(dropped).toBeLessThanOrEqual(afterGrantsSeq);
+    expect(checksOf(report.findings)).toEqual([`${dropped} entity_index`]);
+    expect(report.findings[0]?.message).toMatch(new RegExp(`index of ${wallet} misses record ${dropped}`));
   });
 
   it("finds a record missing from the middle of the log (LevelDB's silent drop) at its sequence", async () => {

@@ -2,8 +2,9 @@ import { resolve } from "node:path";
 import { Level } from "level";
 import { limits } from "../domain/limits.js";
 import { decodeRecord, encodeRecord } from "./codec.js";
+import { EntityIndex, type EntitySeqsOptions } from "./entityIndex.js";
 import { LogIntegrityError, LogOverloadedError } from "./errors.js";
-import { keys, padSeq, seqFromEntityKey } from "./keys.js";
+import { keys } from "./keys.js";
 import { integrityError, verifyLog } from "./verify.js";
 import {
   genesisHash,
@@ -35,7 +36,6 @@ interface PendingAppend {
   seq: number;
   key: string;
   value: string;
-  entity: string;
   ops: readonly IndexOp[];
   record: CommittedRecord;
   resolve: (record: CommittedRecord) => void;
@@ -66,6 +66,17 @@ const readChunkRecords = 1_000;
 /** A batch this big is written at once rather than at the end of the event-loop turn. */
 const eagerBatchRecords = 256;
 
+/** While indexing the log on open, records handed to the entity index before waiting for it. */
+const catchUpChunkRecords = 10_000;
+
+/** Entity index keys written into the ledger's own store by earlier versions. */
+const legacyIndexRange = { gte: "e!", lt: "e~" } as const;
+
+/** Every entity a record is listed under. */
+function entitiesOf(record: LogRecord): readonly string[] {
+  return record.touches === undefined ? [record.entity] : [record.entity, ...record.touches];
+}
+
 /**
  * The write-ahead log, which is the ledger. Appends get their sequence, time and hash at once
  * (so callers can refer to them), and resolve only after the batch holding them is synced.
@@ -86,8 +97,13 @@ export class Log {
   private readonly onFatal: (error: unknown) => void;
   private readonly idleWaiters: Array<() => void> = [];
   private readonly batchListeners = new Set<BatchListener>();
-  /** Settles when the whole chain has been verified; rejects with the LogIntegrityError. */
+  /**
+   * Settles when the whole chain has been verified and the entity index lists every record;
+   * rejects with the LogIntegrityError.
+   */
   verified: Promise<void> = Promise.resolve();
+  /** Settles when the entity index has caught up with the log read on open. */
+  private indexCaughtUp: Promise<void> = Promise.resolve();
   /** Appends wait for a verified chain: nothing is written after a record that fails. */
   private verification: "pending" | "done" | { failed: unknown } = "pending";
   private readonly stopVerifying = new AbortController();
@@ -95,6 +111,7 @@ export class Log {
 
   private constructor(
     readonly db: Level<string, string>,
+    private readonly index: EntityIndex,
     options: LogOptions,
   ) {
     this.batchRecordsMax = options.batchRecordsMax ?? limits.commitBatchRecordsMax;
@@ -129,13 +146,24 @@ export class Log {
       openLocations.delete(location);
       throw error;
     }
-    const log = new Log(db, options);
+    let index: EntityIndex;
+    try {
+      // A failed index write stops the process like a failed ledger write: restart rebuilds it.
+      index = await EntityIndex.open(dir, (error) => (options.onFatal ?? defaultFatal)(error));
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+    const log = new Log(db, index, options);
     try {
       await log.readHead();
-      log.verified = log.verify(dir, options);
+      log.indexCaughtUp = log.catchUpIndex();
+      log.indexCaughtUp.catch(() => {});
+      log.verified = log.prepare(dir, options);
       if (options.deferVerification) log.verified.catch(() => {});
       else await log.verified;
     } catch (error) {
+      await index.close();
       await db.close();
       throw error;
     }
@@ -158,23 +186,48 @@ export class Log {
     this.lastAt = decoded.record.at;
   }
 
-  private async verify(dir: string, options: LogOptions): Promise<void> {
-    try {
-      const lastHash = await verifyLog(this.db, dir, this.lastSeq, {
-        ...(options.parallelVerifyMinRecords === undefined
-          ? {}
-          : { parallelMinRecords: options.parallelVerifyMinRecords }),
-        ...(options.onVerifyProgress ? { onProgress: options.onVerifyProgress } : {}),
-        signal: this.stopVerifying.signal,
-      });
-      if (lastHash !== this.lastHash) {
-        throw integrityError({ seq: this.lastSeq, problem: "broken_chain" });
-      }
-      this.verification = "done";
-    } catch (error) {
-      this.verification = { failed: error };
-      throw error;
+  /** Verifies the chain while the entity index catches up; appends wait for both. */
+  private async prepare(dir: string, options: LogOptions): Promise<void> {
+    const [chain, index] = await Promise.allSettled([this.verifyChain(dir, options), this.indexCaughtUp]);
+    const failure = chain.status === "rejected" ? chain : index.status === "rejected" ? index : null;
+    if (failure) {
+      this.verification = { failed: failure.reason };
+      throw failure.reason;
     }
+    this.verification = "done";
+  }
+
+  private async verifyChain(dir: string, options: LogOptions): Promise<void> {
+    const lastHash = await verifyLog(this.db, dir, this.lastSeq, {
+      ...(options.parallelVerifyMinRecords === undefined
+        ? {}
+        : { parallelMinRecords: options.parallelVerifyMinRecords }),
+      ...(options.onVerifyProgress ? { onProgress: options.onVerifyProgress } : {}),
+      signal: this.stopVerifying.signal,
+    });
+    if (lastHash !== this.lastHash) throw integrityError({ seq: this.lastSeq, problem: "broken_chain" });
+  }
+
+  /**
+   * Lists the records the entity index lacks (those written after its last write landed), after
+   * building it again when it lists records beyond the log's head. An index kept by an earlier
+   * version in the ledger's own store is replaced by this one.
+   */
+  private async catchUpIndex(): Promise<void> {
+    const index = this.index;
+    if (index.indexedThrough > this.lastSeq) await index.clear();
+    const [legacy] = await this.db.keys({ ...legacyIndexRange, limit: 1 }).all();
+    let sinceWait = 0;
+    for await (const record of this.scan(index.indexedThrough + 1, this.lastSeq)) {
+      if (this.stopVerifying.signal.aborted) return;
+      index.add(record.seq, entitiesOf(record));
+      if (++sinceWait === catchUpChunkRecords) {
+        sinceWait = 0;
+        await index.settled();
+      }
+    }
+    await index.settled();
+    if (legacy !== undefined) await this.db.clear(legacyIndexRange);
   }
 
   /** Reads records in sequence order from `fromSeq`, checking each record's checksum. */
@@ -279,7 +332,6 @@ export class Log {
         seq,
         key: keys.record(seq),
         value,
-        entity: draft.entity,
         ops,
         record,
         resolve,
@@ -323,9 +375,6 @@ export class Log {
       const chained = this.db.batch();
       for (const entry of batch) {
         chained.put(entry.key, entry.value);
-        chained.put(keys.entityRecord(entry.entity, entry.seq), "");
-        for (const touched of entry.record.touches ?? [])
-          chained.put(keys.entityRecord(touched, entry.seq), "");
         for (const op of entry.ops) {
           if (op.type === "put") chained.put(op.key, op.value);
           else chained.del(op.key);
@@ -345,6 +394,8 @@ export class Log {
     this.stats.lastBatchRecords = batch.length;
     this.stats.lastBatchMs = performance.now() - started;
     this.durableSeq = batch[batch.length - 1]?.seq ?? this.durableSeq;
+    // Listed before anyone hears of the records: a reader who saw an append resolve finds it.
+    for (const entry of batch) this.index.add(entry.seq, entitiesOf(entry.record));
     for (const listener of this.batchListeners) listener(batch.length, this.stats.lastBatchMs);
     for (const entry of batch) entry.resolve(entry.record);
     this.writing = false;
@@ -387,20 +438,9 @@ export class Log {
   }
 
   /** Sequences of an entity's records after `afterSeq`, oldest first (or newest first with `reverse`). */
-  async entitySeqs(
-    entity: string,
-    options: { afterSeq?: number; beforeSeq?: number; reverse?: boolean; limit?: number } = {},
-  ): Promise<number[]> {
-    const prefix = keys.entityPrefix(entity);
-    const range = {
-      gt: options.afterSeq === undefined ? prefix : prefix + padSeq(options.afterSeq),
-      lt: options.beforeSeq === undefined ? prefix + "~" : prefix + padSeq(options.beforeSeq),
-      reverse: options.reverse ?? false,
-      limit: options.limit ?? -1,
-    };
-    const seqs: number[] = [];
-    for await (const key of this.db.keys(range)) seqs.push(seqFromEntityKey(key));
-    return seqs;
+  async entitySeqs(entity: string, options: EntitySeqsOptions = {}): Promise<number[]> {
+    await this.indexCaughtUp;
+    return this.index.seqs(entity, options);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -436,6 +476,8 @@ export class Log {
     await this.verified.catch(() => {});
     await this.flush();
     this.closed = true;
+    await this.indexCaughtUp.catch(() => {});
+    await this.index.close();
     await this.db.close();
   }
 }

@@ -1,6 +1,8 @@
+import { rename, stat } from "node:fs/promises";
 import { Level } from "level";
-import { keys, seqFromEntityKey, padSeq } from "../../wal/keys.js";
+import { keys } from "../../wal/keys.js";
 import { decodeRecord } from "../../wal/codec.js";
+import { EntityIndex, entityIndexDir } from "../../wal/entityIndex.js";
 import type { CommittedRecord } from "../../wal/record.js";
 import { ChainCheck, type RawEntry } from "./chain.js";
 import { copyLedgerDir, type CopyOptions, type LedgerCopy } from "./copy.js";
@@ -11,28 +13,60 @@ const readBatchEntriesMax = 1_000;
 /**
  * A read-only view of a ledger for the audit: a private copy of the data directory, opened with
  * LevelDB (see copy.ts). Nothing here writes to the directory it was given; closing removes the copy.
+ *
+ * The entity index is copied before the log: the server lists a record only after it is durable, so
+ * the copied index can lag the copied log but never run ahead of it. The copy is then brought up to
+ * the copied log, as the server does on open; entries below its mark are the server's, and checked.
  */
 export class AuditLedger {
   private constructor(
     private readonly db: Level<string, string>,
+    private readonly index: EntityIndex,
     readonly copy: LedgerCopy,
     readonly dataDir: string,
   ) {}
 
   static async open(dataDir: string, options: CopyOptions = {}): Promise<AuditLedger> {
-    const copy = await copyLedgerDir(dataDir, options);
+    const indexCopy = (await hasIndex(dataDir))
+      ? await copyLedgerDir(entityIndexDir(dataDir), options)
+      : null;
+    let copy: LedgerCopy;
+    try {
+      copy = await copyLedgerDir(dataDir, options);
+      if (indexCopy) await rename(indexCopy.path, entityIndexDir(copy.path));
+    } catch (error) {
+      await indexCopy?.remove();
+      throw error;
+    }
     const db = new Level<string, string>(copy.path, {
       keyEncoding: "utf8",
       valueEncoding: "utf8",
       createIfMissing: false,
     });
+    let index: EntityIndex | undefined;
     try {
       await db.open();
+      index = await EntityIndex.open(copy.path, () => {});
+      const ledger = new AuditLedger(db, index, copy, dataDir);
+      await ledger.indexTail(index);
+      return ledger;
     } catch (error) {
+      await index?.close();
+      await db.close();
       await copy.remove();
       throw error;
     }
-    return new AuditLedger(db, copy, dataDir);
+  }
+
+  /** Lists the copied records the copied index lacks; an unreadable record is left to the checks. */
+  private async indexTail(index: EntityIndex): Promise<void> {
+    for await (const { value } of this.rawRecords(index.indexedThrough + 1)) {
+      const decoded = decodeRecord(value);
+      if (!decoded.ok || decoded.record.seq <= index.indexedThrough) continue;
+      const { seq, entity, touches } = decoded.record;
+      index.add(seq, touches === undefined ? [entity] : [entity, ...touches]);
+    }
+    await index.settled();
   }
 
   /** The highest sequence stored (whether or not every record below it is present). */
@@ -71,9 +105,9 @@ export class AuditLedger {
     }
   }
 
-  /** Keys only in [gte, lt). */
-  async *rangeKeys(gte: string, lt: string): AsyncGenerator<string> {
-    for await (const key of this.db.keys({ gte, lt })) yield key;
+  /** Every key of the entity index (`e!<entity>!<seq>`), in order. */
+  async *entityIndexKeys(): AsyncGenerator<string> {
+    for await (const key of this.index.db.keys({ gte: "e!", lt: "e~" })) yield key;
   }
 
   /**
@@ -121,12 +155,10 @@ export class AuditLedger {
 
   /** The entity's indexed record sequences up to `toSeq`, oldest first. */
   async entitySeqs(entity: string, options: { afterSeq?: number; toSeq?: number } = {}): Promise<number[]> {
-    const prefix = keys.entityPrefix(entity);
-    const gte = options.afterSeq === undefined ? prefix : prefix + padSeq(options.afterSeq + 1);
-    const lt = options.toSeq === undefined ? `${prefix}~` : prefix + padSeq(options.toSeq + 1);
-    const seqs: number[] = [];
-    for await (const key of this.rangeKeys(gte, lt)) seqs.push(seqFromEntityKey(key));
-    return seqs;
+    return this.index.seqs(entity, {
+      ...(options.afterSeq === undefined ? {} : { afterSeq: options.afterSeq }),
+      ...(options.toSeq === undefined ? {} : { beforeSeq: options.toSeq + 1 }),
+    });
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -135,9 +167,17 @@ export class AuditLedger {
 
   async close(): Promise<void> {
     try {
+      await this.index.close();
       await this.db.close();
     } finally {
       await this.copy.remove();
     }
   }
+}
+
+async function hasIndex(dataDir: string): Promise<boolean> {
+  return stat(entityIndexDir(dataDir)).then(
+    () => true,
+    () => false,
+  );
 }

@@ -263,7 +263,7 @@ class Verification {
       seen.add(entity);
       this.compareIndex(entity, indexed, this.entitySeqs.get(entity) ?? []);
     };
-    for await (const key of this.ledger.rangeKeys("e!", "e~")) {
+    for await (const key of this.ledger.entityIndexKeys()) {
       const name = key.slice(2, key.length - 17);
       if (key.charAt(key.length - 17) !== "!" || name === "") {
         this.report({ seq: null, check: "entity_index", message: `index key "${key}" is malformed` });

@@ -1,0 +1,154 @@
+import { rm } from "node:fs/promises";
+import { Level } from "level";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { entityIndexDir, keys, Log } from "../wal/index.js";
+import { draft } from "./support/draft.js";
+import { tempDir } from "./support/tempDir.js";
+
+let dir: { path: string; remove: () => Promise<void> };
+beforeEach(async () => {
+  dir = await tempDir();
+});
+afterEach(async () => {
+  await dir.remove();
+});
+
+/** Records 1..count; record n names `wallet:cus_<n % 7>`, and every third also touches `wallet:shared`. */
+async function writeRecords(log: Log, from: number, count: number): Promise<void> {
+  await Promise.all(
+    Array.from({ length: count }, (_, i) => {
+      const n = from + i;
+      const base = draft(n);
+      return log.append(n % 3 === 0 ? { ...base, touches: ["wallet:shared"] } : base, log.now());
+    }),
+  );
+}
+
+/** What the index should say for `entity` in a log of records 1..count written by writeRecords. */
+function expectedSeqs(entity: string, count: number): number[] {
+  const seqs = Array.from({ length: count }, (_, i) => i + 1);
+  if (entity === "wallet:shared") return seqs.filter((n) => n % 3 === 0);
+  return seqs.filter((n) => `wallet:cus_${n % 7}` === entity);
+}
+
+const entities = ["wallet:cus_0", "wallet:cus_3", "wallet:shared"];
+
+async function expectComplete(log: Log, count: number): Promise<void> {
+  for (const entity of entities) expect(await log.entitySeqs(entity)).toEqual(expectedSeqs(entity, count));
+}
+
+/** Opens one of the two stores of a closed ledger directly. */
+async function withStore(path: string, edit: (db: Level<string, string>) => Promise<void>): Promise<void> {
+  const db = new Level<string, string>(path, { keyEncoding: "utf8", valueEncoding: "utf8" });
+  await db.open();
+  try {
+    await edit(db);
+  } finally {
+    await db.close();
+  }
+}
+
+async function keysOf(path: string, gte: string, lt: string): Promise<string[]> {
+  let found: string[] = [];
+  await withStore(path, async (db) => {
+    found = await db.keys({ gte, lt }).all();
+  });
+  return found;
+}
+
+describe("entity index", () => {
+  it("lists a record under its entity and every entity it touches as soon as its append resolves", async () => {
+    const log = await Log.open(dir.path);
+    const record = await log.append({ ...draft(1), touches: ["wallet:a", "wallet:b"] }, log.now());
+    for (const entity of ["wallet:cus_1", "wallet:a", "wallet:b"])
+      expect(await log.entitySeqs(entity)).toEqual([record.seq]);
+    await writeRecords(log, 2, 40);
+    expect(await log.entitySeqs("wallet:shared", { reverse: true, limit: 2 })).toEqual([39, 36]);
+    expect(await log.entitySeqs("wallet:shared", { afterSeq: 30, beforeSeq: 39 })).toEqual([33, 36]);
+    await log.close();
+  });
+
+  it("keeps the ledger's own store free of index keys", async () => {
+    const log = await Log.open(dir.path);
+    await writeRecords(log, 1, 30);
+    await log.close();
+    expect(await keysOf(dir.path, "e!", "e~")).toEqual([]);
+    expect(await keysOf(entityIndexDir(dir.path), "e!", "e~")).not.toHaveLength(0);
+  });
+
+  it("rebuilds a lost index from the log on open", async () => {
+    const log = await Log.open(dir.path);
+    await writeRecords(log, 1, 60);
+    await log.close();
+    await rm(entityIndexDir(dir.path), { recursive: true });
+    const reopened = await Log.open(dir.path);
+    await expectComplete(reopened, 60);
+    await reopened.close();
+  });
+
+  it("lists on open the records written after its last write landed (a crash before the index write)", async () => {
+    const log = await Log.open(dir.path);
+    await writeRecords(log, 1, 60);
+    await log.close();
+    // As if the process stopped after record 60 was durable but before the index heard of 45..60.
+    await withStore(entityIndexDir(dir.path), async (db) => {
+      const batch = db.batch();
+      for (const entity of [...entities, ...Array.from({ length: 7 }, (_, i) => `wallet:cus_${i}`)])
+        for (let seq = 45; seq <= 60; seq++) batch.del(keys.entityRecord(entity, seq));
+      batch.put(keys.meta("indexed_through"), "44");
+      await batch.write();
+    });
+    const reopened = await Log.open(dir.path);
+    await expectComplete(reopened, 60);
+    await writeRecords(reopened, 61, 9);
+    await expectComplete(reopened, 69);
+    await reopened.close();
+  });
+
+  it("builds itself again when it lists records beyond the log's head", async () => {
+    const log = await Log.open(dir.path);
+    await writeRecords(log, 1, 20);
+    await log.close();
+    await withStore(entityIndexDir(dir.path), async (db) => {
+      await db.put(keys.entityRecord("wallet:cus_0", 99), "");
+      await db.put(keys.meta("indexed_through"), "99");
+    });
+    const reopened = await Log.open(dir.path);
+    await expectComplete(reopened, 20);
+    await writeRecords(reopened, 21, 5);
+    await expectComplete(reopened, 25);
+    await reopened.close();
+  });
+
+  it("takes over a ledger whose index was kept in its own store, and removes those keys", async () => {
+    const log = await Log.open(dir.path);
+    await writeRecords(log, 1, 30);
+    await log.close();
+    let legacy: string[] = [];
+    await withStore(entityIndexDir(dir.path), async (db) => {
+      legacy = await db.keys({ gte: "e!", lt: "e~" }).all();
+    });
+    await rm(entityIndexDir(dir.path), { recursive: true });
+    await withStore(dir.path, async (db) => {
+      const batch = db.batch();
+      for (const key of legacy) batch.put(key, "");
+      await batch.write();
+    });
+    const reopened = await Log.open(dir.path);
+    await reopened.verified;
+    await expectComplete(reopened, 30);
+    await reopened.close();
+    expect(await keysOf(dir.path, "e!", "e~")).toEqual([]);
+  });
+
+  it("answers readers during deferred verification with the whole index", async () => {
+    const log = await Log.open(dir.path);
+    await writeRecords(log, 1, 50);
+    await log.close();
+    await rm(entityIndexDir(dir.path), { recursive: true });
+    const reopened = await Log.open(dir.path, { deferVerification: true, parallelVerifyMinRecords: 1 });
+    await expectComplete(reopened, 50);
+    await reopened.verified;
+    await reopened.close();
+  });
+});

@@ -1,0 +1,133 @@
+import { join } from "node:path";
+import { Level } from "level";
+import { keys, padSeq, seqFromEntityKey } from "./keys.js";
+
+/** Where a ledger keeps its entity index: a LevelDB store of its own, inside the ledger's directory. */
+export const entityIndexDirName = "entity-index";
+
+export const entityIndexDir = (ledgerDir: string): string => join(ledgerDir, entityIndexDirName);
+
+/** The highest sequence whose entries are all in the index; written with the entries it covers. */
+const indexedThroughKey = keys.meta("indexed_through");
+
+/** Entries that must be written before a reader looks; bounded by the ledger's commit queue. */
+interface PendingEntries {
+  entries: string[];
+  throughSeq: number;
+}
+
+export interface EntitySeqsOptions {
+  /** Only records after this sequence. */
+  afterSeq?: number;
+  /** Only records before this sequence. */
+  beforeSeq?: number;
+  reverse?: boolean;
+  limit?: number;
+}
+
+/**
+ * The per-entity index of ledger records (`e!<entity>!<seq>`), derived from the log and kept in a
+ * store of its own. In the ledger's store these small random keys shared table files with the
+ * records, so every compaction rewrote records too; here the ledger's files stay in sequence order.
+ *
+ * Being derived, the index is written after the records it lists are durable, without a sync of its
+ * own, and it may lag the log after a crash: `indexedThrough` says how far it is complete (LevelDB
+ * recovers a prefix of its writes, and the mark is written with the entries it covers), and opening
+ * the ledger indexes the rest. Readers wait for the writes already handed over, so a caller that saw
+ * an append resolve also sees it listed.
+ */
+export class EntityIndex {
+  private pending: PendingEntries = { entries: [], throughSeq: 0 };
+  private writing: Promise<void> | null = null;
+  private failed: unknown = null;
+
+  private constructor(
+    readonly db: Level<string, string>,
+    private through: number,
+    private readonly onFailure: (error: unknown) => void,
+  ) {}
+
+  static async open(ledgerDir: string, onFailure: (error: unknown) => void): Promise<EntityIndex> {
+    const db = new Level<string, string>(entityIndexDir(ledgerDir), {
+      keyEncoding: "utf8",
+      valueEncoding: "utf8",
+      writeBufferSize: 16 * 1024 * 1024,
+    });
+    await db.open();
+    try {
+      const mark = await db.get(indexedThroughKey);
+      return new EntityIndex(db, mark === undefined ? 0 : Number(mark), onFailure);
+    } catch (error) {
+      await db.close();
+      throw error;
+    }
+  }
+
+  /** Every record at or below this sequence is listed (once the writes handed over have landed). */
+  get indexedThrough(): number {
+    return this.through;
+  }
+
+  /** Lists record `seq` under each entity it names. Sequences must arrive in increasing order. */
+  add(seq: number, entities: Iterable<string>): void {
+    if (seq <= this.through) throw new Error(`entity index: record ${seq} is at or below ${this.through}`);
+    // After a failed write the process is stopping (fail-stop); nothing more is kept.
+    if (this.failed !== null) return;
+    for (const entity of entities) this.pending.entries.push(keys.entityRecord(entity, seq));
+    this.pending.throughSeq = seq;
+    this.through = seq;
+    if (this.writing === null) this.writing = this.writePending();
+  }
+
+  /** One write at a time, so the mark never lands before the entries below it. */
+  private async writePending(): Promise<void> {
+    while (this.pending.throughSeq > 0 && this.failed === null) {
+      const { entries, throughSeq } = this.pending;
+      this.pending = { entries: [], throughSeq: 0 };
+      const batch = this.db.batch();
+      for (const key of entries) batch.put(key, "");
+      batch.put(indexedThroughKey, String(throughSeq));
+      try {
+        await batch.write({ sync: false });
+      } catch (error) {
+        this.failed = error;
+        this.onFailure(error);
+      }
+    }
+    this.writing = null;
+  }
+
+  /** Resolves when everything handed over so far is written. */
+  async settled(): Promise<void> {
+    while (this.writing !== null) await this.writing;
+    if (this.failed !== null)
+      throw new Error("the entity index could not be written", { cause: this.failed });
+  }
+
+  /** Sequences of an entity's records, oldest first (or newest first with `reverse`). */
+  async seqs(entity: string, options: EntitySeqsOptions = {}): Promise<number[]> {
+    await this.settled();
+    const prefix = keys.entityPrefix(entity);
+    const range = {
+      gt: options.afterSeq === undefined ? prefix : prefix + padSeq(options.afterSeq),
+      lt: options.beforeSeq === undefined ? prefix + "~" : prefix + padSeq(options.beforeSeq),
+      reverse: options.reverse ?? false,
+      limit: options.limit ?? -1,
+    };
+    const seqs: number[] = [];
+    for await (const key of this.db.keys(range)) seqs.push(seqFromEntityKey(key));
+    return seqs;
+  }
+
+  /** Forgets every entry: the index lists records the log does not hold, and is built again. */
+  async clear(): Promise<void> {
+    await this.settled();
+    await this.db.clear();
+    this.through = 0;
+  }
+
+  async close(): Promise<void> {
+    await this.settled().catch(() => {});
+    await this.db.close();
+  }
+}
