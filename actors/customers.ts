@@ -107,12 +107,12 @@ export class CustomerDirectory {
     }
   }
 
-  /** Finds a customer in this environment only: the other environment's customers do not exist here. */
   /** The customer if it is in memory, without a promise (usage batches look up hundreds). */
   findCached(env: Environment, merchantId: string, externalId: string): Customer | undefined {
     return this.cache.get(customerIndex(env, merchantId, externalId));
   }
 
+  /** Finds a customer in this environment only: the other environment's customers do not exist here. */
   async find(env: Environment, merchantId: string, externalId: string): Promise<Customer | undefined> {
     const indexKey = customerIndex(env, merchantId, externalId);
     const cached = this.cache.get(indexKey);
