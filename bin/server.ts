@@ -42,6 +42,11 @@ async function main(): Promise<void> {
   console.log(
     `ledger at ${dataDir}: ${recovery.headSeq} records verified; replayed ${recovery.replayedRecords} after checkpoint ${recovery.checkpointSeq} in ${recovery.ms.toFixed(0)} ms`,
   );
+  const { indexRepair } = runtime.log;
+  if (indexRepair.rebuilt !== null)
+    console.log(`entity index built again from the ledger: ${indexRepair.rebuilt}`);
+  if (indexRepair.listedRecords > 0)
+    console.log(`entity index: listed ${indexRepair.listedRecords} records it lacked`);
   if (runtime.generatedAdminToken) {
     console.log(
       `admin token (shown once; set BUFFMONEY_ADMIN_TOKEN to choose your own): ${runtime.generatedAdminToken}`,

@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { cp, readFile, readdir, stat } from "node:fs/promises";
+import { cp, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Level } from "level";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -275,6 +275,16 @@ describe("audit verify", () => {
     expect(dropped).toBeLessThanOrEqual(afterGrantsSeq);
     expect(checksOf(report.findings)).toEqual([`${dropped} entity_index`]);
     expect(report.findings[0]?.message).toMatch(new RegExp(`index of ${wallet} misses record ${dropped}`));
+  });
+
+  it("reports an entity index it cannot open, and checks the ledger with one built from the log", async () => {
+    const dir = await copyOfLedger("index-unreadable");
+    const indexDir = entityIndexDir(dir);
+    const manifest = (await readdir(indexDir)).find((name) => name.startsWith("MANIFEST-"));
+    await writeFile(join(indexDir, manifest ?? "MANIFEST-000000"), "not a manifest");
+    const report = await withLedger(dir, (ledger) => verifyLedger(ledger));
+    expect(checksOf(report.findings)).toEqual(["null entity_index"]);
+    expect(report.findings[0]?.message).toMatch(/^the entity index could not be opened \(Corruption: /);
   });
 
   it("finds a record missing from the middle of the log (LevelDB's silent drop) at its sequence", async () => {

@@ -1,4 +1,5 @@
-import { rm } from "node:fs/promises";
+import { readdir, rm, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { entityIndexDir, keys, Log } from "../wal/index.js";
@@ -100,6 +101,7 @@ describe("entity index", () => {
     });
     const reopened = await Log.open(dir.path);
     await expectComplete(reopened, 60);
+    expect(reopened.indexRepair).toEqual({ listedRecords: 16, rebuilt: null });
     await writeRecords(reopened, 61, 9);
     await expectComplete(reopened, 69);
     await reopened.close();
@@ -115,8 +117,26 @@ describe("entity index", () => {
     });
     const reopened = await Log.open(dir.path);
     await expectComplete(reopened, 20);
+    expect(reopened.indexRepair).toEqual({
+      listedRecords: 20,
+      rebuilt: "it listed records up to 99, beyond the log's head",
+    });
     await writeRecords(reopened, 21, 5);
     await expectComplete(reopened, 25);
+    await reopened.close();
+  });
+
+  it("throws away an index LevelDB cannot open, and builds it again", async () => {
+    const log = await Log.open(dir.path);
+    await writeRecords(log, 1, 40);
+    await log.close();
+    const indexDir = entityIndexDir(dir.path);
+    const manifest = (await readdir(indexDir)).find((name) => name.startsWith("MANIFEST-"));
+    await writeFile(join(indexDir, manifest ?? "MANIFEST-000000"), "not a manifest");
+    const reopened = await Log.open(dir.path);
+    await expectComplete(reopened, 40);
+    expect(reopened.indexRepair.listedRecords).toBe(40);
+    expect(reopened.indexRepair.rebuilt).toMatch(/^it could not be opened \(Corruption: /);
     await reopened.close();
   });
 
@@ -137,6 +157,10 @@ describe("entity index", () => {
     const reopened = await Log.open(dir.path);
     await reopened.verified;
     await expectComplete(reopened, 30);
+    expect(reopened.indexRepair).toEqual({
+      listedRecords: 30,
+      rebuilt: "it was kept in the ledger's own store",
+    });
     await reopened.close();
     expect(await keysOf(dir.path, "e!", "e~")).toEqual([]);
   });

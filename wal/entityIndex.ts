@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Level } from "level";
 import { keys, padSeq, seqFromEntityKey } from "./keys.js";
@@ -47,21 +48,36 @@ export class EntityIndex {
     private readonly onFailure: (error: unknown) => void,
   ) {}
 
+  /**
+   * Opens the index kept beside the ledger. An index LevelDB cannot open (a lost or damaged file) is
+   * discarded and built again from the log: it holds nothing the log does not.
+   */
   static async open(ledgerDir: string, onFailure: (error: unknown) => void): Promise<EntityIndex> {
-    const db = new Level<string, string>(entityIndexDir(ledgerDir), {
-      keyEncoding: "utf8",
-      valueEncoding: "utf8",
-      writeBufferSize: 16 * 1024 * 1024,
-    });
-    await db.open();
+    const location = entityIndexDir(ledgerDir);
+    let db = openStore(location);
+    let discarded: string | null = null;
+    try {
+      await db.open();
+    } catch (error) {
+      if (causeCode(error) === "LEVEL_LOCKED") throw error;
+      discarded = errorMessage(error);
+      await rm(location, { recursive: true, force: true });
+      db = openStore(location);
+      await db.open();
+    }
     try {
       const mark = await db.get(indexedThroughKey);
-      return new EntityIndex(db, mark === undefined ? 0 : Number(mark), onFailure);
+      const index = new EntityIndex(db, mark === undefined ? 0 : Number(mark), onFailure);
+      index.discarded = discarded;
+      return index;
     } catch (error) {
       await db.close();
       throw error;
     }
   }
+
+  /** Why the index found on open was thrown away, if it was. */
+  discarded: string | null = null;
 
   /** Every record at or below this sequence is listed (once the writes handed over have landed). */
   get indexedThrough(): number {
@@ -130,4 +146,23 @@ export class EntityIndex {
     await this.settled().catch(() => {});
     await this.db.close();
   }
+}
+
+function openStore(location: string): Level<string, string> {
+  return new Level<string, string>(location, {
+    keyEncoding: "utf8",
+    valueEncoding: "utf8",
+    writeBufferSize: 16 * 1024 * 1024,
+  });
+}
+
+/** LevelDB's open errors carry the store's own code (LEVEL_CORRUPTION, LEVEL_LOCKED…) as their cause. */
+function causeCode(error: unknown): string | undefined {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown } | undefined) : undefined;
+  return typeof cause?.code === "string" ? cause.code : undefined;
+}
+
+function errorMessage(error: unknown): string {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
 }

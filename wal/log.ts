@@ -102,6 +102,11 @@ export class Log {
    * rejects with the LogIntegrityError.
    */
   verified: Promise<void> = Promise.resolve();
+  /** What opening did to the entity index: records it listed, and why it was built anew, if it was. */
+  readonly indexRepair: { listedRecords: number; rebuilt: string | null } = {
+    listedRecords: 0,
+    rebuilt: null,
+  };
   /** Settles when the entity index has caught up with the log read on open. */
   private indexCaughtUp: Promise<void> = Promise.resolve();
   /** Appends wait for a verified chain: nothing is written after a record that fails. */
@@ -215,12 +220,19 @@ export class Log {
    */
   private async catchUpIndex(): Promise<void> {
     const index = this.index;
-    if (index.indexedThrough > this.lastSeq) await index.clear();
+    if (index.discarded !== null) this.indexRepair.rebuilt = `it could not be opened (${index.discarded})`;
+    if (index.indexedThrough > this.lastSeq) {
+      this.indexRepair.rebuilt = `it listed records up to ${index.indexedThrough}, beyond the log's head`;
+      await index.clear();
+    }
     const [legacy] = await this.db.keys({ ...legacyIndexRange, limit: 1 }).all();
+    if (legacy !== undefined && index.indexedThrough === 0)
+      this.indexRepair.rebuilt = "it was kept in the ledger's own store";
     let sinceWait = 0;
     for await (const record of this.scan(index.indexedThrough + 1, this.lastSeq)) {
       if (this.stopVerifying.signal.aborted) return;
       index.add(record.seq, entitiesOf(record));
+      this.indexRepair.listedRecords += 1;
       if (++sinceWait === catchUpChunkRecords) {
         sinceWait = 0;
         await index.settled();

@@ -105,6 +105,11 @@ export class AuditLedger {
     }
   }
 
+  /** Why the copied entity index could not be opened (it was then built from the log), if so. */
+  get indexDiscarded(): string | null {
+    return this.index.discarded;
+  }
+
   /** Every key of the entity index (`e!<entity>!<seq>`), in order. */
   async *entityIndexKeys(): AsyncGenerator<string> {
     for await (const key of this.index.db.keys({ gte: "e!", lt: "e~" })) yield key;

@@ -255,6 +255,13 @@ class Verification {
 
   /** The per-entity index (`e!<entity>!<seq>`) lists exactly the records naming the entity. */
   async checkEntityIndex(): Promise<void> {
+    if (this.ledger.indexDiscarded !== null) {
+      this.report({
+        seq: null,
+        check: "entity_index",
+        message: `the entity index could not be opened (${this.ledger.indexDiscarded}); the server builds it again from the log`,
+      });
+    }
     let entity: string | null = null;
     let indexed: number[] = [];
     const seen = new Set<string>();
