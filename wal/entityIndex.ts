@@ -31,11 +31,13 @@ export interface EntitySeqsOptions {
  * store of its own. In the ledger's store these small random keys shared table files with the
  * records, so every compaction rewrote records too; here the ledger's files stay in sequence order.
  *
- * Being derived, the index is written after the records it lists are durable, without a sync of its
- * own, and it may lag the log after a crash: `indexedThrough` says how far it is complete (LevelDB
- * recovers a prefix of its writes, and the mark is written with the entries it covers), and opening
- * the ledger indexes the rest. Readers wait for the writes already handed over, so a caller that saw
- * an append resolve also sees it listed.
+ * Being derived, the index is written after the records it lists are durable, in a synced write of
+ * its own that appends do not wait for, and it may lag the log after a crash: `indexedThrough` says
+ * how far it is complete (the mark is written with the entries it covers, and synced writes survive
+ * as a prefix), and opening the ledger lists the rest. Readers wait for the writes already handed
+ * over, so a caller that saw an append resolve also sees it listed. Rebuilding a wallet from its
+ * snapshot reads this index, so an entry is never left to an unsynced write a power loss could
+ * drop from the middle.
  */
 export class EntityIndex {
   private pending: PendingEntries = { entries: [], throughSeq: 0 };
@@ -104,7 +106,7 @@ export class EntityIndex {
       for (const key of entries) batch.put(key, "");
       batch.put(indexedThroughKey, String(throughSeq));
       try {
-        await batch.write({ sync: false });
+        await batch.write({ sync: true });
       } catch (error) {
         this.failed = error;
         this.onFailure(error);
