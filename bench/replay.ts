@@ -4,6 +4,7 @@ import { walletKind } from "../machines/walletKind.js";
 import type { EntityState } from "../machines/kind.js";
 import type { WalletContext } from "../machines/walletTypes.js";
 import { replayRecord } from "../snapshots/replay.js";
+import { entityIndexDir } from "../wal/entityIndex.js";
 import { keys } from "../wal/keys.js";
 import { Log } from "../wal/log.js";
 import { benchCustomerId, benchMerchantId, WalletDraftWriter } from "./lib/drafts.js";
@@ -209,13 +210,18 @@ async function restartAfterCheckpoint(dir: string, records: number, writers: Wal
   };
 }
 
-/** Compacts the whole store (every key prefix sorts between "!" and "~"). */
+/** Compacts the ledger's store and its entity index (every key prefix sorts between "!" and "~"). */
 async function compactStore(dir: string): Promise<void> {
-  const db = new Level<string, string>(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
-  await db.open();
-  // classic-level (what `level` is on Node) has compactRange; the portable typing leaves it out.
-  await (db as unknown as { compactRange(start: string, end: string): Promise<void> }).compactRange("!", "~");
-  await db.close();
+  for (const location of [dir, entityIndexDir(dir)]) {
+    const db = new Level<string, string>(location, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    await db.open();
+    // classic-level (what `level` is on Node) has compactRange; the portable typing leaves it out.
+    await (db as unknown as { compactRange(start: string, end: string): Promise<void> }).compactRange(
+      "!",
+      "~",
+    );
+    await db.close();
+  }
 }
 
 /**
