@@ -4,9 +4,7 @@ import { Level } from "level";
 import { keys, padSeq, seqFromEntityKey } from "./keys.js";
 
 /** Where a ledger keeps its entity index: a LevelDB store of its own, inside the ledger's directory. */
-export const entityIndexDirName = "entity-index";
-
-export const entityIndexDir = (ledgerDir: string): string => join(ledgerDir, entityIndexDirName);
+export const entityIndexDir = (ledgerDir: string): string => join(ledgerDir, "entity-index");
 
 /** The highest sequence whose entries are all in the index; written with the entries it covers. */
 const indexedThroughKey = keys.meta("indexed_through");
@@ -48,6 +46,8 @@ export class EntityIndex {
     readonly db: Level<string, string>,
     private through: number,
     private readonly onFailure: (error: unknown) => void,
+    /** Why the index found on open was thrown away, if it was. */
+    readonly discarded: string | null,
   ) {}
 
   /**
@@ -69,17 +69,12 @@ export class EntityIndex {
     }
     try {
       const mark = await db.get(indexedThroughKey);
-      const index = new EntityIndex(db, mark === undefined ? 0 : Number(mark), onFailure);
-      index.discarded = discarded;
-      return index;
+      return new EntityIndex(db, mark === undefined ? 0 : Number(mark), onFailure, discarded);
     } catch (error) {
       await db.close();
       throw error;
     }
   }
-
-  /** Why the index found on open was thrown away, if it was. */
-  discarded: string | null = null;
 
   /** Every record at or below this sequence is listed (once the writes handed over have landed). */
   get indexedThrough(): number {
