@@ -1,3 +1,5 @@
+import { beijingOffsetMs } from "../domain/beijingTime.js";
+import { beijingDate } from "../domain/billing/index.js";
 import type { Environment } from "../domain/environment.js";
 import { DomainError } from "../domain/errors.js";
 import type { EntityState } from "../machines/kind.js";
@@ -161,12 +163,6 @@ const hanPattern = /\p{Script=Han}/u;
 /** One name field in, the side it is written in out. */
 function partyName(name: string): InvoiceDocumentPartyName {
   return hanPattern.test(name) ? { nameZh: name } : { nameEn: name };
-}
-
-const beijingOffsetMs = 8 * 3600 * 1000;
-
-function beijingDate(atMs: number): string {
-  return new Date(atMs + beijingOffsetMs).toISOString().slice(0, 10);
 }
 
 function beijingDateTime(atMs: number): string {

@@ -1,4 +1,11 @@
-import { periodEnd, periodStart, priceKey, ratingPeriodOf, type Price } from "../domain/rating/index.js";
+import {
+  periodEnd,
+  periodStart,
+  priceKey,
+  ratingPeriodOf,
+  usagePeriodAnchorMs,
+  type Price,
+} from "../domain/rating/index.js";
 
 interface KnownCounter {
   key: string;
@@ -8,7 +15,8 @@ interface KnownCounter {
 }
 
 /**
- * The wallet usage counter an event adds to: `<price key>@<start of the price's period at occurredAt>`.
+ * The wallet usage counter an event adds to: `<price key>@<start of the price's period at occurredAt>`
+ * (periods in Beijing time).
  * Remembered per price for one batch, whose events mostly share their prices and periods.
  */
 export class UsageCounters {
@@ -18,10 +26,10 @@ export class UsageCounters {
     const known = this.known.get(price);
     if (known !== undefined && occurredAt >= known.start && occurredAt < known.end) return known.counter;
     const period = ratingPeriodOf(price);
-    const start = periodStart(period, occurredAt);
+    const start = periodStart(period, occurredAt, usagePeriodAnchorMs);
     const key = known?.key ?? priceKey(price);
     const counter = `${key}@${start}`;
-    this.known.set(price, { key, start, end: periodEnd(period, occurredAt), counter });
+    this.known.set(price, { key, start, end: periodEnd(period, occurredAt, usagePeriodAnchorMs), counter });
     return counter;
   }
 }

@@ -386,7 +386,9 @@ export const metricList = z
   .meta({ id: "MetricList" });
 
 export const usageSummaryQuery = z.object({
-  from: isoTime.optional().meta({ description: "Default: start of the current calendar month (UTC)." }),
+  from: isoTime
+    .optional()
+    .meta({ description: "Default: start of the current calendar month in Beijing time (UTC+8)." }),
   to: isoTime.optional().meta({ description: "Exclusive. Default: now." }),
   groupBy: z
     .string()

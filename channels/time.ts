@@ -1,10 +1,9 @@
 /** Time as the channels write it: Beijing wall-clock (UTC+8, no DST). */
+import { beijingOffsetMs } from "../domain/beijingTime.js";
 
 export type Clock = () => number;
 
 export const systemClock: Clock = () => Date.now();
-
-const beijingOffsetMs = 8 * 3600_000;
 
 function pad(value: number, width = 2): string {
   return String(value).padStart(width, "0");

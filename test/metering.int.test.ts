@@ -146,6 +146,41 @@ describe("usage ingest", () => {
     expect(runs).toMatchObject({ quantity: "12", freeQuantity: "10", amount: "1.00", events: 2 });
   });
 
+  it("starts a month's free allowance at midnight in Beijing, not at midnight UTC", async () => {
+    await customerOn(
+      "m2b",
+      {
+        prices: [
+          {
+            metric: "agent_runs",
+            pricing: "per_unit",
+            unitAmount: "0.50",
+            freeAllowance: { quantity: "10", period: "month" },
+          },
+        ],
+      },
+      "prepaid",
+      "100",
+    );
+    // The latest Beijing month start: 16:00 UTC on the last day of a month (same UTC month either side).
+    const beijingNow = new Date(Date.now() + 8 * 3_600_000);
+    const monthStart = Date.UTC(beijingNow.getUTCFullYear(), beijingNow.getUTCMonth(), 1) - 8 * 3_600_000;
+    const results = await api.post("/v1/usage-events", {
+      events: [
+        event("m2b", "agent_runs", "8", { occurredAt: iso(monthStart - 60_000) }),
+        event("m2b", "agent_runs", "4", { occurredAt: iso(monthStart + 60_000) }),
+        event("m2b", "agent_runs", "8", { occurredAt: iso(monthStart + 120_000) }),
+      ],
+    });
+    // 8 of last month's 10; then 4 and 8 of this month's 10, the last 2 over.
+    expect(results.body.results.map((r: { amount?: string }) => r.amount)).toEqual(["0.00", "0.00", "1.00"]);
+    const summary = await api.get("/v1/customers/m2b/usage");
+    expect(summary.body.from).toBe(iso(monthStart));
+    expect(summary.body.allowances).toEqual([
+      expect.objectContaining({ periodStart: iso(monthStart), used: "10", remaining: "0" }),
+    ]);
+  });
+
   it("prices an event by the version in effect when it occurred, and keeps old versions unchanged", async () => {
     const cardId = await customerOn(
       "m3",

@@ -6,6 +6,7 @@ import {
   periodEnd,
   periodStart,
   ratingPeriodOf,
+  usagePeriodAnchorMs,
   type Currency,
   type Price,
 } from "../domain/rating/index.js";
@@ -44,6 +45,28 @@ describe("periodStart and periodEnd", () => {
       new Date(endIso).toISOString(),
     );
   });
+
+  it.each([
+    // A month begins at midnight in Beijing: 16:00 UTC on the last day of the month before.
+    ["month", "2025-02-28T16:00:00Z", "2025-02-28T16:00:00Z", "2025-03-31T16:00:00Z"],
+    ["month", "2025-02-28T15:59:59.999Z", "2025-01-31T16:00:00Z", "2025-02-28T16:00:00Z"],
+    ["month", "2025-03-01T00:00:00Z", "2025-02-28T16:00:00Z", "2025-03-31T16:00:00Z"],
+    ["month", "2024-02-29T12:00:00Z", "2024-01-31T16:00:00Z", "2024-02-29T16:00:00Z"],
+    ["month", "2025-12-31T20:00:00Z", "2025-12-31T16:00:00Z", "2026-01-31T16:00:00Z"],
+    ["month", "2025-04-30T15:00:00Z", "2025-03-31T16:00:00Z", "2025-04-30T16:00:00Z"],
+    ["day", "2025-03-15T10:00:00Z", "2025-03-14T16:00:00Z", "2025-03-15T16:00:00Z"],
+    ["day", "2025-03-15T16:00:00Z", "2025-03-15T16:00:00Z", "2025-03-16T16:00:00Z"],
+  ] as const)(
+    "the usage %s containing %s is [%s, %s): Beijing's calendar",
+    (period, atIso, startIso, endIso) => {
+      expect(new Date(periodStart(period, at(atIso), usagePeriodAnchorMs)).toISOString()).toBe(
+        new Date(startIso).toISOString(),
+      );
+      expect(new Date(periodEnd(period, at(atIso), usagePeriodAnchorMs)).toISOString()).toBe(
+        new Date(endIso).toISOString(),
+      );
+    },
+  );
 
   it("treats a time that is not integer milliseconds as a programmer error", () => {
     expect(() => periodStart("day", 1.5)).toThrow();

@@ -2,7 +2,7 @@ import { Decimal } from "decimal.js";
 import { RateCardDirectory, type Runtime, type UsageEventResult } from "../../actors/index.js";
 import { DomainError } from "../../domain/errors.js";
 import { formatMicros } from "../../domain/money.js";
-import { periodStart, priceKey, ratingPeriodOf } from "../../domain/rating/index.js";
+import { periodStart, priceKey, ratingPeriodOf, usagePeriodAnchorMs } from "../../domain/rating/index.js";
 import { merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
@@ -58,7 +58,7 @@ export function usageOperations(runtime: Runtime): Operation[] {
         const { env, merchantId } = merchantOf(ctx);
         const customer = await runtime.customers.require(env, merchantId, params.externalId);
         const now = Date.now();
-        const from = query.from ? Date.parse(query.from) : periodStart("month", now);
+        const from = query.from ? Date.parse(query.from) : periodStart("month", now, usagePeriodAnchorMs);
         const to = query.to ? Date.parse(query.to) : now;
         if (Number.isNaN(from) || Number.isNaN(to) || from > to) {
           throw new DomainError("invalid_request", "from and to must be ISO 8601 times with from ≤ to");
@@ -108,7 +108,7 @@ export function usageOperations(runtime: Runtime): Operation[] {
           const state = await runtime.wallets.state(customer);
           for (const price of version.prices) {
             if (!price.freeAllowance) continue;
-            const start = periodStart(ratingPeriodOf(price), now);
+            const start = periodStart(ratingPeriodOf(price), now, usagePeriodAnchorMs);
             const cumulative = new Decimal(state.context.usage[`${priceKey(price)}@${start}`] ?? "0");
             const included = new Decimal(price.freeAllowance.quantity);
             const used = Decimal.min(cumulative, included);

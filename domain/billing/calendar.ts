@@ -1,7 +1,7 @@
+import { beijingOffsetMs } from "../beijingTime.js";
 import { periodStart } from "../rating/index.js";
 
-/** Beijing keeps UTC+8 all year (no daylight saving), so its wall clock is UTC shifted by a constant. */
-export const beijingOffsetMs = 8 * 3_600_000;
+export { beijingOffsetMs };
 
 /** Instants are Unix ms from 1970 to the start of 9999, so every date prints with a four-digit year. */
 export const instantMsMax = Date.UTC(9999, 0, 1) - 1;

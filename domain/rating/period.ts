@@ -1,6 +1,14 @@
+import { beijingOffsetMs } from "../beijingTime.js";
 import type { Price, RatingPeriod } from "./types.js";
 
 const dayMs = 86_400_000;
+
+/**
+ * Usage periods (free allowances, tiers) follow the calendar in Beijing, as invoices do: days and
+ * months begin at midnight UTC+8. The anchor is 1970-01-01 00:00 Beijing time; on a month's last
+ * day at 16:00 UTC the next month begins.
+ */
+export const usagePeriodAnchorMs = -beijingOffsetMs;
 
 /** A price's usage accumulates over its allowance's period, else over the calendar month. */
 export function ratingPeriodOf(price: Price): RatingPeriod {

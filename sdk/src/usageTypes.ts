@@ -59,6 +59,7 @@ export interface AllowanceUsage {
   metric: string;
   dimensions: Record<string, string>;
   period: RatingPeriod;
+  /** When the period began: midnight in Beijing (UTC+8), where usage days and months are counted. */
   periodStart: IsoTimestamp;
   included: DecimalString;
   used: DecimalString;
