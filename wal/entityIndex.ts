@@ -6,6 +6,11 @@ import { keys, padSeq, seqFromEntityKey } from "./keys.js";
 /** Where a ledger keeps its entity index: a LevelDB store of its own, inside the ledger's directory. */
 export const entityIndexDir = (ledgerDir: string): string => join(ledgerDir, "entity-index");
 
+/** Every entity a record is listed under: its own, and the ones it touches. */
+export function entitiesOf(record: { entity: string; touches?: readonly string[] }): readonly string[] {
+  return record.touches === undefined ? [record.entity] : [record.entity, ...record.touches];
+}
+
 /** The highest sequence whose entries are all in the index; written with the entries it covers. */
 const indexedThroughKey = keys.meta("indexed_through");
 

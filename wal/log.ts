@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { Level } from "level";
 import { limits } from "../domain/limits.js";
 import { decodeRecord, encodeRecord } from "./codec.js";
-import { EntityIndex, type EntitySeqsOptions } from "./entityIndex.js";
+import { EntityIndex, entitiesOf, type EntitySeqsOptions } from "./entityIndex.js";
 import { LogIntegrityError, LogOverloadedError } from "./errors.js";
 import { keys } from "./keys.js";
 import { integrityError, verifyLog } from "./verify.js";
@@ -71,11 +71,6 @@ const catchUpChunkRecords = 10_000;
 
 /** Entity index keys written into the ledger's own store by earlier versions. */
 const legacyIndexRange = { gte: "e!", lt: "e~" } as const;
-
-/** Every entity a record is listed under. */
-function entitiesOf(record: LogRecord): readonly string[] {
-  return record.touches === undefined ? [record.entity] : [record.entity, ...record.touches];
-}
 
 /**
  * The write-ahead log, which is the ledger. Appends get their sequence, time and hash at once
