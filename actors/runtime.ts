@@ -113,6 +113,7 @@ export class Runtime {
   recovery: RecoveryReport = { headSeq: 0, checkpointSeq: 0, replayedRecords: 0, replayedEntities: 0, ms: 0 };
   private recordsSinceCheckpoint = 0;
   private checkpointing: Promise<void> | null = null;
+  private closing: Promise<void> | null = null;
   private readonly snapshotIntervalRecords: number;
 
   private constructor(
@@ -334,7 +335,13 @@ export class Runtime {
     return readEntityRecords(this.log, entity, options);
   }
 
-  async close(): Promise<void> {
+  /** Stops timers and deliveries, then flushes, checkpoints and closes the log; a second call waits for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     await this.timers.stop();
     await this.webhooks.stop();
     await this.invoiceMail?.stop();

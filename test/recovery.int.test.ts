@@ -32,6 +32,19 @@ describe("restart, snapshots and replay", () => {
     await reopened.close();
   });
 
+  it("closes once when asked twice, together or one after the other (a signal during shutdown)", async () => {
+    const runtime = await openRuntime(dir.path);
+    const { customers } = await seedCustomers(runtime, 2);
+    await runtime.wallets.execute(customers[0]!, grantOf(yuan(5)));
+    await Promise.all([runtime.close(), runtime.close()]);
+    await runtime.close();
+
+    const reopened = await openRuntime(dir.path);
+    expect(reopened.recovery.replayedRecords).toBe(0);
+    expect((await reopened.wallets.state(customers[0]!)).context.balanceMicros).toBe(yuan(5));
+    await reopened.close();
+  });
+
   it("restart without any snapshot (crash before the first checkpoint) replays every record", async () => {
     const runtime = await openRuntime(dir.path);
     const { customers } = await seedCustomers(runtime, 3);

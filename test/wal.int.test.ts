@@ -83,6 +83,18 @@ describe("write-ahead log", () => {
     await reopened.close();
   });
 
+  it("closes once when closed twice at the same time, and refuses appends after", async () => {
+    const log = await Log.open(dir.path);
+    const appended = log.append(draft(1), log.now());
+    await Promise.all([log.close(), log.close()]);
+    expect((await appended).seq).toBe(1);
+    await expect(log.append(draft(2), log.now())).rejects.toThrow(/closed/);
+    await log.close();
+    const reopened = await Log.open(dir.path);
+    expect(reopened.head.seq).toBe(1);
+    await reopened.close();
+  });
+
   it("refuses appends past its queue bound instead of queueing without end", async () => {
     const log = await Log.open(dir.path, { queueRecordsMax: 10 });
     const appends = Array.from({ length: 15 }, (_, i) =>

@@ -87,6 +87,7 @@ export class Log {
   private scheduled = false;
   private failed: unknown = null;
   private closed = false;
+  private closing: Promise<void> | null = null;
   private readonly batchRecordsMax: number;
   private readonly queueRecordsMax: number;
   private readonly onFatal: (error: unknown) => void;
@@ -477,8 +478,13 @@ export class Log {
     await chained.write({ sync: options.sync });
   }
 
-  async close(): Promise<void> {
-    if (this.closed) return;
+  /** Flushes and closes both stores; a second call waits for the first. */
+  close(): Promise<void> {
+    this.closing ??= this.shutDown();
+    return this.closing;
+  }
+
+  private async shutDown(): Promise<void> {
     this.stopVerifying.abort();
     await this.verified.catch(() => {});
     await this.flush();

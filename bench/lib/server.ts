@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { fileURLToPath } from "node:url";
@@ -63,8 +64,14 @@ export async function startServerProcess(options: {
     stdio: ["ignore", "pipe", "pipe"],
   });
   let output = "";
-  child.stdout?.on("data", (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  // BENCH_SERVER_LOG (a file) keeps everything the server prints, e.g. with --trace-gc in the flags.
+  const kept = process.env.BENCH_SERVER_LOG ? createWriteStream(process.env.BENCH_SERVER_LOG) : null;
+  const collect = (chunk: Buffer) => {
+    output += chunk.toString();
+    kept?.write(chunk);
+  };
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
   const exited = new Promise<string>((resolve) =>
     child.once("exit", (code, signal) => resolve(code !== null ? String(code) : `signal ${signal}`)),
   );
