@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import autocannon, { type Result } from "autocannon";
 import { formatMicros, parseDecimalToMicros } from "../domain/money.js";
 import { log, runIfChild, type BenchRow } from "./lib/harness.js";
-import { call, expectStatus, pool, settled } from "./lib/http.js";
+import { call, commitsSlowerThan, commitTimes, expectStatus, pool, settled } from "./lib/http.js";
 import { openLoop } from "./lib/openLoop.js";
 import { processCpuSeconds, startServerProcess, type ServerProcess } from "./lib/server.js";
 import { round } from "./lib/stats.js";
@@ -267,10 +267,18 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
     // The target load: requests sent at 5,000/s whatever the answers' pace, so latency is what a
     // client sees at that load, not the queueing of 64 connections kept full at saturation.
     let paced: CheckedRun | null = null;
+    // Where the tail comes from: how many of the run's synced batch writes (fsyncs) were slow.
+    let pacedCommits: Record<"over10ms" | "over25ms", { batches: number; slower: number }> | null = null;
     if (pacedSeconds > 0) {
+      const commitsBefore = await commitTimes(server);
       paced = await checkedRun(server, key, () =>
         pacedRun(server, key, targetRate, targetRate * pacedSeconds),
       );
+      const commitsAfter = await commitTimes(server);
+      pacedCommits = {
+        over10ms: commitsSlowerThan(commitsBefore, commitsAfter, "0.01"),
+        over25ms: commitsSlowerThan(commitsBefore, commitsAfter, "0.025"),
+      };
       log(
         name,
         `at ${targetRate} req/s offered: ${(paced.ok2xx / paced.result.duration).toFixed(0)} req/s answered, p50 ${paced.result.latency.p50} ms, p99 ${paced.result.latency.p99} ms, ledger ${paced.ledgerOk ? "ok" : "MISMATCH"}`,
@@ -339,7 +347,11 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
         measured: latency.p99,
         target: "≤ 20 ms",
         pass: kept && latency.p99 <= 20 && paced.ledgerOk && paced.result.non2xx === 0,
-        notes: `${answered.toFixed(0)} req/s answered${kept ? "" : " (fell behind the offered rate)"}; p50 ${latency.p50} ms, p90 ${latency.p90} ms, max ${latency.max} ms; open loop, latency from when each request was due; ledger ${paced.ledgerOk ? "ok" : "MISMATCH"}`,
+        notes:
+          `${answered.toFixed(0)} req/s answered${kept ? "" : " (fell behind the offered rate)"}; p50 ${latency.p50} ms, p90 ${latency.p90} ms, max ${latency.max} ms; open loop, latency from when each request was due; ledger ${paced.ledgerOk ? "ok" : "MISMATCH"}` +
+          (pacedCommits
+            ? `; synced batch writes: ${pacedCommits.over10ms.batches}, of which ${pacedCommits.over10ms.slower} took over 10 ms and ${pacedCommits.over25ms.slower} over 25 ms`
+            : ""),
       });
     }
     if (idem) {
@@ -364,7 +376,7 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
         idempotencyProbe,
         warmup: { reqPerSec: warmRate, p99: warm.latency.p99, non2xx: warm.non2xx },
         main: summarize(main),
-        paced: paced ? { offeredRate: targetRate, ...summarize(paced) } : null,
+        paced: paced ? { offeredRate: targetRate, commits: pacedCommits, ...summarize(paced) } : null,
         idempotent: idem ? summarize(idem) : null,
       },
     };

@@ -67,3 +67,28 @@ export async function settled(server: ServerProcess): Promise<number> {
   }
   return last;
 }
+
+/** The server's synced-batch write times so far: cumulative counts per upper bound (seconds), from /metrics. */
+export async function commitTimes(server: ServerProcess): Promise<Map<string, number>> {
+  const response = await fetch(`${server.url}/metrics`, { signal: AbortSignal.timeout(15_000) });
+  const text = await response.text();
+  const buckets = new Map<string, number>();
+  for (const match of text.matchAll(
+    /^buffmoney_ledger_commit_duration_seconds_bucket\{le="([^"]+)"\} (\d+)$/gm,
+  )) {
+    buckets.set(match[1] as string, Number(match[2]));
+  }
+  if (buckets.size === 0) throw new Error("GET /metrics: no ledger commit histogram");
+  return buckets;
+}
+
+/** Of the batches written between two readings: how many, and how many took longer than `seconds`. */
+export function commitsSlowerThan(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  seconds: string,
+): { batches: number; slower: number } {
+  const delta = (le: string) => (after.get(le) ?? 0) - (before.get(le) ?? 0);
+  const batches = delta("+Inf");
+  return { batches, slower: batches - delta(seconds) };
+}
