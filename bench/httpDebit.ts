@@ -103,6 +103,7 @@ async function pacedRun(
 ): Promise<LoadResult> {
   const { hostname, port } = new URL(server.url);
   const body = JSON.stringify({ amount: formatMicros(debitMicros) });
+  const cpu0 = process.cpuUsage();
   const result = await openLoop({
     host: hostname,
     port: Number(port),
@@ -117,6 +118,8 @@ async function pacedRun(
           `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
       ),
   });
+  const cpu = process.cpuUsage(cpu0);
+  log(name, `open-loop client CPU ${((cpu.user + cpu.system) / Math.max(1, result.answered)).toFixed(1)} µs/request`);
   const ok = Object.entries(result.statusCounts)
     .filter(([status]) => status.startsWith("2"))
     .reduce((sum, [, count]) => sum + count, 0);
