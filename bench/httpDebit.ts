@@ -119,7 +119,10 @@ async function pacedRun(
       ),
   });
   const cpu = process.cpuUsage(cpu0);
-  log(name, `open-loop client CPU ${((cpu.user + cpu.system) / Math.max(1, result.answered)).toFixed(1)} µs/request`);
+  log(
+    name,
+    `open-loop client CPU ${((cpu.user + cpu.system) / Math.max(1, result.answered)).toFixed(1)} µs/request`,
+  );
   const ok = Object.entries(result.statusCounts)
     .filter(([status]) => status.startsWith("2"))
     .reduce((sum, [, count]) => sum + count, 0);
