@@ -53,7 +53,10 @@ export async function openLoop(options: OpenLoopOptions): Promise<OpenLoopResult
   const start = performance.now() + 5;
 
   return new Promise<OpenLoopResult>((resolve) => {
+    let finished = false;
     const finish = () => {
+      if (finished) return;
+      finished = true;
       clearInterval(ticker);
       clearTimeout(safety);
       for (const { socket } of connections) socket.destroy();
