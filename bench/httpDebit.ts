@@ -1,10 +1,17 @@
+import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import autocannon, { type Result } from "autocannon";
 import { formatMicros, parseDecimalToMicros } from "../domain/money.js";
 import { log, runIfChild, type BenchRow } from "./lib/harness.js";
 import { call, commitsSlowerThan, commitTimes, expectStatus, pool, settled } from "./lib/http.js";
 import { openLoop } from "./lib/openLoop.js";
-import { processCpuSeconds, startServerProcess, type ServerProcess } from "./lib/server.js";
+import {
+  freePort,
+  processCpuSeconds,
+  repoRoot,
+  startServerProcess,
+  type ServerProcess,
+} from "./lib/server.js";
 import { round } from "./lib/stats.js";
 import { tempDir } from "./lib/tmp.js";
 
@@ -12,7 +19,8 @@ import { tempDir } from "./lib/tmp.js";
  * 2. Durable single-debit requests through HTTP: the real server (`node --import tsx bin/server.ts`)
  *    in a child process, autocannon in this process, debits of 0.01 spread over many customers;
  *    afterwards the ledger must show exactly 0.01 less per 2xx response. Two loads: 5,000 debits/s
- *    offered (open loop: p99 at the target rate), then 64 connections kept busy (saturation).
+ *    offered (open loop: p99 at the target rate), then 64 connections kept busy (saturation). Both
+ *    also run first against a bare baseline (Koa + zod + a synced group commit, no billing logic).
  */
 const name = "httpDebit";
 const customers = Number(process.env.BENCH_HTTP_CUSTOMERS ?? 1000);
@@ -44,7 +52,7 @@ async function totalBalance(server: ServerProcess, key: string): Promise<bigint>
 }
 
 function runCannon(
-  server: ServerProcess,
+  server: { url: string },
   key: string,
   options: { amount?: number; duration?: number; idempotent?: boolean; safetyMs: number },
 ): Promise<Result> {
@@ -97,7 +105,7 @@ type LoadResult = Pick<Result, "2xx" | "non2xx" | "errors" | "timeouts" | "durat
 
 /** Debits sent at `rate` per second (open loop, latency from when each was due). */
 async function pacedRun(
-  server: ServerProcess,
+  server: { url: string },
   key: string,
   rate: number,
   count: number,
@@ -176,7 +184,57 @@ async function checkedRun(
   };
 }
 
+/** Sizes a saturated run from a warm-up: about `measureSeconds` at the best warm second's pace. */
+function runSize(warm: Result): number {
+  const warmRate = warm["2xx"] / Math.max(0.5, warm.duration);
+  // The best warm second (the first one pays for JIT and connection set-up) sizes the run.
+  const sizingRate = Math.max(warmRate, warm.requests.max);
+  return Math.max(connections * 100, Math.min(150_000, Math.round(sizingRate * measureSeconds)));
+}
+
+/**
+ * The same loads against bare Koa + zod + a synced group commit (bench/lib/bareDebitServer.ts):
+ * the floor this machine sets for a durable single-write endpoint, measured in the same run.
+ */
+async function baseline(): Promise<{ saturated: Result; paced: LoadResult | null }> {
+  const dir = await tempDir("bare-debit");
+  const port = await freePort();
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "bench/lib/bareDebitServer.ts", String(port), dir.path],
+    { cwd: repoRoot, stdio: ["ignore", "pipe", "inherit"] },
+  );
+  const server = { url: `http://127.0.0.1:${port}` };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.stdout?.on("data", (chunk: Buffer) => {
+        if (chunk.toString().includes("listening")) resolve();
+      });
+      child.once("exit", () => reject(new Error("baseline server exited")));
+    });
+    const warm = await runCannon(server, "-", { duration: 3, safetyMs: 10_000 });
+    const paced =
+      pacedSeconds > 0 ? await pacedRun(server, "-", targetRate, targetRate * pacedSeconds) : null;
+    const saturated = await runCannon(server, "-", {
+      amount: runSize(warm),
+      safetyMs: measureSeconds * 4000,
+    });
+    return { saturated, paced };
+  } finally {
+    child.kill("SIGTERM");
+    await new Promise((resolve) => child.once("exit", resolve));
+    await dir.remove();
+  }
+}
+
 export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<string, unknown> }> {
+  const base = await baseline();
+  const baseRate = base.saturated["2xx"] / base.saturated.duration;
+  log(
+    name,
+    `baseline (bare Koa + zod + synced group commit): ${baseRate.toFixed(0)} req/s, p99 ${base.saturated.latency.p99} ms` +
+      (base.paced ? `; at ${targetRate} req/s offered p99 ${base.paced.latency.p99} ms` : ""),
+  );
   const dir = await tempDir("http");
   const adminToken = `bm_admin_${randomBytes(24).toString("base64url")}`;
   const server = await startServerProcess({ dataDir: dir.path, adminToken });
@@ -252,9 +310,7 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
     // every request sent is answered and counted) expected to take about `measureSeconds`.
     const warm = await runCannon(server, key, { duration: 3, safetyMs: 10_000 });
     const warmRate = warm["2xx"] / Math.max(0.5, warm.duration);
-    // The best warm second (the first one pays for JIT and connection set-up) sizes the run.
-    const sizingRate = Math.max(warmRate, warm.requests.max);
-    const amount = Math.max(connections * 100, Math.min(150_000, Math.round(sizingRate * measureSeconds)));
+    const amount = runSize(warm);
     log(
       name,
       `warm-up ${warmRate.toFixed(0)} req/s; measured run: ${amount} debits, ${connections} connections`,
@@ -316,6 +372,8 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
         name: "HTTP durable debit throughput",
         unit: "req/s",
         measured: round(reqPerSec),
+        baseline: round(baseRate),
+        ratio: round(reqPerSec / baseRate, 2),
         target: "≥ 5,000 req/s",
         pass: reqPerSec >= 5000,
         notes: `${connections} connections, ${main.ok2xx} debits over ${customers} customers in ${r.duration.toFixed(1)} s; server CPU ${cpuPerRequestUs === null ? "?" : cpuPerRequestUs.toFixed(0)} µs/request`,
@@ -324,9 +382,10 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
         name: "HTTP durable debit p99 latency",
         unit: "ms",
         measured: r.latency.p99,
+        baseline: base.saturated.latency.p99,
         target: "≤ 20 ms",
         pass: r.latency.p99 <= 20,
-        notes: `at saturation (${connections} connections kept busy); p50 ${r.latency.p50} ms, p90 ${r.latency.p90} ms, max ${r.latency.max} ms`,
+        notes: `at saturation (${connections} connections kept busy); p50 ${r.latency.p50} ms, p90 ${r.latency.p90} ms, max ${r.latency.max} ms; baseline p50 ${base.saturated.latency.p50} ms`,
       },
       {
         name: "HTTP debit non-2xx + errors",
@@ -354,13 +413,15 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
         name: `HTTP durable debit p99 at ${targetRate.toLocaleString("en-US")} req/s offered`,
         unit: "ms",
         measured: latency.p99,
+        ...(base.paced ? { baseline: base.paced.latency.p99 } : {}),
         target: "≤ 20 ms",
         pass: kept && latency.p99 <= 20 && paced.ledgerOk && paced.result.non2xx === 0,
         notes:
           `${answered.toFixed(0)} req/s answered${kept ? "" : " (fell behind the offered rate)"}; p50 ${latency.p50} ms, p90 ${latency.p90} ms, max ${latency.max} ms; open loop, latency from when each request was due; ledger ${paced.ledgerOk ? "ok" : "MISMATCH"}` +
           (pacedCommits
             ? `; synced batch writes: ${pacedCommits.over10ms.batches}, of which ${pacedCommits.over10ms.slower} took over 10 ms and ${pacedCommits.over25ms.slower} over 25 ms`
-            : ""),
+            : "") +
+          (base.paced ? `; baseline p50 ${base.paced.latency.p50} ms, p99 ${base.paced.latency.p99} ms` : ""),
       });
     }
     if (idem) {
@@ -384,6 +445,11 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
         seedMs,
         idempotencyProbe,
         warmup: { reqPerSec: warmRate, p99: warm.latency.p99, non2xx: warm.non2xx },
+        baseline: {
+          reqPerSec: baseRate,
+          latencyMs: base.saturated.latency,
+          paced: base.paced ? { offeredRate: targetRate, latencyMs: base.paced.latency } : null,
+        },
         main: summarize(main),
         paced: paced ? { offeredRate: targetRate, commits: pacedCommits, ...summarize(paced) } : null,
         idempotent: idem ? summarize(idem) : null,
