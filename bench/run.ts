@@ -22,7 +22,8 @@ import { repoRoot } from "./lib/server.js";
  * BENCH_HEAP_WALLETS (100,000); BENCH_COLLECTION_ORDERS (3,000), BENCH_COLLECTION_CUSTOMERS (200),
  * BENCH_COLLECTION_CONNECTIONS (64), BENCH_COLLECTION_DUPLICATES (1,000); BENCH_WEBHOOK_EVENTS (2,000),
  * BENCH_WEBHOOK_ENDPOINTS (8, at most 16), BENCH_FEED_EVENTS (2,000), BENCH_FEED_SUBSCRIBERS (100); BENCH_SERVER_NODE_FLAGS
- * (e.g. "--cpu-prof") for the HTTP server.
+ * (e.g. "--cpu-prof", "--perf-basic-prof" for `perf record`) for the HTTP server, BENCH_SERVER_LOG (a file
+ * that keeps what it prints, e.g. with "--trace-gc").
  * BENCH_STRICT=1 makes a missed target exit 1 (otherwise only a benchmark that fails to run does).
  */
 interface Spec {
