@@ -386,10 +386,13 @@ export const metricList = z
   .meta({ id: "MetricList" });
 
 export const usageSummaryQuery = z.object({
-  from: isoTime
+  from: isoTime.optional().meta({
+    description:
+      "Default: start of the current calendar month in Beijing time (UTC+8), for a sandbox customer on a test clock the clock's month.",
+  }),
+  to: isoTime
     .optional()
-    .meta({ description: "Default: start of the current calendar month in Beijing time (UTC+8)." }),
-  to: isoTime.optional().meta({ description: "Exclusive. Default: now." }),
+    .meta({ description: "Exclusive. Default: now (a sandbox customer's test clock time)." }),
   groupBy: z
     .string()
     .regex(/^[A-Za-z0-9_.,-]*$/)

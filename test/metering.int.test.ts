@@ -181,6 +181,45 @@ describe("usage ingest", () => {
     ]);
   });
 
+  it("sums a test-clock customer's usage and allowance in the clock's month, not today's", async () => {
+    // A clock mid-month, two months back (so neither its month nor the 35-day window reaches today).
+    const beijingNow = new Date(Date.now() + 8 * 3_600_000);
+    const clockMonthStart =
+      Date.UTC(beijingNow.getUTCFullYear(), beijingNow.getUTCMonth() - 2, 1) - 8 * 3_600_000;
+    const frozenTime = clockMonthStart + 14 * 86_400_000;
+    const clock = await api.post("/v1/test-clocks", { frozenTime: iso(frozenTime) });
+    expect(clock.status).toBe(201);
+    await api.post("/v1/customers", { externalId: "m2c", testClockId: clock.body.id });
+    const card = await api.post("/v1/rate-cards", {
+      name: "card m2c",
+      currency: "CNY",
+      effectiveFrom: iso(clockMonthStart - 86_400_000),
+      prices: [
+        {
+          metric: "agent_runs",
+          pricing: "per_unit",
+          unitAmount: "0.50",
+          freeAllowance: { quantity: "10", period: "month" },
+        },
+      ],
+    });
+    expect(card.status).toBe(201);
+    await api.patch("/v1/customers/m2c", { rateCardId: card.body.id, billingMode: "postpaid" });
+    const results = await api.post("/v1/usage-events", {
+      events: [event("m2c", "agent_runs", "3", { occurredAt: iso(frozenTime - 60_000) })],
+    });
+    expect(results.body.results[0]).toMatchObject({ status: "accepted" });
+
+    const summary = await api.get("/v1/customers/m2c/usage");
+    expect(summary.status).toBe(200);
+    expect(summary.body.from).toBe(iso(clockMonthStart));
+    expect(summary.body.to).toBe(iso(frozenTime));
+    expect(summary.body.groups).toEqual([expect.objectContaining({ metric: "agent_runs", quantity: "3" })]);
+    expect(summary.body.allowances).toEqual([
+      expect.objectContaining({ periodStart: iso(clockMonthStart), used: "3", remaining: "7" }),
+    ]);
+  });
+
   it("prices an event by the version in effect when it occurred, and keeps old versions unchanged", async () => {
     const cardId = await customerOn(
       "m3",

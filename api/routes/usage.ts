@@ -57,7 +57,8 @@ export function usageOperations(runtime: Runtime): Operation[] {
       handle: async (ctx, { params, query }) => {
         const { env, merchantId } = merchantOf(ctx);
         const customer = await runtime.customers.require(env, merchantId, params.externalId);
-        const now = Date.now();
+        // The customer's now: a sandbox customer on a test clock lives at the clock's time.
+        const now = await runtime.billing.nowFor(customer);
         const from = query.from ? Date.parse(query.from) : periodStart("month", now, usagePeriodAnchorMs);
         const to = query.to ? Date.parse(query.to) : now;
         if (Number.isNaN(from) || Number.isNaN(to) || from > to) {
