@@ -1,5 +1,6 @@
 import type { Environment } from "../domain/environment.js";
 import { DomainError, type ErrorCode } from "../domain/errors.js";
+import { limits } from "../domain/limits.js";
 import type { EntityState } from "../machines/kind.js";
 import { walletEntity } from "../machines/walletKind.js";
 import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
@@ -91,17 +92,28 @@ export class WalletService {
   }
 
   /** Every usage fact of the customer's wallet, oldest first (the usage summary folds these). */
-  async usageFacts(customer: Customer): Promise<LedgerWalletFact[]> {
+  /**
+   * The usage charged or accrued to the customer's wallet, oldest first. With `occurredFrom`, only
+   * records that can hold events from then on are read: newest first, stopping at the first one
+   * written more than the future tolerance before `occurredFrom`. Ledger time only grows with the
+   * sequence, and ingest refuses events more than that ahead of it, so no older record can hold a
+   * later event. A test-clock customer's events follow the clock, not ledger time: all are read.
+   */
+  async usageFacts(customer: Customer, occurredFrom?: number): Promise<LedgerWalletFact[]> {
     const entity = walletEntity(customer.id);
-    const seqs = await this.log.entitySeqs(entity);
-    const facts: LedgerWalletFact[] = [];
-    for (const seq of seqs) {
-      if (seq > this.log.durableHead) break;
+    const stopBelow =
+      occurredFrom === undefined || customer.testClockId !== null
+        ? -Infinity
+        : occurredFrom - limits.usageFutureToleranceMs;
+    const newestFirst: LedgerWalletFact[][] = [];
+    for (const seq of await this.log.entitySeqs(entity, { reverse: true })) {
+      if (seq > this.log.durableHead) continue;
       const record = await this.log.getRecord(seq);
-      if (!record || record.entity === entity) continue;
-      facts.push(...walletFactsIn(record, entity));
+      if (!record) continue;
+      if (record.at < stopBelow) break;
+      if (record.entity !== entity) newestFirst.push(walletFactsIn(record, entity));
     }
-    return facts;
+    return newestFirst.reverse().flat();
   }
 
   async reservation(env: Environment, customer: Customer, id: string): Promise<ReservationEntry> {

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { jsonClient } from "./support/http.js";
 import { startTestServer } from "./support/server.js";
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let api: ReturnType<typeof jsonClient>;
+let merchantId: string;
 const iso = (ms: number) => new Date(ms).toISOString();
 let n = 0;
 const event = (customer: string, metric: string, quantity: string, extra: Record<string, unknown> = {}) => ({
@@ -36,6 +37,7 @@ async function customerOn(
 beforeAll(async () => {
   server = await startTestServer();
   const merchant = await server.admin.merchants.create({ name: "Metering" });
+  merchantId = merchant.id;
   api = jsonClient(server.url, merchant.apiKeys.test);
 });
 afterAll(async () => {
@@ -179,6 +181,38 @@ describe("usage ingest", () => {
     expect(summary.body.allowances).toEqual([
       expect.objectContaining({ periodStart: iso(monthStart), used: "10", remaining: "0" }),
     ]);
+  });
+
+  it("reads only the usage records that can hold events in the summary's period", async () => {
+    await customerOn(
+      "m2d",
+      { prices: [{ metric: "images", pricing: "per_unit", unitAmount: "0.20" }] },
+      "prepaid",
+      "100",
+    );
+    for (let i = 0; i < 3; i++) await api.post("/v1/usage-events", { events: [event("m2d", "images", "1")] });
+    const customer = await server.runtime.customers.find("test", merchantId, "m2d");
+    const walletSeqs = new Set(await server.runtime.log.entitySeqs(`wallet:${customer?.id ?? ""}`));
+    expect(walletSeqs.size).toBe(4); // the grant and three usage batches
+    const read = vi.spyOn(server.runtime.log, "getRecord");
+    const walletReads = () => read.mock.calls.filter(([seq]) => walletSeqs.has(seq)).length;
+    try {
+      // A period starting later than every record by more than the 5-minute future tolerance: the
+      // newest record is read, and it shows that nothing older can matter.
+      const later = Date.now() + 10 * 60_000;
+      const empty = await api.get(`/v1/customers/m2d/usage?from=${iso(later)}&to=${iso(later + 60_000)}`);
+      expect(empty.body.groups).toEqual([]);
+      expect(walletReads()).toBe(1);
+
+      read.mockClear();
+      const hour = await api.get(`/v1/customers/m2d/usage?from=${iso(Date.now() - 3_600_000)}`);
+      expect(hour.body.groups).toEqual([
+        expect.objectContaining({ metric: "images", quantity: "3", events: 3 }),
+      ]);
+      expect(walletReads()).toBe(4);
+    } finally {
+      read.mockRestore();
+    }
   });
 
   it("sums a test-clock customer's usage and allowance in the clock's month, not today's", async () => {

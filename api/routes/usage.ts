@@ -65,7 +65,7 @@ export function usageOperations(runtime: Runtime): Operation[] {
           throw new DomainError("invalid_request", "from and to must be ISO 8601 times with from ≤ to");
         }
         const groupBy = (query.groupBy ?? "").split(",").filter(Boolean);
-        const facts = await runtime.wallets.usageFacts(customer);
+        const facts = await runtime.wallets.usageFacts(customer, from);
         const groups = new Map<
           string,
           {
