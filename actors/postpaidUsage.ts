@@ -1,4 +1,6 @@
+import type { Decimal } from "decimal.js";
 import { fenToMicros, formatMicros, microsPerFen } from "../domain/money.js";
+import { RatingDecimal } from "../domain/rating/index.js";
 import type { InvoiceLine } from "../machines/invoiceTypes.js";
 import { walletEntity } from "../machines/walletKind.js";
 import type { Log } from "../wal/log.js";
@@ -27,7 +29,8 @@ export class PostpaidUsage {
     const billed = Number((await this.log.get(usageBilledKey(ref.customerId))) ?? "0");
     const head = this.log.durableHead;
     const seqs = await this.log.entitySeqs(entity, { afterSeq: billed });
-    const totals = new Map<string, { micros: bigint; quantity: number; events: number }>();
+    // Quantities are decimal strings of up to 24 digits: summed exactly (64-digit decimals), never as floats.
+    const totals = new Map<string, { micros: bigint; quantity: Decimal; events: number }>();
     let throughSeq = 0;
     for (const seq of seqs) {
       if (seq > head) break;
@@ -36,9 +39,13 @@ export class PostpaidUsage {
       if (!record) continue;
       for (const fact of walletFactsIn(record, entity)) {
         if (fact.type !== "usage.accrued" || !fact.usage || fact.usage.currency !== "CNY") continue;
-        const total = totals.get(fact.usage.metric) ?? { micros: 0n, quantity: 0, events: 0 };
+        const total = totals.get(fact.usage.metric) ?? {
+          micros: 0n,
+          quantity: new RatingDecimal(0),
+          events: 0,
+        };
         total.micros += BigInt(fact.amountMicros);
-        total.quantity += Number(fact.usage.quantity);
+        total.quantity = total.quantity.plus(fact.usage.quantity);
         total.events += 1;
         totals.set(fact.usage.metric, total);
       }
@@ -51,7 +58,7 @@ export class PostpaidUsage {
         description: `Usage 用量: ${metric} (${total.events} events)`,
         amountFen: fen,
         kind: "usage",
-        quantity: String(total.quantity),
+        quantity: total.quantity.toFixed(),
         unitAmount: formatMicros(fenToMicros(fen)),
       });
     }

@@ -183,6 +183,23 @@ describe("usage ingest", () => {
     ]);
   });
 
+  it("sums quantities exactly, to all 24 digits a quantity may have", async () => {
+    await customerOn(
+      "m2e",
+      { prices: [{ metric: "images", pricing: "per_unit", unitAmount: "0.000001" }] },
+      "postpaid",
+    );
+    const big = "123456789012345.123456789";
+    const results = await api.post("/v1/usage-events", {
+      events: [event("m2e", "images", big), event("m2e", "images", big)],
+    });
+    expect(results.body.results.map((r: { status: string }) => r.status)).toEqual(["accepted", "accepted"]);
+    const summary = await api.get("/v1/customers/m2e/usage");
+    expect(summary.body.groups).toEqual([
+      expect.objectContaining({ metric: "images", quantity: "246913578024690.246913578", events: 2 }),
+    ]);
+  });
+
   it("reads only the usage records that can hold events in the summary's period", async () => {
     await customerOn(
       "m2d",

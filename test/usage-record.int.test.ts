@@ -192,4 +192,22 @@ describe("a usage batch's record", () => {
       expect(await replayed(customer, older)).toEqual(await runtime.wallets.state(customer));
     }
   });
+
+  it("sums an invoice line's quantity exactly: 3 + 0.1 + 0.2 is 3.3", async () => {
+    const more = await runtime.usage.ingest("test", merchantId, [
+      { ...event(postpaid, "evt_4", {}), quantity: "0.1" },
+      { ...event(postpaid, "evt_5", {}), quantity: "0.2" },
+    ]);
+    expect(more.map((r) => r.status)).toEqual(["accepted", "accepted"]);
+    const unbilled = await new PostpaidUsage(runtime.log).unbilled({
+      env: "test",
+      merchantId,
+      customerId: postpaid.id,
+      customerExternalId: postpaid.externalId,
+      testClockId: null,
+    });
+    expect(unbilled.lines).toEqual([
+      expect.objectContaining({ description: "Usage 用量: images (3 events)", quantity: "3.3" }),
+    ]);
+  });
 });

@@ -1,8 +1,14 @@
-import { Decimal } from "decimal.js";
+import type { Decimal } from "decimal.js";
 import { RateCardDirectory, type Runtime, type UsageEventResult } from "../../actors/index.js";
 import { DomainError } from "../../domain/errors.js";
 import { formatMicros } from "../../domain/money.js";
-import { periodStart, priceKey, ratingPeriodOf, usagePeriodAnchorMs } from "../../domain/rating/index.js";
+import {
+  periodStart,
+  priceKey,
+  RatingDecimal,
+  ratingPeriodOf,
+  usagePeriodAnchorMs,
+} from "../../domain/rating/index.js";
 import { merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
@@ -88,8 +94,8 @@ export function usageOperations(runtime: Runtime): Operation[] {
           const group = groups.get(key) ?? {
             metric: usage.metric,
             dimensions,
-            quantity: new Decimal(0),
-            free: new Decimal(0),
+            quantity: new RatingDecimal(0),
+            free: new RatingDecimal(0),
             amount: 0n,
             currency: usage.currency,
             events: 0,
@@ -110,9 +116,9 @@ export function usageOperations(runtime: Runtime): Operation[] {
           for (const price of version.prices) {
             if (!price.freeAllowance) continue;
             const start = periodStart(ratingPeriodOf(price), now, usagePeriodAnchorMs);
-            const cumulative = new Decimal(state.context.usage[`${priceKey(price)}@${start}`] ?? "0");
-            const included = new Decimal(price.freeAllowance.quantity);
-            const used = Decimal.min(cumulative, included);
+            const cumulative = new RatingDecimal(state.context.usage[`${priceKey(price)}@${start}`] ?? "0");
+            const included = new RatingDecimal(price.freeAllowance.quantity);
+            const used = RatingDecimal.min(cumulative, included);
             allowances.push({
               metric: price.metric,
               dimensions: { ...(price.filters ?? {}) },

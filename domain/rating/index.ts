@@ -20,6 +20,7 @@ export type {
 } from "./types.js";
 export type { RatingErrorCode, RatingFailure, RatingResult } from "./result.js";
 export { ratingLimits } from "./limits.js";
+export { RatingDecimal } from "./decimal.js";
 export { validateRateCardPrices, validateRateCardVersion } from "./validate.js";
 export { matchesFilters, priceKey, selectPrice } from "./select.js";
 export { isUsageQuantity, parseUsageQuantity } from "./quantity.js";
