@@ -91,7 +91,6 @@ export class WalletService {
     return readEntityRecords(this.log, walletEntity(customer.id), options);
   }
 
-  /** Every usage fact of the customer's wallet, oldest first (the usage summary folds these). */
   /**
    * The usage charged or accrued to the customer's wallet, oldest first. With `occurredFrom`, only
    * records that can hold events from then on are read: newest first, stopping at the first one
