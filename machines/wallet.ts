@@ -6,7 +6,7 @@ import type { WalletCommand, WalletContext, WalletRejection } from "./walletType
  * accepted (context changes; walletFactOf() describes what happened) or answered by exactly one
  * `reject` marker with a stable code, and then nothing changes.
  */
-export const walletMachineVersion = 3;
+export const walletMachineVersion = 4;
 
 export const reservationsPerWalletMax = 1_000;
 
@@ -26,11 +26,16 @@ function withoutReservation(context: WalletContext, id: string): Partial<WalletC
 /** Usage counters live two billing periods (late events may arrive 35 days after the fact); older ones go. */
 export const usageCounterRetentionMs = 70 * 24 * 3600 * 1000;
 
-export function withoutOldPeriods(usage: Record<string, string>, at: number): Record<string, string> {
+/**
+ * The counters still needed once an event that occurred at `occurredAt` is counted. Measured from the
+ * event's own time, not the ledger's: a sandbox customer on a test clock months behind the ledger
+ * counts its usage in the clock's periods, and those must not look expired.
+ */
+export function withoutOldPeriods(usage: Record<string, string>, occurredAt: number): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [key, value] of Object.entries(usage)) {
     const periodStart = Number(key.slice(key.lastIndexOf("@") + 1));
-    if (at - periodStart < usageCounterRetentionMs) kept[key] = value;
+    if (occurredAt - periodStart < usageCounterRetentionMs) kept[key] = value;
   }
   return kept;
 }
@@ -84,7 +89,7 @@ export const walletMachine = setup({
     }),
     rateUsage: assign(({ context, event }) => {
       if (event.type !== "wallet.charge" && event.type !== "wallet.accrue") return {};
-      const usage = withoutOldPeriods(context.usage, event.at);
+      const usage = withoutOldPeriods(context.usage, event.detail.occurredAt);
       usage[event.usageKey] = event.cumulativeAfter;
       return event.type === "wallet.charge"
         ? { usage, balanceMicros: context.balanceMicros - event.amountMicros }

@@ -26,7 +26,7 @@ export function decideWalletUsage(
   ) {
     return { ok: false, code: "insufficient_balance" };
   }
-  const usage = withoutOldPeriods(context.usage, command.at);
+  const usage = withoutOldPeriods(context.usage, command.detail.occurredAt);
   usage[command.usageKey] = command.cumulativeAfter;
   const next: WalletContext =
     command.type === "wallet.charge"

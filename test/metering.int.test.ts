@@ -183,6 +183,40 @@ describe("usage ingest", () => {
     ]);
   });
 
+  it("counts a free allowance once on a test clock months behind the ledger", async () => {
+    const beijingNow = new Date(Date.now() + 8 * 3_600_000);
+    const monthStart = Date.UTC(beijingNow.getUTCFullYear(), beijingNow.getUTCMonth() - 4, 1) - 8 * 3_600_000;
+    const clock = await api.post("/v1/test-clocks", { frozenTime: iso(monthStart + 10 * 86_400_000) });
+    await api.post("/v1/customers", { externalId: "m2f", testClockId: clock.body.id });
+    const card = await api.post("/v1/rate-cards", {
+      name: "card m2f",
+      currency: "CNY",
+      prices: [
+        {
+          metric: "agent_runs",
+          pricing: "per_unit",
+          unitAmount: "0.50",
+          freeAllowance: { quantity: "10", period: "month" },
+        },
+        { metric: "images", pricing: "per_unit", unitAmount: "0.20" },
+      ],
+    });
+    await api.patch("/v1/customers/m2f", { rateCardId: card.body.id, billingMode: "postpaid" });
+    const amounts: string[] = [];
+    for (const [day, metric, quantity] of [
+      [2, "agent_runs", "8"],
+      [3, "images", "1"],
+      [4, "agent_runs", "8"],
+    ] as const) {
+      const response = await api.post("/v1/usage-events", {
+        events: [event("m2f", metric, quantity, { occurredAt: iso(monthStart + day * 86_400_000) })],
+      });
+      amounts.push(response.body.results[0].amount);
+    }
+    // 8 of the month's 10 free; an image; then the last 2 free and 6 × 0.50.
+    expect(amounts).toEqual(["0.00", "0.20", "3.00"]);
+  });
+
   it("sums quantities exactly, to all 24 digits a quantity may have", async () => {
     await customerOn(
       "m2e",

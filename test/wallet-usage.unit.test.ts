@@ -51,7 +51,8 @@ const command: fc.Arbitrary<WalletCommand> = fc.oneof(
     floorMicros: fc.constantFrom(0n, -1_000_000n),
     usageKey: fc.constantFrom(`["tokens",[]]@${at - day}`, `["images",[["model","flux"]]]@${at}`),
     cumulativeAfter: fc.nat({ max: 5_000 }).map(String),
-    detail: fc.constant(detail),
+    // Events occur up to 35 days before their record, or months before it on a test clock.
+    detail: fc.integer({ min: at - 150 * day, max: at }).map((occurredAt) => ({ ...detail, occurredAt })),
     transactionId: fc.constant("wtx_1"),
     at: fc.integer({ min: at, max: at + usageCounterRetentionMs }),
   }),
@@ -60,7 +61,7 @@ const command: fc.Arbitrary<WalletCommand> = fc.oneof(
     amountMicros: micros,
     usageKey: fc.constant(`["tokens",[]]@${at}`),
     cumulativeAfter: fc.nat({ max: 5_000 }).map(String),
-    detail: fc.constant(detail),
+    detail: fc.integer({ min: at - 150 * day, max: at }).map((occurredAt) => ({ ...detail, occurredAt })),
     transactionId: fc.constant("wtx_2"),
     at: fc.integer({ min: at, max: at + usageCounterRetentionMs }),
   }),
@@ -74,6 +75,38 @@ describe("wallet usage decided directly", () => {
       }),
       { numRuns: 3_000 },
     );
+  });
+
+  it("given a test clock months behind the ledger, then keeps the clock's period counters", () => {
+    // The clock's month began 100 days before the ledger's time; its counter must survive the next event.
+    const periodStart = at - 100 * day;
+    const counter = `["tokens",[]]@${periodStart}`;
+    const given: EntityState<WalletContext> = {
+      value: "active",
+      context: { balanceMicros: 0n, reservedMicros: 0n, reservations: {}, usage: { [counter]: "4" } },
+    };
+    const next = decideWalletUsage(given, {
+      type: "wallet.accrue",
+      amountMicros: 0n,
+      usageKey: `["images",[]]@${periodStart}`,
+      cumulativeAfter: "1",
+      detail: { ...detail, occurredAt: periodStart + 3 * day },
+      transactionId: "wtx_3",
+      at,
+    });
+    expect(next).toMatchObject({ ok: true, next: { context: { usage: { [counter]: "4" } } } });
+    // A counter 70 days older than the event is gone.
+    const later = decideWalletUsage(given, {
+      type: "wallet.accrue",
+      amountMicros: 0n,
+      usageKey: `["images",[]]@${at}`,
+      cumulativeAfter: "1",
+      detail: { ...detail, occurredAt: periodStart + usageCounterRetentionMs },
+      transactionId: "wtx_4",
+      at,
+    });
+    expect(later).toMatchObject({ ok: true, next: { context: { usage: { [`["images",[]]@${at}`]: "1" } } } });
+    expect(later?.ok && Object.keys(later.next.context.usage)).toEqual([`["images",[]]@${at}`]);
   });
 
   it("given the boundary of the floor, then accepts at it and refuses one micro-unit past it", () => {
