@@ -56,6 +56,16 @@ const event = (customer: Customer, key: string, dimensions: Record<string, strin
   dimensions,
 });
 
+/** The customer's postpaid usage not yet invoiced, as the next invoice would bill it. */
+const unbilledOf = (customer: Customer) =>
+  new PostpaidUsage(runtime.log).unbilled({
+    env: "test",
+    merchantId,
+    customerId: customer.id,
+    customerExternalId: customer.externalId,
+    testClockId: null,
+  });
+
 const partsOf = (logged: CommittedRecord) => (logged.command as unknown as { parts: RecordPart[] }).parts;
 
 beforeAll(async () => {
@@ -159,13 +169,7 @@ describe("a usage batch's record", () => {
   it("folds into the usage summary's facts and the postpaid invoice line", async () => {
     const facts = await runtime.wallets.usageFacts(postpaid);
     expect(facts.map((f) => f.usage?.eventKey)).toEqual(["evt_2"]);
-    const unbilled = await new PostpaidUsage(runtime.log).unbilled({
-      env: "test",
-      merchantId,
-      customerId: postpaid.id,
-      customerExternalId: postpaid.externalId,
-      testClockId: null,
-    });
+    const unbilled = await unbilledOf(postpaid);
     expect(unbilled.lines).toEqual([
       expect.objectContaining({ description: "Usage 用量: images (1 events)", quantity: "3" }),
     ]);
@@ -199,13 +203,7 @@ describe("a usage batch's record", () => {
       { ...event(postpaid, "evt_5", {}), quantity: "0.2" },
     ]);
     expect(more.map((r) => r.status)).toEqual(["accepted", "accepted"]);
-    const unbilled = await new PostpaidUsage(runtime.log).unbilled({
-      env: "test",
-      merchantId,
-      customerId: postpaid.id,
-      customerExternalId: postpaid.externalId,
-      testClockId: null,
-    });
+    const unbilled = await unbilledOf(postpaid);
     expect(unbilled.lines).toEqual([
       expect.objectContaining({ description: "Usage 用量: images (3 events)", quantity: "3.3" }),
     ]);
