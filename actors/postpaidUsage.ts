@@ -55,7 +55,7 @@ export class PostpaidUsage {
       const fen = (total.micros + microsPerFen / 2n) / microsPerFen;
       if (fen <= 0n) continue;
       lines.push({
-        description: `Usage 用量: ${metric} (${total.events} events)`,
+        description: `Usage 用量: ${metric} (${total.events} ${total.events === 1 ? "event" : "events"})`,
         amountFen: fen,
         kind: "usage",
         quantity: total.quantity.toFixed(),

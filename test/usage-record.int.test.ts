@@ -171,7 +171,7 @@ describe("a usage batch's record", () => {
     expect(facts.map((f) => f.usage?.eventKey)).toEqual(["evt_2"]);
     const unbilled = await unbilledOf(postpaid);
     expect(unbilled.lines).toEqual([
-      expect.objectContaining({ description: "Usage 用量: images (1 events)", quantity: "3" }),
+      expect.objectContaining({ description: "Usage 用量: images (1 event)", quantity: "3" }),
     ]);
   });
 
