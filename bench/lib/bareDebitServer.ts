@@ -1,11 +1,10 @@
 import { randomBytes } from "node:crypto";
-import { bodyParser } from "@koa/bodyparser";
 import Router from "@koa/router";
-import Koa from "koa";
 import { Level } from "level";
 import { debitRequest } from "../../api/schemas.js";
 import { limits } from "../../domain/limits.js";
 import { RawGroupCommit } from "./rawGroupCommit.js";
+import { serveBaseline } from "./serveBaseline.js";
 
 /**
  * The debit baseline: Koa + router + body parser + zod parsing the same request, then one record
@@ -18,7 +17,6 @@ const db = new Level<string, string>(dataDir, { keyEncoding: "utf8", valueEncodi
 await db.open();
 const committer = new RawGroupCommit(db, limits.commitBatchRecordsMax);
 let seq = 0;
-const app = new Koa();
 const router = new Router();
 router.post("/v1/customers/:externalId/wallet/debits", async (ctx) => {
   const body = debitRequest.parse(ctx.request.body);
@@ -29,12 +27,9 @@ router.post("/v1/customers/:externalId/wallet/debits", async (ctx) => {
   ctx.status = 201;
   ctx.body = { object: "wallet_transaction", id, type: "debit", amount: body.amount };
 });
-app.use(bodyParser({ enableTypes: ["json"], jsonLimit: limits.requestBodyBytesMax }));
-app.use(router.routes());
-const server = app.listen(Number(portText), "127.0.0.1", () =>
-  console.log("BuffMoney listening (bare debit baseline)"),
-);
-process.on("SIGTERM", () => {
-  server.close();
-  void db.close().then(() => process.exit(0));
+serveBaseline(router, {
+  port: Number(portText),
+  db,
+  jsonLimit: limits.requestBodyBytesMax,
+  label: "bare debit baseline",
 });

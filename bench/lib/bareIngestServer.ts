@@ -1,8 +1,7 @@
-import { bodyParser } from "@koa/bodyparser";
 import Router from "@koa/router";
-import Koa from "koa";
 import { Level } from "level";
 import { ingestRequest } from "../../api/schemas.js";
+import { serveBaseline } from "./serveBaseline.js";
 
 /**
  * The ingest baseline: Koa + zod parsing the same batches + one synced LevelDB write per batch,
@@ -13,7 +12,6 @@ const [portText = "0", dataDir = "/tmp/bare-ingest"] = process.argv.slice(2);
 const db = new Level<string, string>(dataDir, { keyEncoding: "utf8", valueEncoding: "utf8" });
 await db.open();
 let seq = 0;
-const app = new Koa();
 const router = new Router();
 router.post("/v1/usage-events", async (ctx) => {
   const { events } = ingestRequest.parse(ctx.request.body);
@@ -24,12 +22,4 @@ router.post("/v1/usage-events", async (ctx) => {
     results: events.map((e) => ({ idempotencyKey: e.idempotencyKey, status: "accepted" })),
   };
 });
-app.use(bodyParser({ enableTypes: ["json"], jsonLimit: 1_048_576 }));
-app.use(router.routes());
-const server = app.listen(Number(portText), "127.0.0.1", () =>
-  console.log("BuffMoney listening (bare ingest baseline)"),
-);
-process.on("SIGTERM", () => {
-  server.close();
-  void db.close().then(() => process.exit(0));
-});
+serveBaseline(router, { port: Number(portText), db, jsonLimit: 1_048_576, label: "bare ingest baseline" });
