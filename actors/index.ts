@@ -34,7 +34,12 @@ export {
 } from "./merchants.js";
 export { CustomerDirectory, type Customer, type CustomerInput } from "./customers.js";
 export { WalletService, type WalletOperation, type WalletCommandInput } from "./wallets.js";
-export { walletFactsIn, type LedgerWalletFact } from "./walletRecordFacts.js";
+export {
+  walletFactsIn,
+  walletShareOf,
+  type LedgerWalletFact,
+  type WalletShare,
+} from "./walletRecordFacts.js";
 export { OverloadedError } from "./overloaded.js";
 export { RecordFeed, type RecordListener } from "./feed.js";
 export {

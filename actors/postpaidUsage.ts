@@ -5,7 +5,7 @@ import type { InvoiceLine } from "../machines/invoiceTypes.js";
 import { walletEntity } from "../machines/walletKind.js";
 import type { Log } from "../wal/log.js";
 import { usageBilledKey, type BillingRef } from "./billingRefs.js";
-import { walletFactsIn } from "./walletRecordFacts.js";
+import type { WalletShares } from "./walletShares.js";
 
 /** A customer's postpaid usage not yet on an invoice: one line per metric, and the sequence it runs to. */
 export interface UnbilledUsage {
@@ -22,22 +22,22 @@ export interface UnbilledUsage {
  * customer's unbilled usage account.
  */
 export class PostpaidUsage {
-  constructor(private readonly log: Log) {}
+  constructor(
+    private readonly log: Log,
+    private readonly shares: WalletShares,
+  ) {}
 
   async unbilled(ref: BillingRef): Promise<UnbilledUsage> {
     const entity = walletEntity(ref.customerId);
     const billed = Number((await this.log.get(usageBilledKey(ref.customerId))) ?? "0");
     const head = this.log.durableHead;
-    const seqs = await this.log.entitySeqs(entity, { afterSeq: billed });
     // Quantities are decimal strings of up to 24 digits: summed exactly (64-digit decimals), never as floats.
     const totals = new Map<string, { micros: bigint; quantity: Decimal; events: number }>();
     let throughSeq = 0;
-    for (const seq of seqs) {
+    for await (const { seq, facts } of this.shares.of(entity, { afterSeq: billed })) {
       if (seq > head) break;
       throughSeq = seq;
-      const record = await this.log.getRecord(seq);
-      if (!record) continue;
-      for (const fact of walletFactsIn(record, entity)) {
+      for (const fact of facts) {
         if (fact.type !== "usage.accrued" || !fact.usage || fact.usage.currency !== "CNY") continue;
         const total = totals.get(fact.usage.metric) ?? {
           micros: 0n,

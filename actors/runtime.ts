@@ -8,6 +8,7 @@ import { Log, type LogOptions } from "../wal/log.js";
 import { keys } from "../wal/keys.js";
 import type { CommittedRecord } from "../wal/record.js";
 import { readEntityRecords } from "./entityRecords.js";
+import { walletSharesFormat } from "./walletShares.js";
 import { CustomerDirectory } from "./customers.js";
 import { RecordFeed } from "./feed.js";
 import { IdempotencyStore } from "./idempotency.js";
@@ -169,7 +170,12 @@ export class Runtime {
       options.billing,
     );
     payments.settlement = this.billing;
-    const clock = new BillingClock(this.billing, this.catalog, new PostpaidUsage(log), this.wallets);
+    const clock = new BillingClock(
+      this.billing,
+      this.catalog,
+      new PostpaidUsage(log, this.wallets.shares),
+      this.wallets,
+    );
     this.wallets.useClocks(clock.walletClocks());
     this.usage.useClocks((customer) => this.billing.nowFor(customer));
     this.timers.addKind(clock.timerKind());
@@ -183,7 +189,11 @@ export class Runtime {
   static async open(options: RuntimeOptions): Promise<Runtime> {
     // The chain is verified by worker threads while the actors are recovered here; nothing is
     // served, and nothing appended, before both are done.
-    const log = await Log.open(options.dataDir, { ...options.log, deferVerification: true });
+    const log = await Log.open(options.dataDir, {
+      ...options.log,
+      deferVerification: true,
+      entryValuesFormat: walletSharesFormat,
+    });
     let runtime: Runtime;
     try {
       runtime = new Runtime(log, options, await openSecretBox(log, options.dataDir, options.secretKey));

@@ -21,6 +21,24 @@ export function walletFactsIn(
   return facts;
 }
 
+/** A wallet's part of one record: the record's facts if it is the wallet's own, else its share. */
+export interface WalletShare {
+  seq: number;
+  at: number;
+  /** Whether the record is the wallet's own (a grant, a debit), not one that changed many entities. */
+  own: boolean;
+  facts: LedgerWalletFact[];
+}
+
+export function walletShareOf(record: CommittedRecord, entity: string): WalletShare {
+  return {
+    seq: record.seq,
+    at: record.at,
+    own: record.entity === entity,
+    facts: walletFactsIn(record, entity),
+  };
+}
+
 /** A usage fact with its event, which only its command logs; any other fact as it is. */
 export function withUsage(fact: WalletFact, command: LoggedCommand | undefined): LedgerWalletFact {
   if (fact.type !== "usage.charged" && fact.type !== "usage.accrued") return fact;

@@ -5,11 +5,11 @@ import type { EntityState } from "../machines/kind.js";
 import { walletEntity } from "../machines/walletKind.js";
 import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
 import type { Log } from "../wal/log.js";
-import type { CommittedRecord, IndexOp } from "../wal/record.js";
+import type { IndexOp } from "../wal/record.js";
 import type { Customer } from "./customers.js";
-import { readEntityRecords } from "./entityRecords.js";
 import type { CommandContext, EntityRegistry } from "./registry.js";
-import { walletFactsIn, type LedgerWalletFact } from "./walletRecordFacts.js";
+import { WalletShares } from "./walletShares.js";
+import type { LedgerWalletFact, WalletShare } from "./walletRecordFacts.js";
 import {
   reservationKey,
   walletIndexOps,
@@ -42,10 +42,15 @@ export interface WalletClocks {
 export class WalletService {
   private clocks: WalletClocks | undefined;
 
+  /** Each wallet's part of its records, its share of usage batches kept in the index once read. */
+  readonly shares: WalletShares;
+
   constructor(
     private readonly log: Log,
     readonly registry: WalletRegistry,
-  ) {}
+  ) {
+    this.shares = new WalletShares(log);
+  }
 
   useClocks(clocks: WalletClocks): void {
     this.clocks = clocks;
@@ -83,12 +88,25 @@ export class WalletService {
     return outcome.result;
   }
 
-  /** The wallet's records, newest first, before `beforeSeq` when paging. */
-  transactions(
+  /**
+   * The wallet's part of each of its records, newest first, before `beforeSeq` when paging. Its
+   * share of a record that changed many wallets comes from the index; only its own records are read.
+   */
+  async transactions(
     customer: Customer,
     options: { limit: number; beforeSeq?: number },
-  ): Promise<{ records: CommittedRecord[]; hasMore: boolean }> {
-    return readEntityRecords(this.log, walletEntity(customer.id), options);
+  ): Promise<{ shares: WalletShare[]; hasMore: boolean }> {
+    const shares: WalletShare[] = [];
+    let listed = 0;
+    for await (const share of this.shares.of(walletEntity(customer.id), {
+      reverse: true,
+      limit: options.limit + 1,
+      ...(options.beforeSeq !== undefined ? { beforeSeq: options.beforeSeq } : {}),
+    })) {
+      if (++listed > options.limit) return { shares, hasMore: true };
+      shares.push(share);
+    }
+    return { shares, hasMore: false };
   }
 
   /**
@@ -105,12 +123,10 @@ export class WalletService {
         ? -Infinity
         : occurredFrom - limits.usageFutureToleranceMs;
     const newestFirst: LedgerWalletFact[][] = [];
-    for (const seq of await this.log.entitySeqs(entity, { reverse: true })) {
-      if (seq > this.log.durableHead) continue;
-      const record = await this.log.getRecord(seq);
-      if (!record) continue;
-      if (record.at < stopBelow) break;
-      if (record.entity !== entity) newestFirst.push(walletFactsIn(record, entity));
+    for await (const share of this.shares.of(entity, { reverse: true })) {
+      if (share.at < stopBelow) break;
+      // A wallet's own records (grants, debits) hold no usage.
+      if (!share.own) newestFirst.push(share.facts);
     }
     return newestFirst.reverse().flat();
   }

@@ -14,8 +14,9 @@ import {
   type ReservationEntry,
   type TopUpResult,
   type WalletOperation,
-  walletFactsIn,
+  walletShareOf,
   type LedgerWalletFact,
+  type WalletShare,
 } from "../actors/index.js";
 import { feeFen } from "../domain/collection.js";
 import { accounts } from "../domain/accounts.js";
@@ -68,24 +69,26 @@ export function chargeView(fact: LedgerWalletFact) {
 }
 
 /**
- * A wallet's view of one record: its own fact, or — for a usage batch that charged many wallets —
- * one "usage" transaction summing this wallet's charges, with the charges behind it.
+ * A wallet's view of its part of one record: its own fact, or — for a usage batch that charged many
+ * wallets — one "usage" transaction summing this wallet's charges, with the charges behind it.
  */
-export function transactionFromRecord(record: CommittedRecord, walletEntity: string) {
-  if (record.entity === walletEntity) {
-    return transactionView(record.facts[0] as unknown as WalletFact, record.seq, record.at);
-  }
-  const own = walletFactsIn(record, walletEntity);
-  const last = own[own.length - 1];
-  if (!last) throw new Error(`record ${record.seq} does not touch ${walletEntity}`);
+export function transactionFromShare(share: WalletShare) {
+  const { seq, at, facts } = share;
+  if (share.own) return transactionView(facts[0] as WalletFact, seq, at);
+  const last = facts[facts.length - 1];
+  if (!last) throw new Error(`record ${seq} holds no facts of this wallet`);
   // A top-up, its refund or restoration: the wallet's one part of a collection record.
-  if (own.length === 1 && last.usage === undefined) return transactionView(last, record.seq, record.at);
-  const total = own.reduce((sum, fact) => sum + BigInt(fact.amountMicros), 0n);
+  if (facts.length === 1 && last.usage === undefined) return transactionView(last, seq, at);
+  const total = facts.reduce((sum, fact) => sum + BigInt(fact.amountMicros), 0n);
   return {
-    ...transactionView({ ...last, amountMicros: total.toString() }, record.seq, record.at),
-    id: `wtx_usage_${record.seq}`,
-    charges: own.map(chargeView),
+    ...transactionView({ ...last, amountMicros: total.toString() }, seq, at),
+    id: `wtx_usage_${seq}`,
+    charges: facts.map(chargeView),
   };
+}
+
+export function transactionFromRecord(record: CommittedRecord, walletEntity: string) {
+  return transactionFromShare(walletShareOf(record, walletEntity));
 }
 
 export function reservationView(entry: ReservationEntry) {

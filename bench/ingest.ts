@@ -153,6 +153,36 @@ async function totalBalance(client: BuffMoneyClient): Promise<bigint> {
   return total;
 }
 
+/**
+ * After ingest, each customer's usage sits in about twenty 500-event batches, each shared with ~500
+ * other customers. Reads every `readCustomers`th customer's usage summary and transaction page,
+ * twice: the first pass decodes each batch the first time any of its wallets is read, and keeps
+ * every wallet's share of it; the second pass finds them kept.
+ */
+const readCustomers = Number(process.env.BENCH_INGEST_READ_CUSTOMERS ?? 200);
+
+async function readPasses(client: BuffMoneyClient) {
+  const ids = Array.from({ length: Math.min(readCustomers, customers) }, (_, i) => `u${i}`);
+  const pass = async () => {
+    const times: number[] = [];
+    let events = 0;
+    let transactions = 0;
+    for (const id of ids) {
+      const started = performance.now();
+      const summary = await client.usage.summary(id);
+      const page = await client.wallets.transactions(id, { limit: 100 });
+      times.push(performance.now() - started);
+      events += summary.groups.reduce((sum, group) => sum + group.events, 0);
+      transactions += page.data.length;
+    }
+    const total = times.reduce((a, b) => a + b, 0);
+    return { totalMs: total, p50: percentile(times, 50), max: Math.max(...times), events, transactions };
+  };
+  const first = await pass();
+  const second = await pass();
+  return { customers: ids.length, first, second };
+}
+
 export async function ingest(): Promise<{ rows: BenchRow[]; details: Record<string, unknown> }> {
   log(
     name,
@@ -176,6 +206,12 @@ export async function ingest(): Promise<{ rows: BenchRow[]; details: Record<stri
     log(
       name,
       `ours ${round(ours.eventsPerSecond)} events/s, p99 ${round(ours.p99)} ms; ledger ${ledgerOk ? "ok" : "MISMATCH"}`,
+    );
+    const reads = await readPasses(client);
+    const readsAgree = reads.first.events === reads.second.events && reads.first.events > 0;
+    log(
+      name,
+      `reads: ${reads.customers} customers' summary + history in ${round(reads.first.totalMs)} ms, again in ${round(reads.second.totalMs)} ms`,
     );
     const ratio = ours.eventsPerSecond / base.eventsPerSecond;
     const rows: BenchRow[] = [
@@ -207,6 +243,13 @@ export async function ingest(): Promise<{ rows: BenchRow[]; details: Record<stri
         pass: ledgerOk,
         notes: `wallets went down by ${formatMicros(before - after)}; responses reported ${formatMicros(ours.chargedMicros)}`,
       },
+      {
+        name: "  usage summary + 100 transactions per customer, after ingest",
+        unit: "ms/customer",
+        measured: round(reads.second.totalMs / reads.customers, 2),
+        pass: readsAgree ? null : false,
+        notes: `${reads.customers} customers, ${reads.first.events} events and ${reads.first.transactions} transactions read; first pass ${round(reads.first.totalMs / reads.customers, 1)} ms/customer (p50 ${round(reads.first.p50, 1)}, max ${round(reads.first.max)} ms): decodes each batch once, keeping every wallet's share; second pass p50 ${round(reads.second.p50, 2)} ms, max ${round(reads.second.max, 1)} ms${readsAgree ? "" : "; THE PASSES DISAGREE"}`,
+      },
     ];
     return {
       rows,
@@ -215,6 +258,7 @@ export async function ingest(): Promise<{ rows: BenchRow[]; details: Record<stri
         ours: { ...ours, chargedMicros: ours.chargedMicros.toString() },
         concurrency,
         customers,
+        reads,
       },
     };
   } finally {

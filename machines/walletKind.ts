@@ -10,6 +10,7 @@ import { decideWalletUsage } from "./walletUsage.js";
 import type { WalletCommand, WalletContext, WalletFact } from "./walletTypes.js";
 
 export const walletEntity = (customerId: string) => `wallet:${customerId}`;
+export const isWalletEntity = (entity: string) => entity.startsWith("wallet:");
 
 export const walletKind: EntityKind<typeof walletMachine, WalletContext, WalletCommand, WalletFact> = {
   name: "wallet",

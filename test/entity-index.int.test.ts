@@ -175,4 +175,61 @@ describe("entity index", () => {
     await reopened.verified;
     await reopened.close();
   });
+
+  describe("values kept beside the entries", () => {
+    const entriesOf = async (log: Log, entity: string, options = {}) => {
+      const found: Array<{ seq: number; value: string }> = [];
+      for await (const entry of log.entityEntries(entity, options)) found.push(entry);
+      return found;
+    };
+
+    it("keeps the owner's values beside listed entries, read lazily with them", async () => {
+      const log = await Log.open(dir.path, { entryValuesFormat: "share-1" });
+      await writeRecords(log, 1, 12);
+      await log.keepEntryValues(6, new Map([["wallet:shared", "six"]]));
+      await log.keepEntryValues(12, new Map([["wallet:shared", "twelve"]]));
+      // Not listed (beyond the index): nothing is kept.
+      await log.keepEntryValues(99, new Map([["wallet:shared", "ninety-nine"]]));
+      expect(await entriesOf(log, "wallet:shared")).toEqual([
+        { seq: 3, value: "" },
+        { seq: 6, value: "six" },
+        { seq: 9, value: "" },
+        { seq: 12, value: "twelve" },
+      ]);
+      expect(await entriesOf(log, "wallet:shared", { reverse: true, afterSeq: 3, limit: 2 })).toEqual([
+        { seq: 12, value: "twelve" },
+        { seq: 9, value: "" },
+      ]);
+      await log.close();
+      const reopened = await Log.open(dir.path, { entryValuesFormat: "share-1" });
+      expect((await entriesOf(reopened, "wallet:shared")).map((e) => e.value)).toEqual([
+        "",
+        "six",
+        "",
+        "twelve",
+      ]);
+      expect(reopened.indexRepair.rebuilt).toBeNull();
+      await reopened.close();
+    });
+
+    it("builds the index again when its values are of another format, and keeps one that has none", async () => {
+      // An index from before values were kept: no format, every value "".
+      const plain = await Log.open(dir.path);
+      await writeRecords(plain, 1, 21);
+      await plain.close();
+      const first = await Log.open(dir.path, { entryValuesFormat: "share-1" });
+      expect(first.indexRepair).toEqual({ listedRecords: 0, rebuilt: null });
+      await first.keepEntryValues(9, new Map([["wallet:shared", "nine"]]));
+      await first.close();
+
+      const next = await Log.open(dir.path, { entryValuesFormat: "share-2" });
+      expect(next.indexRepair).toEqual({
+        listedRecords: 21,
+        rebuilt: 'its values were in format "share-1", not "share-2"',
+      });
+      expect((await entriesOf(next, "wallet:shared")).every((e) => e.value === "")).toBe(true);
+      await expectComplete(next, 21);
+      await next.close();
+    });
+  });
 });

@@ -234,7 +234,7 @@ describe("usage ingest", () => {
     ]);
   });
 
-  it("reads only the usage records that can hold events in the summary's period", async () => {
+  it("reads a wallet's usage only as far back as the period, and decodes each batch once", async () => {
     await customerOn(
       "m2d",
       { prices: [{ metric: "images", pricing: "per_unit", unitAmount: "0.20" }] },
@@ -242,27 +242,57 @@ describe("usage ingest", () => {
       "100",
     );
     for (let i = 0; i < 3; i++) await api.post("/v1/usage-events", { events: [event("m2d", "images", "1")] });
+    const log = server.runtime.log;
     const customer = await server.runtime.customers.find("test", merchantId, "m2d");
-    const walletSeqs = new Set(await server.runtime.log.entitySeqs(`wallet:${customer?.id ?? ""}`));
-    expect(walletSeqs.size).toBe(4); // the grant and three usage batches
-    const read = vi.spyOn(server.runtime.log, "getRecord");
-    const walletReads = () => read.mock.calls.filter(([seq]) => walletSeqs.has(seq)).length;
+    const walletSeqs = await log.entitySeqs(`wallet:${customer?.id ?? ""}`);
+    expect(walletSeqs).toHaveLength(4); // the grant and three usage batches
+    const [grantSeq] = walletSeqs;
+    const decoded = vi.spyOn(log, "getRecord");
+    const decodedSeqs = () =>
+      decoded.mock.calls.map(([seq]) => seq).filter((seq) => walletSeqs.includes(seq));
+    // Counts the index entries read.
+    const entries = log.entityEntries.bind(log);
+    let entriesRead = 0;
+    const counted = vi.spyOn(log, "entityEntries").mockImplementation(async function* (entity, options) {
+      for await (const entry of entries(entity, options)) {
+        if (entity.startsWith("wallet:")) entriesRead += 1;
+        yield entry;
+      }
+    });
     try {
-      // A period starting later than every record by more than the 5-minute future tolerance: the
-      // newest record is read, and it shows that nothing older can matter.
+      // A period starting later than every batch by more than the 5-minute future tolerance: the
+      // newest batch shows that nothing older can matter.
       const later = Date.now() + 10 * 60_000;
       const empty = await api.get(`/v1/customers/m2d/usage?from=${iso(later)}&to=${iso(later + 60_000)}`);
       expect(empty.body.groups).toEqual([]);
-      expect(walletReads()).toBe(1);
+      expect(entriesRead).toBe(1);
+      expect(decodedSeqs()).toEqual([walletSeqs[3]]);
 
-      read.mockClear();
-      const hour = await api.get(`/v1/customers/m2d/usage?from=${iso(Date.now() - 3_600_000)}`);
-      expect(hour.body.groups).toEqual([
-        expect.objectContaining({ metric: "images", quantity: "3", events: 3 }),
+      const hourly = () => api.get(`/v1/customers/m2d/usage?from=${iso(Date.now() - 3_600_000)}`);
+      const threeImages = [
+        expect.objectContaining({ metric: "images", quantity: "3", amount: "0.60", events: 3 }),
+      ];
+      entriesRead = 0;
+      decoded.mockClear();
+      expect((await hourly()).body.groups).toEqual(threeImages);
+      expect(entriesRead).toBe(4);
+      // The newest batch's share was kept by the first read.
+      expect(decodedSeqs().sort()).toEqual([grantSeq, walletSeqs[1], walletSeqs[2]].sort());
+
+      // Every batch's share is kept now: only the wallet's own grant is read again.
+      decoded.mockClear();
+      expect((await hourly()).body.groups).toEqual(threeImages);
+      const history = await api.get("/v1/customers/m2d/wallet/transactions");
+      expect(history.body.data.map((t: { type: string; amount: string }) => [t.type, t.amount])).toEqual([
+        ["usage", "0.20"],
+        ["usage", "0.20"],
+        ["usage", "0.20"],
+        ["grant", "100.00"],
       ]);
-      expect(walletReads()).toBe(4);
+      expect(decodedSeqs()).toEqual([grantSeq, grantSeq]);
     } finally {
-      read.mockRestore();
+      decoded.mockRestore();
+      counted.mockRestore();
     }
   });
 

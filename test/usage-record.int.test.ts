@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Customer, Runtime } from "../actors/index.js";
 import { PostpaidUsage } from "../actors/postpaidUsage.js";
 import { walletFactsIn } from "../actors/walletRecordFacts.js";
@@ -58,7 +58,7 @@ const event = (customer: Customer, key: string, dimensions: Record<string, strin
 
 /** The customer's postpaid usage not yet invoiced, as the next invoice would bill it. */
 const unbilledOf = (customer: Customer) =>
-  new PostpaidUsage(runtime.log).unbilled({
+  new PostpaidUsage(runtime.log, runtime.wallets.shares).unbilled({
     env: "test",
     merchantId,
     customerId: customer.id,
@@ -166,13 +166,28 @@ describe("a usage batch's record", () => {
     ]);
   });
 
-  it("folds into the usage summary's facts and the postpaid invoice line", async () => {
-    const facts = await runtime.wallets.usageFacts(postpaid);
-    expect(facts.map((f) => f.usage?.eventKey)).toEqual(["evt_2"]);
-    const unbilled = await unbilledOf(postpaid);
-    expect(unbilled.lines).toEqual([
-      expect.objectContaining({ description: "Usage 用量: images (1 event)", quantity: "3" }),
-    ]);
+  it("folds into the usage summary's facts and the postpaid invoice line, decoding the batch once", async () => {
+    const decoded = vi.spyOn(runtime.log, "getRecord");
+    const decodes = () => decoded.mock.calls.filter(([seq]) => seq === record.seq).length;
+    try {
+      // The first reader of any wallet in the batch decodes it, and keeps every wallet's share.
+      const prepaidFacts = await runtime.wallets.usageFacts(prepaid);
+      expect(prepaidFacts).toEqual(walletFactsIn(record, walletEntity(prepaid.id)));
+      expect(decodes()).toBe(1);
+
+      const facts = await runtime.wallets.usageFacts(postpaid);
+      expect(facts.map((f) => f.usage?.eventKey)).toEqual(["evt_2"]);
+      expect(facts).toEqual(walletFactsIn(record, walletEntity(postpaid.id)));
+      const unbilled = await unbilledOf(postpaid);
+      expect(unbilled.lines).toEqual([
+        expect.objectContaining({ description: "Usage 用量: images (1 event)", quantity: "3" }),
+      ]);
+      expect(unbilled.throughSeq).toBe(record.seq);
+      // The other wallets' reads found their shares kept: the batch was not decoded again.
+      expect(decodes()).toBe(1);
+    } finally {
+      decoded.mockRestore();
+    }
   });
 
   it("replays through the wallet machine to the same wallets, facts and postings", async () => {

@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Level } from "level";
 import { keys, padSeq, seqFromEntityKey } from "./keys.js";
+import type { CommittedRecord } from "./record.js";
 
 /** Where a ledger keeps its entity index: a LevelDB store of its own, inside the ledger's directory. */
 export const entityIndexDir = (ledgerDir: string): string => join(ledgerDir, "entity-index");
@@ -13,11 +14,19 @@ export function entitiesOf(record: { entity: string; touches?: readonly string[]
 
 /** The highest sequence whose entries are all in the index; written with the entries it covers. */
 const indexedThroughKey = keys.meta("indexed_through");
+/** The format of the values kept in entries (LogOptions.entryValuesFormat), written with the entries. */
+const valuesFormatKey = keys.meta("entry_values");
 
 /** Entries that must be written before a reader looks; bounded by the ledger's commit queue. */
 interface PendingEntries {
   entries: string[];
   throughSeq: number;
+}
+
+/** One entry of the index: a record of the entity, and what the owner keeps beside it. */
+export interface EntityEntry {
+  seq: number;
+  value: string;
 }
 
 export interface EntitySeqsOptions {
@@ -53,13 +62,21 @@ export class EntityIndex {
     private readonly onFailure: (error: unknown) => void,
     /** Why the index found on open was thrown away, if it was. */
     readonly discarded: string | null,
+    /** The format of the values in the stored entries ("" for none). */
+    readonly storedFormat: string,
+    /** The format of the values this index keeps ("" for none). */
+    readonly format: string,
   ) {}
 
   /**
    * Opens the index kept beside the ledger. An index LevelDB cannot open (a lost or damaged file) is
    * discarded and built again from the log: it holds nothing the log does not.
    */
-  static async open(ledgerDir: string, onFailure: (error: unknown) => void): Promise<EntityIndex> {
+  static async open(
+    ledgerDir: string,
+    onFailure: (error: unknown) => void,
+    format = "",
+  ): Promise<EntityIndex> {
     const location = entityIndexDir(ledgerDir);
     let db = openStore(location);
     let discarded: string | null = null;
@@ -73,8 +90,9 @@ export class EntityIndex {
       await db.open();
     }
     try {
-      const mark = await db.get(indexedThroughKey);
-      return new EntityIndex(db, mark === undefined ? 0 : Number(mark), onFailure, discarded);
+      const [mark, stored] = await db.getMany([indexedThroughKey, valuesFormatKey]);
+      const through = mark === undefined ? 0 : Number(mark);
+      return new EntityIndex(db, through, onFailure, discarded, stored ?? "", format);
     } catch (error) {
       await db.close();
       throw error;
@@ -86,12 +104,13 @@ export class EntityIndex {
     return this.through;
   }
 
-  /** Lists record `seq` under each entity it names. Sequences must arrive in increasing order. */
-  add(seq: number, entities: Iterable<string>): void {
+  /** Lists a record under each entity it names. Sequences must arrive in increasing order. */
+  add(record: CommittedRecord): void {
+    const { seq } = record;
     if (seq <= this.through) throw new Error(`entity index: record ${seq} is at or below ${this.through}`);
     // After a failed write the process is stopping (fail-stop); nothing more is kept.
     if (this.failed !== null) return;
-    for (const entity of entities) this.pending.entries.push(keys.entityRecord(entity, seq));
+    for (const entity of entitiesOf(record)) this.pending.entries.push(keys.entityRecord(entity, seq));
     this.pending.throughSeq = seq;
     this.through = seq;
     if (this.writing === null) this.writing = this.writePending();
@@ -105,6 +124,7 @@ export class EntityIndex {
       const batch = this.db.batch();
       for (const key of entries) batch.put(key, "");
       batch.put(indexedThroughKey, String(throughSeq));
+      if (this.format !== "") batch.put(valuesFormatKey, this.format);
       try {
         await batch.write({ sync: true });
       } catch (error) {
@@ -125,16 +145,34 @@ export class EntityIndex {
   /** Sequences of an entity's records, oldest first (or newest first with `reverse`). */
   async seqs(entity: string, options: EntitySeqsOptions = {}): Promise<number[]> {
     await this.settled();
-    const prefix = keys.entityPrefix(entity);
-    const range = {
-      gt: options.afterSeq === undefined ? prefix : prefix + padSeq(options.afterSeq),
-      lt: options.beforeSeq === undefined ? prefix + "~" : prefix + padSeq(options.beforeSeq),
-      reverse: options.reverse ?? false,
-      limit: options.limit ?? -1,
-    };
     const seqs: number[] = [];
-    for await (const key of this.db.keys(range)) seqs.push(seqFromEntityKey(key));
+    for await (const key of this.db.keys(rangeOf(entity, options))) seqs.push(seqFromEntityKey(key));
     return seqs;
+  }
+
+  /**
+   * Keeps values beside entries already listed for record `seq` (by entity). Unsynced: a value is
+   * worked out again from the record when it is lost, so it need not survive a crash.
+   */
+  async keep(seq: number, values: ReadonlyMap<string, string>): Promise<void> {
+    // After the write that lists the record, which would put its entries back to "".
+    await this.settled();
+    if (seq > this.through || values.size === 0 || this.format === "") return;
+    const batch = this.db.batch();
+    for (const [entity, value] of values) batch.put(keys.entityRecord(entity, seq), value);
+    batch.put(valuesFormatKey, this.format);
+    await batch.write();
+  }
+
+  /**
+   * An entity's entries with their values, oldest first (or newest first with `reverse`), read
+   * lazily: a reader may stop early.
+   */
+  async *entries(entity: string, options: EntitySeqsOptions = {}): AsyncGenerator<EntityEntry> {
+    await this.settled();
+    for await (const [key, value] of this.db.iterator(rangeOf(entity, options))) {
+      yield { seq: seqFromEntityKey(key), value };
+    }
   }
 
   /** Forgets every entry: the index lists records the log does not hold, and is built again. */
@@ -148,6 +186,16 @@ export class EntityIndex {
     await this.settled().catch(() => {});
     await this.db.close();
   }
+}
+
+function rangeOf(entity: string, options: EntitySeqsOptions) {
+  const prefix = keys.entityPrefix(entity);
+  return {
+    gt: options.afterSeq === undefined ? prefix : prefix + padSeq(options.afterSeq),
+    lt: options.beforeSeq === undefined ? prefix + "~" : prefix + padSeq(options.beforeSeq),
+    reverse: options.reverse ?? false,
+    limit: options.limit ?? -1,
+  };
 }
 
 function openStore(location: string): Level<string, string> {

@@ -1,7 +1,7 @@
 export { Log, type LogOptions, type CommitStats } from "./log.js";
 export { LogIntegrityError, LogOverloadedError } from "./errors.js";
 export { keys, padSeq } from "./keys.js";
-export { entityIndexDir, type EntitySeqsOptions } from "./entityIndex.js";
+export { entityIndexDir, type EntityEntry, type EntitySeqsOptions } from "./entityIndex.js";
 export { encodeRecord, decodeRecord } from "./codec.js";
 export {
   genesisHash,

@@ -1,7 +1,8 @@
 /**
  * Key layout of the ledger's LevelDB store. Prefixes keep the kinds apart and sort well:
  *   l!<seq>                   log records (the ledger)
- *   e!<entity>!<seq>          per-entity index of log records, in a store of its own (entityIndex.ts)
+ *   e!<entity>!<seq>          per-entity index of log records, in a store of its own (entityIndex.ts);
+ *                             the value is "" or what the owner keeps for that entity (keepEntryValues)
  *   i!<scope>                 idempotency entries (written with the record that consumed them)
  *   x!<name>!…                read indexes owned by the runtime, written with their record
  *   s!<entity>                snapshots (a cache, checked against the log before use)

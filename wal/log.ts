@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { Level } from "level";
 import { limits } from "../domain/limits.js";
 import { decodeRecord, encodeRecord } from "./codec.js";
-import { EntityIndex, entitiesOf, type EntitySeqsOptions } from "./entityIndex.js";
+import { EntityIndex, type EntityEntry, type EntitySeqsOptions } from "./entityIndex.js";
 import { LogIntegrityError, LogOverloadedError } from "./errors.js";
 import { keys } from "./keys.js";
 import { integrityError, verifyLog } from "./verify.js";
@@ -30,6 +30,11 @@ export interface LogOptions {
   deferVerification?: boolean;
   /** Logs at least this long are verified by worker threads (see verify.ts). */
   parallelVerifyMinRecords?: number;
+  /**
+   * Names the format of the values the owner keeps beside index entries (keepEntryValues). An index
+   * holding values of another format is built again on open; one holding none is kept.
+   */
+  entryValuesFormat?: string;
 }
 
 interface PendingAppend {
@@ -150,7 +155,11 @@ export class Log {
     let index: EntityIndex;
     try {
       // A failed index write stops the process like a failed ledger write: restart rebuilds it.
-      index = await EntityIndex.open(dir, (error) => (options.onFatal ?? defaultFatal)(error));
+      index = await EntityIndex.open(
+        dir,
+        (error) => (options.onFatal ?? defaultFatal)(error),
+        options.entryValuesFormat,
+      );
     } catch (error) {
       await db.close();
       throw error;
@@ -220,6 +229,9 @@ export class Log {
     if (index.indexedThrough > this.lastSeq) {
       this.indexRepair.rebuilt = `it listed records up to ${index.indexedThrough}, beyond the log's head`;
       await index.clear();
+    } else if (index.storedFormat !== "" && index.format !== "" && index.storedFormat !== index.format) {
+      this.indexRepair.rebuilt = `its values were in format "${index.storedFormat}", not "${index.format}"`;
+      await index.clear();
     }
     const [legacy] = await this.db.keys({ ...legacyIndexRange, limit: 1 }).all();
     if (legacy !== undefined && index.indexedThrough === 0)
@@ -227,7 +239,7 @@ export class Log {
     let sinceWait = 0;
     for await (const record of this.scan(index.indexedThrough + 1, this.lastSeq)) {
       if (this.stopVerifying.signal.aborted) return;
-      index.add(record.seq, entitiesOf(record));
+      index.add(record);
       this.indexRepair.listedRecords += 1;
       if (++sinceWait === catchUpChunkRecords) {
         sinceWait = 0;
@@ -403,7 +415,7 @@ export class Log {
     this.stats.lastBatchMs = performance.now() - started;
     this.durableSeq = batch[batch.length - 1]?.seq ?? this.durableSeq;
     // Listed before anyone hears of the records: a reader who saw an append resolve finds it.
-    for (const entry of batch) this.index.add(entry.seq, entitiesOf(entry.record));
+    for (const entry of batch) this.index.add(entry.record);
     for (const listener of this.batchListeners) listener(batch.length, this.stats.lastBatchMs);
     for (const entry of batch) entry.resolve(entry.record);
     this.writing = false;
@@ -449,6 +461,24 @@ export class Log {
   async entitySeqs(entity: string, options: EntitySeqsOptions = {}): Promise<number[]> {
     await this.indexCaughtUp;
     return this.index.seqs(entity, options);
+  }
+
+  /**
+   * An entity's index entries, with any value kept beside them (keepEntryValues), read lazily: a
+   * reader may stop early.
+   */
+  async *entityEntries(entity: string, options: EntitySeqsOptions = {}): AsyncGenerator<EntityEntry> {
+    await this.indexCaughtUp;
+    yield* this.index.entries(entity, options);
+  }
+
+  /**
+   * Keeps values beside record `seq`'s index entries, by entity: what the owner worked out from the
+   * record, so the next reader of those entities need not decode it. Derived and unsynced.
+   */
+  async keepEntryValues(seq: number, values: ReadonlyMap<string, string>): Promise<void> {
+    await this.indexCaughtUp;
+    await this.index.keep(seq, values);
   }
 
   async get(key: string): Promise<string | undefined> {

@@ -22,7 +22,7 @@ import {
   wallet,
   walletOperation,
 } from "../schemas.js";
-import { transactionFromRecord, walletOperationView, walletView } from "../views.js";
+import { transactionFromShare, walletOperationView, walletView } from "../views.js";
 
 /** A positive amount within limits, in micro-units. */
 function positiveMicros(amount: string): bigint {
@@ -89,8 +89,7 @@ export function walletOperations(runtime: Runtime): Operation[] {
           limit: query.limit,
           ...(query.startingAfter !== undefined ? { beforeSeq: Number(query.startingAfter) } : {}),
         });
-        const entity = `wallet:${customer.id}`;
-        const data = page.records.map((record) => transactionFromRecord(record, entity));
+        const data = page.shares.map(transactionFromShare);
         return { status: 200, body: listPage(data, page.hasMore) };
       },
     }),

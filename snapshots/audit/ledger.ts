@@ -2,7 +2,7 @@ import { rename, stat } from "node:fs/promises";
 import { Level } from "level";
 import { keys } from "../../wal/keys.js";
 import { decodeRecord } from "../../wal/codec.js";
-import { EntityIndex, entitiesOf, entityIndexDir } from "../../wal/entityIndex.js";
+import { EntityIndex, entityIndexDir } from "../../wal/entityIndex.js";
 import type { CommittedRecord } from "../../wal/record.js";
 import { ChainCheck, type RawEntry } from "./chain.js";
 import { copyLedgerDir, type CopyOptions, type LedgerCopy } from "./copy.js";
@@ -63,7 +63,7 @@ export class AuditLedger {
     for await (const { value } of this.rawRecords(index.indexedThrough + 1)) {
       const decoded = decodeRecord(value);
       if (!decoded.ok || decoded.record.seq <= index.indexedThrough) continue;
-      index.add(decoded.record.seq, entitiesOf(decoded.record));
+      index.add(decoded.record);
     }
     await index.settled();
   }
