@@ -90,6 +90,9 @@ export class EntityRegistry<TContext, TCommand, TFact> {
   private readonly residents = new Map<string, Resident<TContext>>();
   private readonly loading = new Map<string, Loading<TContext>>();
   private readonly evicting = new Map<string, Promise<void>>();
+  /** Snapshots of passivated entities waiting for their write: one batch for all passivated in a turn. */
+  private passivated: Array<{ key: string; value: string }> = [];
+  private passivatedWritten: Promise<void> | null = null;
   private readonly residentMax: number;
 
   constructor(
@@ -314,6 +317,8 @@ export class EntityRegistry<TContext, TCommand, TFact> {
       await this.evicting.get(entity);
       const loaded = await loadEntity(this.log, this.kind, entity, entityId);
       const created = new Resident(entity, entityId, loaded.state, loaded.lastSeq, loaded.lastHash);
+      // Passivating it writes a snapshot the next load can take as it is.
+      created.dirty = loaded.worthSnapshotting;
       this.residents.set(entity, created);
       this.loading.delete(entity);
       for (const queued of loading.mailbox) queued(created);
@@ -348,17 +353,32 @@ export class EntityRegistry<TContext, TCommand, TFact> {
 
   private evictIfFull(): void {
     if (this.residents.size <= this.residentMax) return;
+    // Down to a little below the bound: one walk from the LRU end passivates many, rather than one
+    // walk (past the Map's deleted slots) for each entity loaded.
+    const target = this.residentMax - Math.floor(this.residentMax / 32);
     for (const resident of this.residents.values()) {
-      if (this.residents.size <= this.residentMax) break;
+      if (this.residents.size <= target) break;
       if (resident.inFlight > 0) continue;
       this.residents.delete(resident.entity);
       if (!resident.dirty || resident.lastSeq === 0) continue;
-      const value = encodeSnapshot(this.kind, resident.committed, resident.lastSeq, resident.lastHash);
-      const written = this.log
-        .putUnsynced([{ key: keys.snapshot(resident.entity), value }])
-        .finally(() => this.evicting.delete(resident.entity));
-      this.evicting.set(resident.entity, written);
+      const { entity } = resident;
+      const written = this.writeSnapshot(entity, this.snapshotOf(resident)).finally(() => {
+        if (this.evicting.get(entity) === written) this.evicting.delete(entity);
+      });
+      this.evicting.set(entity, written);
     }
+  }
+
+  /** Writes a passivated entity's snapshot with every other passivated in this turn, in one batch. */
+  private writeSnapshot(entity: string, value: string): Promise<void> {
+    this.passivated.push({ key: keys.snapshot(entity), value });
+    this.passivatedWritten ??= new Promise((resolve) => setImmediate(resolve)).then(() => {
+      const batch = this.passivated;
+      this.passivated = [];
+      this.passivatedWritten = null;
+      return this.log.putUnsynced(batch);
+    });
+    return this.passivatedWritten;
   }
 
   /**
@@ -372,7 +392,7 @@ export class EntityRegistry<TContext, TCommand, TFact> {
         resident.dirty = false;
         return {
           key: keys.snapshot(resident.entity),
-          value: encodeSnapshot(this.kind, resident.committed, resident.lastSeq, resident.lastHash),
+          value: this.snapshotOf(resident),
         };
       });
       await this.log.putUnsynced(chunk);
@@ -380,6 +400,11 @@ export class EntityRegistry<TContext, TCommand, TFact> {
     }
     await Promise.all(this.evicting.values());
     return dirty.length;
+  }
+
+  private snapshotOf(resident: Resident<TContext>): string {
+    const { committed, lastSeq, lastHash } = resident;
+    return encodeSnapshot(this.kind, committed, lastSeq, lastHash, this.log.openingId);
   }
 }
 

@@ -46,7 +46,15 @@ function topSelf(profile: { nodes: ProfileNode[]; samples?: number[] }, count: n
 
 async function main(): Promise<void> {
   const dir = await tempDir("ingest-profile");
-  const runtime = await Runtime.open({ dataDir: dir.path, adminToken, startTimers: false });
+  const residentWalletsMax = process.env.INGEST_PROFILE_RESIDENT
+    ? Number(process.env.INGEST_PROFILE_RESIDENT)
+    : undefined;
+  const runtime = await Runtime.open({
+    dataDir: dir.path,
+    adminToken,
+    startTimers: false,
+    ...(residentWalletsMax ? { residentWalletsMax } : {}),
+  });
   const actor = { kind: "admin" as const };
   const codes = new Map<string, number>();
   const { merchant, apiKeys } = await runtime.merchants.create("Ingest profile");

@@ -13,6 +13,11 @@ export interface LoadedEntity<TContext> {
   /** Records replayed on top of the snapshot (or from the entity's first record). */
   replayed: number;
   fromSnapshot: boolean;
+  /**
+   * Whether a fresh snapshot would save the next load work: records were replayed, or the snapshot
+   * came from an earlier opening of the log and had to be checked against it.
+   */
+  worthSnapshotting: boolean;
 }
 
 /**
@@ -31,14 +36,16 @@ export async function loadEntity<TContext>(
   let lastSeq = 0;
   let lastHash = "";
   let fromSnapshot = false;
+  let checked = false;
   const stored = await log.get(keys.snapshot(entity));
-  if (stored !== undefined) {
-    const snapshot = decodeSnapshot(kind, stored);
-    const anchor =
-      snapshot && snapshot.atSeq <= log.durableHead ? await log.getRecord(snapshot.atSeq) : undefined;
-    const anchorTouches =
-      anchor !== undefined && (anchor.entity === entity || (anchor.touches ?? []).includes(entity));
-    if (snapshot && anchor && anchor.hash === snapshot.hash && anchorTouches) {
+  const snapshot = stored === undefined ? undefined : decodeSnapshot(kind, stored);
+  // A snapshot past `untilSeq` (a wallet passivated after the checkpoint recovery starts from) holds
+  // records the caller will replay itself: the entity is rebuilt from its records instead.
+  if (snapshot && snapshot.atSeq <= untilSeq) {
+    // A snapshot written since this log was opened reflects a record this process appended or
+    // verified: trusted as it is. An older one is checked against the log first.
+    checked = snapshot.opening !== log.openingId;
+    if (!checked || (await anchoredAt(log, entity, snapshot.atSeq, snapshot.hash))) {
       state = snapshot.state;
       lastSeq = snapshot.atSeq;
       lastHash = snapshot.hash;
@@ -57,7 +64,25 @@ export async function loadEntity<TContext>(
     lastSeq = seq;
     lastHash = record.hash;
   }
-  return { state, lastSeq, lastHash, replayed: seqs.length, fromSnapshot };
+  return {
+    state,
+    lastSeq,
+    lastHash,
+    replayed: seqs.length,
+    fromSnapshot,
+    worthSnapshotting: seqs.length > 0 || (fromSnapshot && checked),
+  };
+}
+
+/**
+ * Whether the record at `atSeq` has this hash and changed this entity. Read from the record's header
+ * and the entity index, without decoding the record: a usage batch that charged the wallet is large.
+ */
+async function anchoredAt(log: Log, entity: string, atSeq: number, hash: string): Promise<boolean> {
+  const [recorded] = await log.hashesAt([atSeq]);
+  if (recorded !== hash) return false;
+  const [listed] = await log.entitySeqs(entity, { afterSeq: atSeq - 1, limit: 1 });
+  return listed === atSeq;
 }
 
 /**
@@ -81,6 +106,7 @@ export async function loadAtCheckpoint<TContext>(
         lastHash: "",
         replayed: 0,
         fromSnapshot: false,
+        worthSnapshotting: false,
       });
     }
     return loaded;
@@ -98,6 +124,7 @@ export async function loadAtCheckpoint<TContext>(
         lastHash: snapshot.hash,
         replayed: 0,
         fromSnapshot: true,
+        worthSnapshotting: false,
       });
     } else {
       rebuild.push(target);

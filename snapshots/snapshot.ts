@@ -10,6 +10,8 @@ export interface StoredSnapshot {
   machineVersion: number;
   atSeq: number;
   hash: string;
+  /** The opening of the log it was written in (Log.openingId); absent in older snapshots. */
+  opening?: string;
   value: string;
   context: unknown;
 }
@@ -19,12 +21,14 @@ export function encodeSnapshot<TContext>(
   state: EntityState<TContext>,
   atSeq: number,
   hash: string,
+  opening: string,
 ): string {
   const snapshot: StoredSnapshot = {
     kind: kind.name,
     machineVersion: kind.version,
     atSeq,
     hash,
+    opening,
     value: state.value,
     context: kind.contextToJson(state.context),
   };
@@ -34,7 +38,7 @@ export function encodeSnapshot<TContext>(
 export function decodeSnapshot<TContext>(
   kind: EntityKind<AnyStateMachine, TContext, unknown, unknown>,
   text: string,
-): { state: EntityState<TContext>; atSeq: number; hash: string } | undefined {
+): { state: EntityState<TContext>; atSeq: number; hash: string; opening: string | null } | undefined {
   let parsed: StoredSnapshot;
   try {
     parsed = JSON.parse(text) as StoredSnapshot;
@@ -46,5 +50,6 @@ export function decodeSnapshot<TContext>(
     state: { value: parsed.value, context: kind.contextFromJson(parsed.context) },
     atSeq: parsed.atSeq,
     hash: parsed.hash,
+    opening: parsed.opening ?? null,
   };
 }

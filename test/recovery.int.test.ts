@@ -1,5 +1,5 @@
 import { Level } from "level";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LogIntegrityError, ReplayDivergedError } from "../actors/index.js";
 import { decodeRecord, encodeRecord, keys, type LogRecord } from "../wal/index.js";
 import { debitOf, grantOf, openRuntime, seedCustomers } from "./support/runtimeFixture.js";
@@ -73,6 +73,54 @@ describe("restart, snapshots and replay", () => {
     expect(balances).toEqual(Array(10).fill(yuan(45)));
     expect(runtime.wallets.registry.residentCount).toBeLessThanOrEqual(3);
     await runtime.close();
+  });
+
+  it("recovers wallets passivated after the last checkpoint (their snapshots are newer than it)", async () => {
+    const runtime = await openRuntime(dir.path, { residentWalletsMax: 2 });
+    const { customers } = await seedCustomers(runtime, 6);
+    for (const c of customers) await runtime.wallets.execute(c, grantOf(yuan(50)));
+    await runtime.checkpoint();
+    // Past the checkpoint: each debit loads a wallet and passivates another, snapshotting it.
+    for (let round = 0; round < 3; round++)
+      for (const c of customers) await runtime.wallets.execute(c, debitOf(yuan(round + 1)));
+    await runtime.log.flush();
+    await runtime.log.close(); // a crash: no checkpoint at close
+
+    const reopened = await openRuntime(dir.path, { residentWalletsMax: 2 });
+    const balances = await Promise.all(
+      customers.map(async (c) => (await reopened.wallets.state(c)).context.balanceMicros),
+    );
+    expect(balances).toEqual(Array(6).fill(yuan(44)));
+    await reopened.close();
+  });
+
+  it("rehydrates a passivated wallet without decoding the record its snapshot names", async () => {
+    const runtime = await openRuntime(dir.path, { residentWalletsMax: 2 });
+    const { customers } = await seedCustomers(runtime, 4);
+    for (const c of customers) await runtime.wallets.execute(c, grantOf(yuan(20)));
+    for (const c of customers) await runtime.wallets.execute(c, debitOf(yuan(3)));
+    const first = customers[0]!;
+    const [anchorSeq] = await runtime.log.entitySeqs(`wallet:${first.id}`, { reverse: true, limit: 1 });
+    expect(runtime.wallets.registry.residentCount).toBeLessThanOrEqual(2); // the first was passivated
+
+    const decoded = vi.spyOn(runtime.log, "getRecord");
+    const headers = vi.spyOn(runtime.log, "hashesAt");
+    // Its snapshot was written since this log was opened: taken as it is.
+    expect((await runtime.wallets.state(first)).context.balanceMicros).toBe(yuan(17));
+    expect(decoded).not.toHaveBeenCalled();
+    expect(headers).not.toHaveBeenCalled();
+    await runtime.close();
+
+    // After a restart the snapshot is from an earlier opening: checked against the record's header
+    // line and the entity index, still without decoding the record.
+    const reopened = await openRuntime(dir.path, { residentWalletsMax: 2 });
+    for (const c of customers.slice(1)) await reopened.wallets.state(c); // passivates the first again
+    const decodedAfter = vi.spyOn(reopened.log, "getRecord");
+    const headersAfter = vi.spyOn(reopened.log, "hashesAt");
+    expect((await reopened.wallets.state(first)).context.balanceMicros).toBe(yuan(17));
+    expect(headersAfter.mock.calls).toContainEqual([[anchorSeq]]);
+    expect(decodedAfter.mock.calls.filter(([seq]) => seq === anchorSeq)).toEqual([]);
+    await reopened.close();
   });
 
   it("ignores a snapshot that no longer matches the log and replays from the entity's first record", async () => {

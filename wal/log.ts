@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { Level } from "level";
 import { limits } from "../domain/limits.js";
@@ -114,6 +115,11 @@ export class Log {
   private verification: "pending" | "done" | { failed: unknown } = "pending";
   private readonly stopVerifying = new AbortController();
   readonly stats: CommitStats = { batches: 0, records: 0, lastBatchRecords: 0, lastBatchMs: 0 };
+  /**
+   * Names this opening of the log. Whatever this process derives from records it appended or
+   * verified since opening (a snapshot) may carry it, and be trusted while the log stays open.
+   */
+  readonly openingId = randomUUID();
 
   private constructor(
     readonly db: Level<string, string>,
