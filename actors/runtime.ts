@@ -38,6 +38,7 @@ import { InvoiceMailOutbox, type InvoiceMailPolicy, type InvoiceMailSend } from 
 
 /** Tail records replayed together at recovery: the wallets they touch are loaded in one batch. */
 const recoveryChunkRecords = 1_000;
+const recoveryChunkEntities = 10_000;
 
 export interface RuntimeOptions {
   dataDir: string;
@@ -275,12 +276,16 @@ export class Runtime {
       }
     };
     let chunk: CommittedRecord[] = [];
+    let chunkEntities = 0;
     for await (const record of this.log.scan(checkpoint.atSeq + 1)) {
       replayed += 1;
       chunk.push(record);
-      if (chunk.length >= recoveryChunkRecords) {
+      chunkEntities += 1 + (record.touches?.length ?? 0);
+      // Bounded by entities too: a usage batch charges hundreds of wallets in half a megabyte.
+      if (chunk.length >= recoveryChunkRecords || chunkEntities >= recoveryChunkEntities) {
         await replayChunk(chunk);
         chunk = [];
+        chunkEntities = 0;
       }
     }
     await replayChunk(chunk);

@@ -1,5 +1,5 @@
 import { Level } from "level";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { decodeRecord, encodeRecord, keys, Log, LogIntegrityError } from "../wal/index.js";
 import { draft } from "./support/draft.js";
 import { tempDir } from "./support/tempDir.js";
@@ -93,6 +93,22 @@ describe("write-ahead log", () => {
     const reopened = await Log.open(dir.path);
     expect(reopened.head.seq).toBe(1);
     await reopened.close();
+  });
+
+  it("reads each record's hash once, a few records at a time, however many callers name it", async () => {
+    const log = await Log.open(dir.path);
+    const records = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => log.append(draft(i + 1), log.now())),
+    );
+    // Many wallets name the same few records (the usage batches that last charged them).
+    const asked = Array.from({ length: 1_000 }, (_, i) => ((i * 37) % 100) + 1).concat([999]);
+    const reads = vi.spyOn(log.db, "getMany");
+    const hashes = await log.hashesAt(asked);
+    expect(hashes).toEqual(asked.map((seq) => records[seq - 1]?.hash));
+    const keysRead = reads.mock.calls.map(([keys]) => keys.length);
+    expect(keysRead.reduce((a, b) => a + b, 0)).toBe(101); // 100 records and the missing 999
+    expect(Math.max(...keysRead)).toBeLessThanOrEqual(64);
+    await log.close();
   });
 
   it("refuses appends past its queue bound instead of queueing without end", async () => {

@@ -12,9 +12,18 @@ export type RangeResult =
   | { ok: true; firstPrevHash: string; lastHash: string }
   | ({ ok: false; firstPrevHash: string } & IntegrityFailure);
 
+/** Bytes a chunk of records read ahead may hold (LevelDB's highWaterMarkBytes). */
+export const readChunkBytes: number;
+
 /** What verifyRange needs of a LevelDB handle: a string-keyed, string-valued ranged iterator. */
 export interface RangeReader {
-  iterator(options: { gte: string; lte: string; keys: boolean; fillCache: boolean }): {
+  iterator(options: {
+    gte: string;
+    lte: string;
+    keys: boolean;
+    fillCache: boolean;
+    highWaterMarkBytes: number;
+  }): {
     /** Entries as [key, value]; the key is undefined when read with `keys: false`. */
     nextv(size: number): Promise<Array<[string | undefined, string]>>;
     close(): Promise<void>;

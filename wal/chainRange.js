@@ -7,6 +7,8 @@ const hashLength = 64;
 const bodyStart = hashLength * 2 + 2;
 const seqWidth = 16;
 const chunkRecords = 1_000;
+/** Bytes a chunk may hold: a chunk of small records is whole, one of large usage batches short. */
+export const readChunkBytes = 1024 * 1024;
 
 /**
  * A stored record's header lines and checksum, without parsing its JSON body.
@@ -61,6 +63,8 @@ async function checkRange(db, fromSeq, toSeq, withKeys, onProgress) {
     lte: recordKey(toSeq),
     keys: withKeys,
     fillCache: false,
+    // Without it nextv stops at 16 KiB (about 18 records): reading runs 2× slower.
+    highWaterMarkBytes: readChunkBytes,
   });
   // The next chunk is read (on LevelDB's thread) while this one is checked.
   let next = iterator.nextv(chunkRecords);

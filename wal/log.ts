@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import { resolve } from "node:path";
 import { Level } from "level";
 import { limits } from "../domain/limits.js";
+import { readChunkBytes } from "./chainRange.js";
 import { decodeRecord, encodeRecord } from "./codec.js";
 import { EntityIndex, type EntityEntry, type EntitySeqsOptions } from "./entityIndex.js";
 import { LogIntegrityError, LogOverloadedError } from "./errors.js";
@@ -68,6 +69,8 @@ const openLocations = new Set<string>();
 
 /** Records read per step when scanning the log (verification reads its own, chainRange.js). */
 const readChunkRecords = 1_000;
+/** Records read at once for their header lines (hashesAt): bounds memory when they are large. */
+const hashReadChunkRecords = 64;
 
 /** A batch this big is written at once rather than at the end of the event-loop turn. */
 const eagerBatchRecords = 256;
@@ -261,6 +264,7 @@ export class Log {
     const iterator = this.db.iterator({
       gte: keys.record(fromSeq),
       lt: toSeq === undefined ? keys.recordPrefixEnd : keys.record(toSeq + 1),
+      highWaterMarkBytes: readChunkBytes,
     });
     let next = iterator.nextv(readChunkRecords);
     try {
@@ -450,8 +454,16 @@ export class Log {
    * snapshots still match the log (whose chain was verified on open).
    */
   async hashesAt(seqs: readonly number[]): Promise<Array<string | undefined>> {
-    const values = await this.db.getMany(seqs.map((seq) => keys.record(seq)));
-    return values.map((value) => value?.slice(0, 64));
+    // Each distinct record is read once, a few at a time: many wallets name one usage batch, and a
+    // batch is half a megabyte that only its first line is wanted from.
+    const distinct = [...new Set(seqs)];
+    const hashes = new Map<number, string | undefined>();
+    for (let start = 0; start < distinct.length; start += hashReadChunkRecords) {
+      const chunk = distinct.slice(start, start + hashReadChunkRecords);
+      const values = await this.db.getMany(chunk.map((seq) => keys.record(seq)));
+      chunk.forEach((seq, i) => hashes.set(seq, values[i]?.slice(0, 64)));
+    }
+    return seqs.map((seq) => hashes.get(seq));
   }
 
   async getRecord(seq: number): Promise<CommittedRecord | undefined> {

@@ -2,6 +2,7 @@ import { rename, stat } from "node:fs/promises";
 import { Level } from "level";
 import { keys } from "../../wal/keys.js";
 import { decodeRecord } from "../../wal/codec.js";
+import { readChunkBytes } from "../../wal/chainRange.js";
 import { EntityIndex, entityIndexDir } from "../../wal/entityIndex.js";
 import type { CommittedRecord } from "../../wal/record.js";
 import { ChainCheck, type RawEntry } from "./chain.js";
@@ -92,7 +93,7 @@ export class AuditLedger {
 
   /** Key/value pairs in [gte, lt). */
   async *range(gte: string, lt: string): AsyncGenerator<RawEntry> {
-    const iterator = this.db.iterator({ gte, lt });
+    const iterator = this.db.iterator({ gte, lt, highWaterMarkBytes: readChunkBytes });
     try {
       for (;;) {
         const entries = await iterator.nextv(readBatchEntriesMax);
