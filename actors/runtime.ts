@@ -262,7 +262,8 @@ export class Runtime {
       for (const record of chunk) {
         for (const entity of [record.entity, ...(record.touches ?? [])]) {
           const wallet = states.get(entity);
-          if (!wallet) continue;
+          // A wallet loaded from a snapshot newer than the checkpoint already holds this record.
+          if (!wallet || record.seq <= wallet.lastSeq) continue;
           wallet.state = replayRecord(
             walletKind,
             wallet.state,

@@ -10,6 +10,7 @@ import { Log } from "../wal/log.js";
 import { benchCustomerId, benchMerchantId, WalletDraftWriter } from "./lib/drafts.js";
 import { log, runIfChild, type BenchRow } from "./lib/harness.js";
 import { round } from "./lib/stats.js";
+import { usageCrashRestart } from "./lib/usageCrash.js";
 import { dirBytes, tempDir } from "./lib/tmp.js";
 
 /**
@@ -27,6 +28,11 @@ const crashRecords = Number(process.env.BENCH_REPLAY_CRASH_RECORDS ?? 50_000);
 const crashWallets = Number(process.env.BENCH_REPLAY_CRASH_WALLETS ?? 5_000);
 /** Records written after the checkpoint before the crash: the runtime's checkpoint interval. */
 const tailRecords = Number(process.env.BENCH_REPLAY_TAIL_RECORDS ?? 50_000);
+const usageCustomers = Number(process.env.BENCH_REPLAY_USAGE_CUSTOMERS ?? 10_000);
+const usageBatches = Number(process.env.BENCH_REPLAY_USAGE_BATCHES ?? 150);
+const usageTailBatches = Number(process.env.BENCH_REPLAY_USAGE_TAIL_BATCHES ?? 50);
+/** The passivation run: this many wallets resident at most, a fifth of the customers. */
+const usageResident = Number(process.env.BENCH_REPLAY_USAGE_RESIDENT ?? 2_000);
 const inFlight = 20_000; // below the log's queue bound (limits.commitQueueRecordsMax)
 const grantMicros = 1_000_000_000_000n;
 const debitMicros = 10_000n;
@@ -269,6 +275,18 @@ export async function replay(): Promise<{ rows: BenchRow[]; details: Record<stri
     `Runtime.open without checkpoint ${cold.ms.toFixed(0)} ms (recovery ${cold.recovery.ms.toFixed(0)} ms, ${cold.resident} wallets); after checkpoint ${warm.ms.toFixed(0)} ms`,
   );
 
+  log(name, `usage-heavy ledger: ${usageCustomers} wallets, ${usageBatches} + ${usageTailBatches} batches`);
+  const usage = await usageCrashRestart(usageCustomers, usageBatches, usageTailBatches);
+  log(
+    name,
+    `usage-heavy restart after a crash ${usage.ms.toFixed(0)} ms, peak RSS ${usage.rssPeakMB.toFixed(0)} MB`,
+  );
+  const passivating = await usageCrashRestart(usageCustomers, usageBatches, usageTailBatches, usageResident);
+  log(
+    name,
+    `the same with ${usageResident} resident wallets: ingest ${passivating.ingestEventsPerSecond.toFixed(0)} events/s, restart ${passivating.ms.toFixed(0)} ms`,
+  );
+
   const verifyRate = (records / opened.ms) * 1000;
   const replayRate = (replayedRecords / replayed.ms) * 1000;
   // Per record: verification plus replay (the replay may have stopped at its time bound).
@@ -327,6 +345,20 @@ export async function replay(): Promise<{ rows: BenchRow[]; details: Record<stri
       notes: `${restart.records} records, ${crashWallets} wallets: ${(cold.ms / 1000).toFixed(1)} s (recovery ${(cold.recovery.ms / 1000).toFixed(1)} s)`,
     },
     {
+      name: "  Runtime.open after a crash, usage-heavy ledger",
+      unit: "ms",
+      measured: round(usage.ms),
+      pass: null,
+      notes: `${usage.records} records: ${usageCustomers} prepaid wallets, ${usageBatches} batches of 500 events before the checkpoint and ${usage.recovery.replayedRecords} after it, replayed over ${usage.recovery.replayedEntities} wallets; process RSS ${usage.rssBeforeMB.toFixed(0)} MB before, peak ${usage.rssPeakMB.toFixed(0)} MB during`,
+    },
+    {
+      name: `  the same, ${usageResident} resident wallets (most passivated)`,
+      unit: "ms",
+      measured: round(passivating.ms),
+      pass: null,
+      notes: `${passivating.recovery.replayedRecords} batches replayed over ${passivating.recovery.replayedEntities} wallets; peak RSS ${passivating.rssPeakMB.toFixed(0)} MB; before the crash, ingest straight into the runtime ran at ${round(passivating.ingestEventsPerSecond)} events/s with most events loading a passivated wallet (${round(usage.ingestEventsPerSecond)} events/s with all resident)`,
+    },
+    {
       name: "  Runtime.open after clean close",
       unit: "records/s",
       measured: round((restart.records / warm.ms) * 1000),
@@ -352,6 +384,8 @@ export async function replay(): Promise<{ rows: BenchRow[]; details: Record<stri
       verify: { ...opened, recordsPerSecond: verifyRate },
       replay: { ...replayed, recordsPerSecond: replayRate },
       restart: { ms: restartMs, recordsPerSecond: restartRate },
+      usageCrashRestart: usage,
+      usageCrashRestartPassivating: passivating,
       runtimeOpen: {
         records: restart.records,
         wallets: crashWallets,

@@ -86,10 +86,11 @@ async function anchoredAt(log: Log, entity: string, atSeq: number, hash: string)
 }
 
 /**
- * The state of many entities as of a checkpoint, for recovery: every entity changed up to the
- * checkpoint was snapshotted when it was taken, so a snapshot that matches the log is the state at
- * the checkpoint. Two batched reads serve them all; an entity without a usable snapshot is rebuilt
- * from its own records.
+ * The state of many entities as of a checkpoint or later, for recovery: every entity changed up to
+ * the checkpoint was snapshotted when it was taken, and one passivated since has a newer snapshot;
+ * a snapshot that matches the log is the state at its `lastSeq`, and the caller replays what
+ * follows. Two batched reads serve them all; an entity without a usable snapshot is rebuilt from
+ * its own records up to the checkpoint.
  */
 export async function loadAtCheckpoint<TContext>(
   log: Log,
@@ -113,11 +114,13 @@ export async function loadAtCheckpoint<TContext>(
   }
   const stored = await log.db.getMany(entities.map(({ entity }) => keys.snapshot(entity)));
   const snapshots = stored.map((text) => (text === undefined ? undefined : decodeSnapshot(kind, text)));
-  const anchors = await log.hashesAt(snapshots.map((s) => (s && s.atSeq <= checkpointSeq ? s.atSeq : 0)));
+  const anchors = await log.hashesAt(snapshots.map((s) => (s && s.atSeq <= log.durableHead ? s.atSeq : 0)));
   const rebuild: Array<{ entity: string; entityId: string }> = [];
   entities.forEach((target, i) => {
     const snapshot = snapshots[i];
-    if (snapshot && snapshot.atSeq <= checkpointSeq && anchors[i] === snapshot.hash) {
+    // A snapshot newer than the checkpoint (the wallet was passivated after it) serves too: the
+    // caller replays only the records after the state it returns.
+    if (snapshot && snapshot.atSeq <= log.durableHead && anchors[i] === snapshot.hash) {
       loaded.set(target.entity, {
         state: snapshot.state,
         lastSeq: snapshot.atSeq,

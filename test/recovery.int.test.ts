@@ -1,7 +1,7 @@
 import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { LogIntegrityError, ReplayDivergedError } from "../actors/index.js";
-import { decodeRecord, encodeRecord, keys, type LogRecord } from "../wal/index.js";
+import { LogIntegrityError, ReplayDivergedError, type Runtime } from "../actors/index.js";
+import { decodeRecord, encodeRecord, keys, Log, type LogRecord } from "../wal/index.js";
 import { debitOf, grantOf, openRuntime, seedCustomers } from "./support/runtimeFixture.js";
 import { tempDir } from "./support/tempDir.js";
 
@@ -80,13 +80,23 @@ describe("restart, snapshots and replay", () => {
     const { customers } = await seedCustomers(runtime, 6);
     for (const c of customers) await runtime.wallets.execute(c, grantOf(yuan(50)));
     await runtime.checkpoint();
+    const checkpointSeq = runtime.log.head.seq;
     // Past the checkpoint: each debit loads a wallet and passivates another, snapshotting it.
     for (let round = 0; round < 3; round++)
       for (const c of customers) await runtime.wallets.execute(c, debitOf(yuan(round + 1)));
     await runtime.log.flush();
     await runtime.log.close(); // a crash: no checkpoint at close
 
-    const reopened = await openRuntime(dir.path, { residentWalletsMax: 2 });
+    // Recovery starts each passivated wallet from its newer snapshot: no record before the
+    // checkpoint is read back to rebuild it.
+    const decoded = vi.spyOn(Log.prototype, "getRecord");
+    let reopened: Runtime;
+    try {
+      reopened = await openRuntime(dir.path, { residentWalletsMax: 2 });
+      expect(decoded.mock.calls.filter(([seq]) => seq < checkpointSeq)).toEqual([]);
+    } finally {
+      decoded.mockRestore();
+    }
     const balances = await Promise.all(
       customers.map(async (c) => (await reopened.wallets.state(c)).context.balanceMicros),
     );
