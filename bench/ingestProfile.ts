@@ -4,7 +4,8 @@ import BuffMoneyClient from "@buffmoney/sdk";
 import { Runtime } from "../actors/index.js";
 import { startServer } from "../api/index.js";
 import { tempDir } from "./lib/tmp.js";
-import { ingestBatch, ingestRatingPrices } from "./lib/ingestWorkload.js";
+import { ingestBatch } from "./lib/ingestWorkload.js";
+import { seedIngestMerchant } from "./lib/seedIngestMerchant.js";
 
 /**
  * Where ingest time goes, without the setup: an in-process server seeded with prepaid customers,
@@ -55,52 +56,9 @@ async function main(): Promise<void> {
     startTimers: false,
     ...(residentWalletsMax ? { residentWalletsMax } : {}),
   });
-  const actor = { kind: "admin" as const };
   const codes = new Map<string, number>();
-  const { merchant, apiKeys } = await runtime.merchants.create("Ingest profile");
-  const card = await runtime.rateCards.create(
-    "test",
-    merchant.id,
-    {
-      name: "AI usage",
-      currency: "CNY",
-      effectiveFrom: undefined,
-      insufficientBalance: undefined,
-      prices: ingestRatingPrices,
-    } as never,
-    actor,
-  );
-  let next = 0;
   const seedStarted = performance.now();
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < customers) {
-        const id = `u${next++}`;
-        const created = await runtime.customers.create("test", merchant.id, {
-          externalId: id,
-          name: null,
-          email: null,
-        });
-        const customer = await runtime.customers.update(
-          created,
-          { rateCardId: card.id, billingMode: "prepaid" },
-          actor,
-          async () => {},
-        );
-        await runtime.wallets.execute(
-          customer,
-          ({ at, seq }: { at: number; seq: number }) =>
-            ({
-              type: "wallet.grant",
-              amountMicros: 100_000_000_000n,
-              reason: "bench",
-              transactionId: `wtx_grant_${seq}`,
-              at,
-            }) as never,
-        );
-      }
-    }),
-  );
+  const { merchant, apiKeys } = await seedIngestMerchant(runtime, "Ingest profile", customers);
   console.log(`seeded ${customers} customers in ${((performance.now() - seedStarted) / 1000).toFixed(1)} s`);
   const server = direct ? null : await startServer(runtime, { port: 0, host: "127.0.0.1" });
   try {

@@ -1,5 +1,6 @@
 import { Runtime } from "../../actors/runtime.js";
-import { ingestBatch, ingestBatchEvents, ingestRatingPrices } from "./ingestWorkload.js";
+import { ingestBatch, ingestBatchEvents } from "./ingestWorkload.js";
+import { seedIngestMerchant } from "./seedIngestMerchant.js";
 import { tempDir } from "./tmp.js";
 
 const adminToken = "bench-usage-crash-admin-token-0123456789";
@@ -25,44 +26,7 @@ export async function usageCrashRestart(
   };
   try {
     const runtime = await Runtime.open(options);
-    const actor = { kind: "admin" as const };
-    const { merchant } = await runtime.merchants.create("Usage crash bench");
-    const card = await runtime.rateCards.create(
-      "test",
-      merchant.id,
-      { name: "AI usage", currency: "CNY", prices: ingestRatingPrices } as never,
-      actor,
-    );
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 32 }, async () => {
-        while (next < customers) {
-          const externalId = `u${next++}`;
-          const created = await runtime.customers.create("test", merchant.id, {
-            externalId,
-            name: null,
-            email: null,
-          });
-          const customer = await runtime.customers.update(
-            created,
-            { rateCardId: card.id, billingMode: "prepaid" },
-            actor,
-            async () => {},
-          );
-          await runtime.wallets.execute(
-            customer,
-            ({ at, seq }: { at: number; seq: number }) =>
-              ({
-                type: "wallet.grant",
-                amountMicros: 100_000_000_000n,
-                reason: "bench",
-                transactionId: `wtx_grant_${seq}`,
-                at,
-              }) as never,
-          );
-        }
-      }),
-    );
+    const { merchant } = await seedIngestMerchant(runtime, "Usage crash bench", customers);
     // Ingest straight into the runtime (no HTTP), one batch at a time: with fewer resident wallets
     // than customers, most events load a passivated wallet.
     const ingestStarted = performance.now();
