@@ -44,7 +44,7 @@ export interface RuntimeOptions {
   dataDir: string;
   /** When set, this token is the admin credential; otherwise one is generated on first start. */
   adminToken?: string | undefined;
-  residentWalletsMax?: number;
+  residentWalletsMax?: number | undefined;
   snapshotIntervalRecords?: number;
   startTimers?: boolean;
   log?: LogOptions;

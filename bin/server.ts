@@ -12,6 +12,9 @@ async function main(): Promise<void> {
   const logger = pino({ level: process.env.LOG_LEVEL ?? "info" }, pino.destination({ dest: 1, sync: true }));
   const port = Number(process.env.PORT ?? 4000);
   const dataDir = process.env.BUFFMONEY_DATA_DIR ?? "./data";
+  // Settings are checked before anything touches the data directory.
+  const residentWallets = residentWalletsMax(process.env.BUFFMONEY_RESIDENT_WALLETS_MAX);
+  const privateAddresses = privateAddressesAllowed(process.env.BUFFMONEY_WEBHOOK_ALLOW_PRIVATE);
   // Checkout pages and channel callbacks point here; with PORT=0 it is known once listening.
   let publicUrl =
     process.env.BUFFMONEY_PUBLIC_URL?.replace(/\/+$/, "") || (port ? `http://localhost:${port}` : "");
@@ -33,10 +36,11 @@ async function main(): Promise<void> {
     webhooks: {
       send: createWebhookSender(),
       checkUrl: resolvedUrlRefusal,
-      privateAddressesAllowed: privateAddressesAllowed(process.env.BUFFMONEY_WEBHOOK_ALLOW_PRIVATE),
+      privateAddressesAllowed: privateAddresses,
     },
     collection: { gateway: collection.gateway, publicUrl: () => publicUrl },
     invoiceEffects: invoices.effects,
+    residentWalletsMax: residentWallets,
   });
   const { recovery } = runtime;
   console.log(
@@ -88,6 +92,17 @@ function privateAddressesAllowed(setting: string | undefined): PrivateAddressesA
   if (setting === "true" || setting === "false")
     return { test: setting === "true", live: setting === "true" };
   throw new Error(`BUFFMONEY_WEBHOOK_ALLOW_PRIVATE is "${setting}": use true or false`);
+}
+
+/** BUFFMONEY_RESIDENT_WALLETS_MAX: wallets kept in memory (about 500 bytes each); unset, the default. */
+function residentWalletsMax(setting: string | undefined): number | undefined {
+  if (!setting) return undefined;
+  const value = Number(setting);
+  if (!Number.isSafeInteger(value) || value < 1)
+    throw new Error(
+      `BUFFMONEY_RESIDENT_WALLETS_MAX is "${setting}": use a whole number of wallets, at least 1`,
+    );
+  return value;
 }
 
 main().catch((error: unknown) => {

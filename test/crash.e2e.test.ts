@@ -103,7 +103,13 @@ async function inParallel<T>(
   await Promise.all(Array.from({ length: width }, lane));
 }
 
-describe("SIGKILL during concurrent debits", () => {
+/** Once with every wallet resident, once with most passivated to snapshots between their debits. */
+const residency = [
+  { residency: "all wallets resident", env: {} },
+  { residency: "6 of 20 wallets resident", env: { BUFFMONEY_RESIDENT_WALLETS_MAX: "6" } },
+];
+
+describe.each(residency)("SIGKILL during concurrent debits, $residency", ({ env }) => {
   const debits: Debit[] = [];
   const customers: Customer[] = [];
   let dir: Awaited<ReturnType<typeof tempDir>> | undefined;
@@ -321,7 +327,7 @@ describe("SIGKILL during concurrent debits", () => {
   it("keeps every acknowledged debit exactly once, settles the rest on retry, and balances the ledger", async () => {
     dir = await tempDir("buffmoney-crash-");
     const restart = async () => {
-      server = await startChildServer({ dataDir: dir?.path ?? "", adminToken });
+      server = await startChildServer({ dataDir: dir?.path ?? "", adminToken, env });
     };
     await restart();
     const admin = new BuffMoneyAdminClient({ adminToken, baseUrl: server?.url ?? "", maxRetries: 0 });

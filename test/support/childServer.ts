@@ -22,9 +22,12 @@ const spawned = new Set<ChildProcess>();
 export async function startChildServer(options: {
   dataDir: string;
   adminToken: string;
+  /** More settings for the server (BUFFMONEY_RESIDENT_WALLETS_MAX…). */
+  env?: Record<string, string>;
 }): Promise<ChildServer> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    ...options.env,
     PORT: "0",
     HOST: "127.0.0.1",
     BUFFMONEY_DATA_DIR: options.dataDir,

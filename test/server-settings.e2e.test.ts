@@ -1,0 +1,29 @@
+import { readdir } from "node:fs/promises";
+import { afterAll, describe, expect, it } from "vitest";
+import { killChildServers, startChildServer } from "./support/childServer.js";
+import { tempDir } from "./support/tempDir.js";
+
+const adminToken = "bm_admin_server_settings_0123456789";
+
+describe("the server's resident-wallet bound", () => {
+  afterAll(killChildServers);
+
+  it("refuses to start when it is not a whole number of wallets, naming the setting", async () => {
+    const dir = await tempDir("buffmoney-resident-");
+    try {
+      for (const setting of ["abc", "0", "2.5"]) {
+        await expect(
+          startChildServer({
+            dataDir: dir.path,
+            adminToken,
+            env: { BUFFMONEY_RESIDENT_WALLETS_MAX: setting },
+          }),
+        ).rejects.toThrow(`BUFFMONEY_RESIDENT_WALLETS_MAX is "${setting}"`);
+      }
+      // Refused before anything was written.
+      expect(await readdir(dir.path)).toEqual([]);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
