@@ -1,7 +1,7 @@
 import { readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Level } from "level";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { entityIndexDir, keys, Log } from "../wal/index.js";
 import { draft } from "./support/draft.js";
 import { tempDir } from "./support/tempDir.js";
@@ -47,6 +47,11 @@ async function withStore(path: string, edit: (db: Level<string, string>) => Prom
   } finally {
     await db.close();
   }
+}
+
+/** The entity index's own store inside an open ledger. */
+function entityIndexStoreOf(log: Log): Level<string, string> {
+  return (log as unknown as { index: { db: Level<string, string> } }).index.db;
 }
 
 async function keysOf(path: string, gte: string, lt: string): Promise<string[]> {
@@ -174,6 +179,47 @@ describe("entity index", () => {
     await expectComplete(reopened, 50);
     await reopened.verified;
     await reopened.close();
+  });
+
+  it("answers a reader once the entries handed over before it asked are written, under a stream of appends", async () => {
+    const log = await Log.open(dir.path);
+    await writeRecords(log, 1, 30);
+    // An index slower to write than the log (a busy disk): each of its writes finds more waiting.
+    const indexStore = entityIndexStoreOf(log);
+    const batchOf = indexStore.batch.bind(indexStore);
+    const slowed = vi.spyOn(indexStore, "batch").mockImplementation(() => {
+      const batch = batchOf();
+      const write = batch.write.bind(batch);
+      batch.write = async (options?: object) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return write(options as never);
+      };
+      return batch;
+    });
+    // Appends keep coming from many writers (to another wallet), the index writing all along.
+    let appending = true;
+    let streamed = 0;
+    const stream = Promise.all(
+      Array.from({ length: 8 }, async () => {
+        while (appending) {
+          await Promise.all(Array.from({ length: 20 }, () => log.append(draft(1), log.now())));
+          streamed += 20;
+        }
+      }),
+    );
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const startedAt = performance.now();
+      expect(await log.entitySeqs("wallet:shared")).toEqual(expectedSeqs("wallet:shared", 30));
+      // Not held until the stream stops: it waited only for what was handed over before it asked.
+      expect(performance.now() - startedAt).toBeLessThan(500);
+      expect(streamed).toBeGreaterThan(0);
+    } finally {
+      appending = false;
+      await stream;
+      slowed.mockRestore();
+    }
+    await log.close();
   });
 
   describe("values kept beside the entries", () => {

@@ -53,6 +53,10 @@ export interface EntitySeqsOptions {
  */
 export class EntityIndex {
   private pending: PendingEntries = { entries: [], throughSeq: 0 };
+  /** The highest sequence whose entries are written (`through` runs ahead while a write is pending). */
+  private writtenThrough: number;
+  /** Readers waiting for the entries through a sequence to be written (settled). */
+  private readonly waiters: Array<{ throughSeq: number; resolve: () => void }> = [];
   private writing: Promise<void> | null = null;
   private failed: unknown = null;
 
@@ -66,7 +70,9 @@ export class EntityIndex {
     readonly storedFormat: string,
     /** The format of the values this index keeps ("" for none). */
     readonly format: string,
-  ) {}
+  ) {
+    this.writtenThrough = through;
+  }
 
   /**
    * Opens the index kept beside the ledger. An index LevelDB cannot open (a lost or damaged file) is
@@ -127,17 +133,35 @@ export class EntityIndex {
       if (this.format !== "") batch.put(valuesFormatKey, this.format);
       try {
         await batch.write({ sync: true });
+        this.writtenThrough = throughSeq;
       } catch (error) {
         this.failed = error;
         this.onFailure(error);
       }
+      this.wakeReaders();
     }
     this.writing = null;
   }
 
-  /** Resolves when everything handed over so far is written. */
+  /** Wakes the readers whose entries are written (all of them once a write failed). */
+  private wakeReaders(): void {
+    for (let i = this.waiters.length - 1; i >= 0; i--) {
+      const waiter = this.waiters[i] as { throughSeq: number; resolve: () => void };
+      if (waiter.throughSeq <= this.writtenThrough || this.failed !== null) {
+        this.waiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
+  }
+
+  /**
+   * Resolves when everything handed over so far is written. Only that: a reader is not held while
+   * later appends keep the index writing.
+   */
   async settled(): Promise<void> {
-    while (this.writing !== null) await this.writing;
+    const throughSeq = this.through;
+    if (this.writtenThrough < throughSeq && this.failed === null)
+      await new Promise<void>((resolve) => this.waiters.push({ throughSeq, resolve }));
     if (this.failed !== null)
       throw new Error("the entity index could not be written", { cause: this.failed });
   }
@@ -180,6 +204,7 @@ export class EntityIndex {
     await this.settled();
     await this.db.clear();
     this.through = 0;
+    this.writtenThrough = 0;
   }
 
   async close(): Promise<void> {
