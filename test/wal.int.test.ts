@@ -111,6 +111,41 @@ describe("write-ahead log", () => {
     await log.close();
   });
 
+  it("flushes what was appended before the call while appends keep arriving", async () => {
+    const log = await Log.open(dir.path);
+    // A disk slower than the arrivals: every synced write takes 5 ms.
+    const batchOf = log.db.batch.bind(log.db);
+    const slowed = vi.spyOn(log.db, "batch").mockImplementation(() => {
+      const batch = batchOf();
+      const write = batch.write.bind(batch);
+      batch.write = async (options?: object) => {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return write(options as never);
+      };
+      return batch;
+    });
+    // Arrivals on a timer (requests, not callers awaiting their own appends): some land during
+    // every synced write, so the log is never idle.
+    let n = 0;
+    const appended: Array<Promise<unknown>> = [];
+    const arrivals = setInterval(() => {
+      for (let i = 0; i < 5; i++) appended.push(log.append(draft(++n), log.now()));
+    }, 1);
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const before = log.head.seq;
+      const startedAt = performance.now();
+      await log.flush();
+      expect(log.durableHead).toBeGreaterThanOrEqual(before);
+      expect(performance.now() - startedAt).toBeLessThan(500);
+    } finally {
+      clearInterval(arrivals);
+      await Promise.all(appended);
+      slowed.mockRestore();
+    }
+    await log.close();
+  });
+
   it("refuses appends past its queue bound instead of queueing without end", async () => {
     const log = await Log.open(dir.path, { queueRecordsMax: 10 });
     const appends = Array.from({ length: 15 }, (_, i) =>

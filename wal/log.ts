@@ -100,7 +100,8 @@ export class Log {
   private readonly batchRecordsMax: number;
   private readonly queueRecordsMax: number;
   private readonly onFatal: (error: unknown) => void;
-  private readonly idleWaiters: Array<() => void> = [];
+  /** flush() callers, each waiting for the records appended before it asked to be durable. */
+  private readonly flushWaiters: Array<{ throughSeq: number; resolve: () => void }> = [];
   private readonly batchListeners = new Set<BatchListener>();
   /**
    * Settles when the whole chain has been verified and the entity index lists every record;
@@ -394,10 +395,7 @@ export class Log {
   }
 
   private async writeBatch(): Promise<void> {
-    if (this.writing || this.pending.length === 0) {
-      if (this.pending.length === 0) this.notifyIdle();
-      return;
-    }
+    if (this.writing || this.pending.length === 0) return;
     this.writing = true;
     const batch = this.pending.splice(0, this.batchRecordsMax);
     const started = performance.now();
@@ -416,6 +414,8 @@ export class Log {
       for (const entry of [...batch, ...this.pending]) entry.reject(error);
       this.pending = [];
       this.writing = false;
+      // Nothing more becomes durable: flush() callers are let go (the process is stopping).
+      this.wakeFlushers();
       this.onFatal(error);
       return;
     }
@@ -429,8 +429,8 @@ export class Log {
     for (const listener of this.batchListeners) listener(batch.length, this.stats.lastBatchMs);
     for (const entry of batch) entry.resolve(entry.record);
     this.writing = false;
+    this.wakeFlushers();
     if (this.pending.length > 0) void this.writeBatch();
-    else this.notifyIdle();
   }
 
   /** Observes synced batches (metrics); returns the unsubscribe. */
@@ -439,14 +439,24 @@ export class Log {
     return () => this.batchListeners.delete(listener);
   }
 
-  private notifyIdle(): void {
-    for (const waiter of this.idleWaiters.splice(0)) waiter();
+  private wakeFlushers(): void {
+    for (let i = this.flushWaiters.length - 1; i >= 0; i--) {
+      const waiter = this.flushWaiters[i] as { throughSeq: number; resolve: () => void };
+      if (waiter.throughSeq <= this.durableSeq || this.failed !== null) {
+        this.flushWaiters.splice(i, 1);
+        waiter.resolve();
+      }
+    }
   }
 
-  /** Resolves when everything appended so far is durable. */
+  /**
+   * Resolves when everything appended so far is durable. Only that: appends arriving meanwhile do
+   * not hold it (under steady load the log is never idle).
+   */
   flush(): Promise<void> {
-    if (!this.writing && !this.scheduled && this.pending.length === 0) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    const throughSeq = this.lastSeq;
+    if (this.durableSeq >= throughSeq || this.failed !== null) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push({ throughSeq, resolve }));
   }
 
   /**
@@ -535,8 +545,9 @@ export class Log {
   private async shutDown(): Promise<void> {
     this.stopVerifying.abort();
     await this.verified.catch(() => {});
-    await this.flush();
+    // Refuse appends first, so that the flush covers every record the log took.
     this.closed = true;
+    await this.flush();
     await this.indexCaughtUp.catch(() => {});
     await this.index.close();
     await this.db.close();
