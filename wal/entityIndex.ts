@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Level } from "level";
 import { keys, padSeq, seqFromEntityKey } from "./keys.js";
 import type { CommittedRecord } from "./record.js";
+import { SeqWaiters } from "./seqWaiters.js";
 
 /** Where a ledger keeps its entity index: a LevelDB store of its own, inside the ledger's directory. */
 export const entityIndexDir = (ledgerDir: string): string => join(ledgerDir, "entity-index");
@@ -56,7 +57,7 @@ export class EntityIndex {
   /** The highest sequence whose entries are written (`through` runs ahead while a write is pending). */
   private writtenThrough: number;
   /** Readers waiting for the entries through a sequence to be written (settled). */
-  private readonly waiters: Array<{ throughSeq: number; resolve: () => void }> = [];
+  private readonly readers = new SeqWaiters();
   private writing: Promise<void> | null = null;
   private failed: unknown = null;
 
@@ -138,20 +139,9 @@ export class EntityIndex {
         this.failed = error;
         this.onFailure(error);
       }
-      this.wakeReaders();
+      this.readers.wake(this.writtenThrough, this.failed !== null);
     }
     this.writing = null;
-  }
-
-  /** Wakes the readers whose entries are written (all of them once a write failed). */
-  private wakeReaders(): void {
-    for (let i = this.waiters.length - 1; i >= 0; i--) {
-      const waiter = this.waiters[i] as { throughSeq: number; resolve: () => void };
-      if (waiter.throughSeq <= this.writtenThrough || this.failed !== null) {
-        this.waiters.splice(i, 1);
-        waiter.resolve();
-      }
-    }
   }
 
   /**
@@ -160,8 +150,7 @@ export class EntityIndex {
    */
   async settled(): Promise<void> {
     const throughSeq = this.through;
-    if (this.writtenThrough < throughSeq && this.failed === null)
-      await new Promise<void>((resolve) => this.waiters.push({ throughSeq, resolve }));
+    if (this.writtenThrough < throughSeq && this.failed === null) await this.readers.until(throughSeq);
     if (this.failed !== null)
       throw new Error("the entity index could not be written", { cause: this.failed });
   }

@@ -7,6 +7,7 @@ import { decodeRecord, encodeRecord } from "./codec.js";
 import { EntityIndex, type EntityEntry, type EntitySeqsOptions } from "./entityIndex.js";
 import { LogIntegrityError, LogOverloadedError } from "./errors.js";
 import { keys } from "./keys.js";
+import { SeqWaiters } from "./seqWaiters.js";
 import { integrityError, verifyLog } from "./verify.js";
 import {
   genesisHash,
@@ -101,7 +102,7 @@ export class Log {
   private readonly queueRecordsMax: number;
   private readonly onFatal: (error: unknown) => void;
   /** flush() callers, each waiting for the records appended before it asked to be durable. */
-  private readonly flushWaiters: Array<{ throughSeq: number; resolve: () => void }> = [];
+  private readonly flushWaiters = new SeqWaiters();
   private readonly batchListeners = new Set<BatchListener>();
   /**
    * Settles when the whole chain has been verified and the entity index lists every record;
@@ -415,7 +416,7 @@ export class Log {
       this.pending = [];
       this.writing = false;
       // Nothing more becomes durable: flush() callers are let go (the process is stopping).
-      this.wakeFlushers();
+      this.flushWaiters.wake(this.durableSeq, true);
       this.onFatal(error);
       return;
     }
@@ -429,7 +430,7 @@ export class Log {
     for (const listener of this.batchListeners) listener(batch.length, this.stats.lastBatchMs);
     for (const entry of batch) entry.resolve(entry.record);
     this.writing = false;
-    this.wakeFlushers();
+    this.flushWaiters.wake(this.durableSeq);
     if (this.pending.length > 0) void this.writeBatch();
   }
 
@@ -439,16 +440,6 @@ export class Log {
     return () => this.batchListeners.delete(listener);
   }
 
-  private wakeFlushers(): void {
-    for (let i = this.flushWaiters.length - 1; i >= 0; i--) {
-      const waiter = this.flushWaiters[i] as { throughSeq: number; resolve: () => void };
-      if (waiter.throughSeq <= this.durableSeq || this.failed !== null) {
-        this.flushWaiters.splice(i, 1);
-        waiter.resolve();
-      }
-    }
-  }
-
   /**
    * Resolves when everything appended so far is durable. Only that: appends arriving meanwhile do
    * not hold it (under steady load the log is never idle).
@@ -456,7 +447,7 @@ export class Log {
   flush(): Promise<void> {
     const throughSeq = this.lastSeq;
     if (this.durableSeq >= throughSeq || this.failed !== null) return Promise.resolve();
-    return new Promise((resolve) => this.flushWaiters.push({ throughSeq, resolve }));
+    return this.flushWaiters.until(throughSeq);
   }
 
   /**
