@@ -236,8 +236,9 @@ export class Runtime {
     let checkpoint: Checkpoint = { atSeq: 0, hash: "" };
     if (stored) {
       const parsed = JSON.parse(stored) as Checkpoint;
-      const anchor = parsed.atSeq > 0 ? await this.log.getRecord(parsed.atSeq) : undefined;
-      if (anchor && anchor.hash === parsed.hash) checkpoint = parsed;
+      // The record's header line names its hash: no need to decode it (often a large usage batch).
+      const [hash] = parsed.atSeq > 0 ? await this.log.hashesAt([parsed.atSeq]) : [];
+      if (hash !== undefined && hash === parsed.hash) checkpoint = parsed;
     }
     // One pass over the tail, a chunk at a time: the wallets a chunk touches first are loaded as of the
     // checkpoint (snapshot, or their records up to it) in one batch, then the chunk is replayed through
@@ -316,7 +317,7 @@ export class Runtime {
   async checkpoint(): Promise<void> {
     this.recordsSinceCheckpoint = 0;
     const atSeq = this.log.durableHead;
-    const anchor = atSeq > 0 ? await this.log.getRecord(atSeq) : undefined;
+    const [hash] = atSeq > 0 ? await this.log.hashesAt([atSeq]) : [];
     await this.wallets.registry.snapshotDirty();
     // The other kinds load lazily (snapshot + their own records); their snapshots only shorten that.
     for (const registry of [
@@ -328,12 +329,9 @@ export class Runtime {
     ]) {
       await registry.snapshotDirty();
     }
-    if (anchor) {
+    if (hash !== undefined) {
       await this.log.putUnsynced([
-        {
-          key: keys.meta("checkpoint"),
-          value: JSON.stringify({ atSeq, hash: anchor.hash } satisfies Checkpoint),
-        },
+        { key: keys.meta("checkpoint"), value: JSON.stringify({ atSeq, hash } satisfies Checkpoint) },
       ]);
     }
   }
