@@ -1,9 +1,10 @@
 import { readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Level } from "level";
-import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { entityIndexDir, keys, Log } from "../wal/index.js";
 import { draft } from "./support/draft.js";
+import { slowWrites } from "./support/slowWrites.js";
 import { tempDir } from "./support/tempDir.js";
 
 let dir: { path: string; remove: () => Promise<void> };
@@ -185,17 +186,7 @@ describe("entity index", () => {
     const log = await Log.open(dir.path);
     await writeRecords(log, 1, 30);
     // An index slower to write than the log (a busy disk): each of its writes finds more waiting.
-    const indexStore = entityIndexStoreOf(log);
-    const batchOf = indexStore.batch.bind(indexStore);
-    const slowed = vi.spyOn(indexStore, "batch").mockImplementation(() => {
-      const batch = batchOf();
-      const write = batch.write.bind(batch);
-      batch.write = async (options?: object) => {
-        await new Promise((resolve) => setTimeout(resolve, 20));
-        return write(options as never);
-      };
-      return batch;
-    });
+    const slowed = slowWrites(entityIndexStoreOf(log), 20);
     // Appends keep coming from many writers (to another wallet), the index writing all along.
     let appending = true;
     let streamed = 0;

@@ -2,6 +2,7 @@ import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { decodeRecord, encodeRecord, keys, Log, LogIntegrityError } from "../wal/index.js";
 import { draft } from "./support/draft.js";
+import { slowWrites } from "./support/slowWrites.js";
 import { tempDir } from "./support/tempDir.js";
 
 let dir: { path: string; remove: () => Promise<void> };
@@ -114,16 +115,7 @@ describe("write-ahead log", () => {
   it("flushes what was appended before the call while appends keep arriving", async () => {
     const log = await Log.open(dir.path);
     // A disk slower than the arrivals: every synced write takes 5 ms.
-    const batchOf = log.db.batch.bind(log.db);
-    const slowed = vi.spyOn(log.db, "batch").mockImplementation(() => {
-      const batch = batchOf();
-      const write = batch.write.bind(batch);
-      batch.write = async (options?: object) => {
-        await new Promise((resolve) => setTimeout(resolve, 5));
-        return write(options as never);
-      };
-      return batch;
-    });
+    const slowed = slowWrites(log.db, 5);
     // Arrivals on a timer (requests, not callers awaiting their own appends): some land during
     // every synced write, so the log is never idle.
     let n = 0;
