@@ -43,6 +43,8 @@ interface StoredUsageKey {
 interface Claim {
   index: number;
   key: string;
+  /** The event's occurredAt, parsed once. */
+  occurredAt: number;
 }
 
 /** An event priced and ready to be decided against its customer's wallet. */
@@ -98,7 +100,7 @@ export class UsageService {
     // 1. Shape, time window, metric; duplicates inside the batch.
     const fingerprints = new Map<string, string>();
     const knownMetrics = new Map<string, boolean>();
-    const fresh: number[] = [];
+    const fresh: Array<{ index: number; occurredAt: number }> = [];
     for (const [i, event] of events.entries()) {
       const occurredAt = Date.parse(event.occurredAt);
       const fingerprint = fingerprintOf(event, occurredAt);
@@ -140,13 +142,13 @@ export class UsageService {
         reject(i, "metric_not_found", `no metric ${event.metric}`);
         continue;
       }
-      fresh.push(i);
+      fresh.push({ index: i, occurredAt });
     }
 
     // 2. Permanent keys. Claim each key before reading the index: a concurrent batch holding the key
     // keeps it until its record is durable, so whoever claims it next sees that record's entry.
     const claims: Claim[] = [];
-    for (const i of fresh) {
+    for (const { index: i, occurredAt } of fresh) {
       const scoped = usageKey(env, merchantId, events[i]?.idempotencyKey ?? "");
       if (this.inFlight.has(scoped)) {
         reject(
@@ -157,7 +159,7 @@ export class UsageService {
         continue;
       }
       this.inFlight.set(scoped, fingerprints.get(events[i]?.idempotencyKey ?? "") ?? "");
-      claims.push({ index: i, key: scoped });
+      claims.push({ index: i, key: scoped, occurredAt });
     }
     try {
       const settled = await this.applyClaimed(
@@ -226,7 +228,7 @@ export class UsageService {
     );
     const counters = new UsageCounters();
     const candidates: Candidate[] = [];
-    for (const { index: i, key: permanentKey } of undecided) {
+    for (const { index: i, key: permanentKey, occurredAt } of undecided) {
       const event = events[i];
       if (!event) continue;
       const customer = customers.get(event.customerExternalId);
@@ -234,7 +236,6 @@ export class UsageService {
         reject(i, "customer_not_found", `no customer with externalId "${event.customerExternalId}"`);
         continue;
       }
-      const occurredAt = Date.parse(event.occurredAt);
       if (env !== "live") {
         const customerNow =
           customer.testClockId && this.clockNow ? await this.clockNow(customer) : this.log.now();

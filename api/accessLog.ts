@@ -26,7 +26,8 @@ export function accessLog(options: AccessLogOptions) {
       const route = routeOf(ctx);
       options.observe?.({ method: ctx.method, route, status: ctx.status, ms });
       const logger = options.logger;
-      if (logger) {
+      // The line is built only when it will be written (busy servers log at warn).
+      if (logger?.isLevelEnabled(ctx.status >= 500 ? "error" : "info")) {
         const auth = ctx.state.auth as MerchantAuth | undefined;
         const line = {
           method: ctx.method,

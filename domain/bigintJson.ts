@@ -16,7 +16,15 @@ export function toLoggable(value: unknown): unknown {
   if (value !== null && typeof value === "object") {
     const source = value as Record<string, unknown>;
     const out: Record<string, unknown> = {};
-    for (const k of Object.keys(source).sort()) {
+    const keys = Object.keys(source);
+    // Most objects are built in sorted order already; sort only when they are not.
+    for (let i = 1; i < keys.length; i++) {
+      if ((keys[i - 1] as string) > (keys[i] as string)) {
+        keys.sort();
+        break;
+      }
+    }
+    for (const k of keys) {
       const v = source[k];
       if (v !== undefined) out[k] = toLoggable(v);
     }

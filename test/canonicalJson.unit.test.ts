@@ -40,6 +40,26 @@ describe("canonical JSON", () => {
     expect(() => canonicalJson({ a: 1n })).toThrow(TypeError);
   });
 
+  it("writes unsorted trees like fast-json-stable-stringify, whatever they hold", () => {
+    const unsorted = (inner: unknown) => ({ z: 1, a: inner, m: [inner, undefined, () => 1] });
+    class Point {
+      constructor(
+        readonly y: number,
+        readonly x: number,
+      ) {}
+    }
+    const cases: unknown[] = [
+      unsorted({ "10": 1, "9": 2, b: 3 }),
+      unsorted(JSON.parse('{"b":1,"__proto__":{"x":1},"a":2}')),
+      unsorted({ toJSON: () => ({ q: 1, p: 2 }) }),
+      unsorted(new Date(0)),
+      unsorted(new Point(2, 1)),
+      unsorted({ y: undefined, x: null, w: Number.NaN }),
+    ];
+    for (const value of cases) expect(canonicalJson(value)).toBe(stableStringify(value));
+    expect(() => canonicalJson({ b: 1, a: [2n] })).toThrow(TypeError);
+  });
+
   it("sorts keys of objects built in any order", () => {
     expect(canonicalJson({ b: 1, a: { d: 2, c: 3 } })).toBe('{"a":{"c":3,"d":2},"b":1}');
   });
