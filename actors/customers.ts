@@ -4,6 +4,7 @@ import { newId } from "../domain/ids.js";
 import type { Log } from "../wal/log.js";
 import type { CommittedRecord, IndexOp } from "../wal/record.js";
 import { auditEntity, type Actor } from "./audit.js";
+import { CustomerCache } from "./customerCache.js";
 import { testClockCustomersEntity } from "./testClocks.js";
 
 export type BillingMode = "prepaid" | "postpaid";
@@ -48,8 +49,7 @@ const customerIndex = (env: string, merchantId: string, externalId: string) =>
 export class CustomerDirectory {
   private readonly creating = new Set<string>();
   private readonly updating = new Map<string, Promise<void>>();
-  private readonly cache = new Map<string, Customer>();
-  private static readonly cacheMax = 50_000;
+  private readonly cache = new CustomerCache(50_000);
 
   constructor(
     private readonly log: Log,
@@ -109,14 +109,14 @@ export class CustomerDirectory {
 
   /** The customer if it is in memory, without a promise (usage batches look up hundreds). */
   findCached(env: Environment, merchantId: string, externalId: string): Customer | undefined {
-    return this.cache.get(customerIndex(env, merchantId, externalId));
+    return this.cache.get(env, merchantId, externalId);
   }
 
   /** Finds a customer in this environment only: the other environment's customers do not exist here. */
   async find(env: Environment, merchantId: string, externalId: string): Promise<Customer | undefined> {
-    const indexKey = customerIndex(env, merchantId, externalId);
-    const cached = this.cache.get(indexKey);
+    const cached = this.cache.get(env, merchantId, externalId);
     if (cached) return cached;
+    const indexKey = customerIndex(env, merchantId, externalId);
     const stored = await this.log.get(indexKey);
     if (stored === undefined) return undefined;
     // Customers stored before test clocks have no testClockId.
@@ -182,10 +182,6 @@ export class CustomerDirectory {
   }
 
   private remember(indexKey: string, customer: Customer): void {
-    if (this.cache.size >= CustomerDirectory.cacheMax) {
-      const oldest = this.cache.keys().next().value;
-      if (oldest !== undefined) this.cache.delete(oldest);
-    }
     this.cache.set(indexKey, customer);
   }
 }

@@ -17,6 +17,8 @@ export class Resident<TContext> {
   speculative: EntityState<TContext>;
   inFlight = 0;
   dirty = false;
+  /** Used since the eviction walk last passed it: the walk gives it a second chance (CLOCK). */
+  recent = false;
 
   constructor(
     readonly entity: string,
@@ -346,19 +348,26 @@ export class EntityRegistry<TContext, TCommand, TFact> {
   }
 
   private touch(resident: Resident<TContext>): void {
-    // Map order is the LRU order: move to the newest end.
-    this.residents.delete(resident.entity);
-    this.residents.set(resident.entity, resident);
+    // A mark, not a move: moving every used entity to the Map's newest end cost more than a usage
+    // batch's own bookkeeping. The eviction walk moves only the marked ones it meets.
+    resident.recent = true;
   }
 
   private evictIfFull(): void {
     if (this.residents.size <= this.residentMax) return;
-    // Down to a little below the bound: one walk from the LRU end passivates many, rather than one
+    // Down to a little below the bound: one walk from the oldest end passivates many, rather than one
     // walk (past the Map's deleted slots) for each entity loaded.
     const target = this.residentMax - Math.floor(this.residentMax / 32);
     for (const resident of this.residents.values()) {
       if (this.residents.size <= target) break;
       if (resident.inFlight > 0) continue;
+      if (resident.recent) {
+        // Used since the walk last passed: to the newest end, met again (unmarked) only after the rest.
+        resident.recent = false;
+        this.residents.delete(resident.entity);
+        this.residents.set(resident.entity, resident);
+        continue;
+      }
       this.residents.delete(resident.entity);
       if (!resident.dirty || resident.lastSeq === 0) continue;
       const { entity } = resident;

@@ -75,6 +75,27 @@ describe("restart, snapshots and replay", () => {
     await runtime.close();
   });
 
+  it("passivates a wallet left idle before one used since the last eviction walk", async () => {
+    const runtime = await openRuntime(dir.path, { residentWalletsMax: 4 });
+    const { customers } = await seedCustomers(runtime, 5);
+    for (const c of customers.slice(0, 4)) await runtime.wallets.execute(c, grantOf(yuan(10)));
+    // The oldest resident is used again; the second oldest is not.
+    await runtime.wallets.execute(customers[0]!, debitOf(yuan(1)));
+    await runtime.wallets.execute(customers[4]!, grantOf(yuan(10)));
+
+    const resident = (i: number) => {
+      const found = runtime.wallets.registry.pinIfResident(`wallet:${customers[i]!.id}`);
+      if (found) runtime.wallets.registry.unpin(found);
+      return found !== undefined;
+    };
+    expect(runtime.wallets.registry.residentCount).toBe(4);
+    expect([0, 1, 2, 3, 4].map(resident)).toEqual([true, false, true, true, true]);
+    // Passivated, not lost: it comes back from its snapshot.
+    expect((await runtime.wallets.state(customers[1]!)).context.balanceMicros).toBe(yuan(10));
+    expect((await runtime.wallets.state(customers[0]!)).context.balanceMicros).toBe(yuan(9));
+    await runtime.close();
+  });
+
   it("recovers wallets passivated after the last checkpoint (their snapshots are newer than it)", async () => {
     const runtime = await openRuntime(dir.path, { residentWalletsMax: 2 });
     const { customers } = await seedCustomers(runtime, 6);
