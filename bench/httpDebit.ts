@@ -19,12 +19,19 @@ import { tempDir } from "./lib/tmp.js";
  * 2. Durable single-debit requests through HTTP: the real server (`node --import tsx bin/server.ts`)
  *    in a child process, autocannon in this process, debits of 0.01 spread over many customers;
  *    afterwards the ledger must show exactly 0.01 less per 2xx response. Two loads: 5,000 debits/s
- *    offered (open loop: p99 at the target rate), then 64 connections kept busy (saturation). Both
- *    also run first against a bare baseline (Koa + zod + a synced group commit, no billing logic).
+ *    offered (open loop: p99 at the target rate), then 64 connections kept busy (saturation), then
+ *    32. The first two also run first against a bare baseline (Koa + zod + a synced group commit,
+ *    no billing logic).
  */
 const name = "httpDebit";
 const customers = Number(process.env.BENCH_HTTP_CUSTOMERS ?? 1000);
 const connections = Number(process.env.BENCH_HTTP_CONNECTIONS ?? 64);
+/**
+ * A second saturated window with fewer connections. Past the point where the server is busy all the
+ * time, each extra connection only waits in line (Little's law), so the p99 is also reported where
+ * the server answers as many debits per second with a shorter queue.
+ */
+const fewerConnections = Number(process.env.BENCH_HTTP_FEWER_CONNECTIONS ?? 32);
 const measureSeconds = Number(process.env.BENCH_HTTP_SECONDS ?? 10);
 const idempotentSeconds = Number(process.env.BENCH_HTTP_IDEMPOTENT_SECONDS ?? 3);
 /** The target load: latency is also measured with requests sent at this rate, not as fast as possible. */
@@ -54,7 +61,13 @@ async function totalBalance(server: ServerProcess, key: string): Promise<bigint>
 function runCannon(
   server: { url: string },
   key: string,
-  options: { amount?: number; duration?: number; idempotent?: boolean; safetyMs: number },
+  options: {
+    amount?: number;
+    duration?: number;
+    idempotent?: boolean;
+    safetyMs: number;
+    connections?: number;
+  },
 ): Promise<Result> {
   let turn = 0;
   const runId = randomBytes(4).toString("hex");
@@ -62,7 +75,7 @@ function runCannon(
     const instance = autocannon(
       {
         url: server.url,
-        connections,
+        connections: options.connections ?? connections,
         pipelining: 1,
         timeout: 10,
         ...(options.amount !== undefined ? { amount: options.amount } : { duration: options.duration ?? 1 }),
@@ -350,6 +363,16 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
     const ledgerLine = `ledger check: ${main.ledgerOk ? "ok" : "MISMATCH"} (balances down ${formatMicros(main.balanceDropMicros)} = ${main.ok2xx} × 0.01 → ${formatMicros(BigInt(main.ok2xx) * debitMicros)}; ledger head +${main.seqDelta})`;
     console.log(`  [${name}] ${ledgerLine}`);
 
+    // The same load with fewer connections: the queue each request waits in is shorter.
+    const fewer = await checkedRun(server, key, () =>
+      runCannon(server, key, { amount, safetyMs: measureSeconds * 4000, connections: fewerConnections }),
+    );
+    const fewerRate = fewer.ok2xx / fewer.result.duration;
+    log(
+      name,
+      `${fewerConnections} connections: ${fewerRate.toFixed(0)} req/s, p99 ${fewer.result.latency.p99} ms, ledger ${fewer.ledgerOk ? "ok" : "MISMATCH"}`,
+    );
+
     // The same with an Idempotency-Key on every request (a stored response per debit).
     let idem: CheckedRun | null = null;
     if (idempotentSeconds > 0) {
@@ -405,6 +428,22 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
         notes: ledgerLine,
       },
     ];
+    {
+      const share = fewerRate / reqPerSec;
+      const latency = fewer.result.latency;
+      rows.push({
+        name: `  the same, ${fewerConnections} connections: p99 latency`,
+        unit: "ms",
+        measured: latency.p99,
+        target: `≤ 20 ms at ≥ 0.95× the throughput of ${connections} connections`,
+        pass:
+          latency.p99 <= 20 &&
+          share >= 0.95 &&
+          fewer.ledgerOk &&
+          fewer.result.non2xx + fewer.result.errors === 0,
+        notes: `${fewerRate.toFixed(0)} req/s = ${share.toFixed(2)}× the ${connections}-connection rate; p50 ${latency.p50} ms, p90 ${latency.p90} ms, max ${latency.max} ms; non-2xx ${fewer.result.non2xx}, errors ${fewer.result.errors}; ledger ${fewer.ledgerOk ? "ok" : "MISMATCH"}`,
+      });
+    }
     if (paced) {
       const answered = paced.ok2xx / paced.result.duration;
       const kept = answered >= targetRate * 0.98;
@@ -451,6 +490,7 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
           paced: base.paced ? { offeredRate: targetRate, latencyMs: base.paced.latency } : null,
         },
         main: summarize(main),
+        fewerConnections: { connections: fewerConnections, ...summarize(fewer) },
         paced: paced ? { offeredRate: targetRate, commits: pacedCommits, ...summarize(paced) } : null,
         idempotent: idem ? summarize(idem) : null,
       },
