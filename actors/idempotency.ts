@@ -43,7 +43,7 @@ export class IdempotencyStore {
     this.inUse.add(scope);
     let stored: string | undefined;
     try {
-      stored = this.log.getSync(keys.idempotency(scope));
+      stored = await this.log.get(keys.idempotency(scope));
     } catch (error) {
       this.inUse.delete(scope);
       throw error;

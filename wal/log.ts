@@ -504,14 +504,6 @@ export class Log {
     return this.db.get(key);
   }
 
-  /**
-   * The same read on the calling thread. For a small key read on every request (an idempotency
-   * claim): handing it to the thread pool and back cost the main thread three times the read.
-   */
-  getSync(key: string): string | undefined {
-    return this.db.getSync(key);
-  }
-
   /** Writes outside the ledger (snapshots, metadata): caches that are checked before use. */
   async putUnsynced(entries: ReadonlyArray<{ key: string; value: string }>): Promise<void> {
     if (entries.length === 0) return;
