@@ -1,6 +1,7 @@
 import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Level } from "level";
+import { startReclaimer, type FileReclaimer } from "./fileReclaimer.js";
 import { keys, padSeq, seqFromEntityKey } from "./keys.js";
 import type { CommittedRecord } from "./record.js";
 import { SeqWaiters } from "./seqWaiters.js";
@@ -60,6 +61,8 @@ export class EntityIndex {
   private readonly readers = new SeqWaiters();
   private writing: Promise<void> | null = null;
   private failed: unknown = null;
+  /** Frees the store's obsolete files off LevelDB's lock (wal/fileReclaimer.ts). */
+  private reclaimer: FileReclaimer | null = null;
 
   private constructor(
     readonly db: Level<string, string>,
@@ -99,7 +102,9 @@ export class EntityIndex {
     try {
       const [mark, stored] = await db.getMany([indexedThroughKey, valuesFormatKey]);
       const through = mark === undefined ? 0 : Number(mark);
-      return new EntityIndex(db, through, onFailure, discarded, stored ?? "", format);
+      const index = new EntityIndex(db, through, onFailure, discarded, stored ?? "", format);
+      index.reclaimer = await startReclaimer(location);
+      return index;
     } catch (error) {
       await db.close();
       throw error;
@@ -199,6 +204,7 @@ export class EntityIndex {
   async close(): Promise<void> {
     await this.settled().catch(() => {});
     await this.db.close();
+    await this.reclaimer?.stop();
   }
 }
 

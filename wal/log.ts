@@ -4,6 +4,7 @@ import { Level } from "level";
 import { limits } from "../domain/limits.js";
 import { readChunkBytes } from "./chainRange.js";
 import { decodeRecord, encodeRecord } from "./codec.js";
+import { startReclaimer, type FileReclaimer } from "./fileReclaimer.js";
 import { EntityIndex, type EntityEntry, type EntitySeqsOptions } from "./entityIndex.js";
 import { LogIntegrityError, LogOverloadedError } from "./errors.js";
 import { keys } from "./keys.js";
@@ -118,6 +119,7 @@ export class Log {
   private indexCaughtUp: Promise<void> = Promise.resolve();
   /** Appends wait for a verified chain: nothing is written after a record that fails. */
   private verification: "pending" | "done" | { failed: unknown } = "pending";
+  private reclaimer: FileReclaimer | null = null;
   private readonly stopVerifying = new AbortController();
   readonly stats: CommitStats = { batches: 0, records: 0, lastBatchRecords: 0, lastBatchMs: 0 };
   /**
@@ -163,6 +165,7 @@ export class Log {
       openLocations.delete(location);
       throw error;
     }
+    const reclaimer = await startReclaimer(dir);
     let index: EntityIndex;
     try {
       // A failed index write stops the process like a failed ledger write: restart rebuilds it.
@@ -173,9 +176,11 @@ export class Log {
       );
     } catch (error) {
       await db.close();
+      await reclaimer?.stop();
       throw error;
     }
     const log = new Log(db, index, options);
+    log.reclaimer = reclaimer;
     try {
       await log.readHead();
       log.indexCaughtUp = log.catchUpIndex();
@@ -186,6 +191,7 @@ export class Log {
     } catch (error) {
       await index.close();
       await db.close();
+      await reclaimer?.stop();
       throw error;
     }
     return log;
@@ -542,5 +548,7 @@ export class Log {
     await this.indexCaughtUp.catch(() => {});
     await this.index.close();
     await this.db.close();
+    // After the store is closed, so that files it let go of while closing are freed too.
+    await this.reclaimer?.stop();
   }
 }
