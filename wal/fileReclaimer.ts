@@ -25,6 +25,8 @@ export class FileReclaimer {
   private timer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
   private stopped = false;
+  /** Names linked (or being linked) by this reclaimer, so each is linked once. */
+  private readonly linked = new Set<string>();
   /** Hard links are not possible here (file system, permissions): nothing is kept from then on. */
   private unsupported = false;
 
@@ -43,8 +45,9 @@ export class FileReclaimer {
     const reclaimer = new FileReclaimer(storeDir, folder);
     await reclaimer.sweep();
     try {
-      reclaimer.watcher = watch(storeDir, (_, name) => {
-        if (typeof name === "string" && storeFile.test(name)) void reclaimer.keep(name);
+      reclaimer.watcher = watch(storeDir, (event, name) => {
+        // "rename" is a file made or deleted; "change" (every write to the log) is not looked at.
+        if (event === "rename" && typeof name === "string" && storeFile.test(name)) void reclaimer.keep(name);
       });
       // Watching is only a head start on the sweep: without it, files are found by the sweep.
       reclaimer.watcher.on("error", () => reclaimer.stopWatching());
@@ -77,20 +80,23 @@ export class FileReclaimer {
   private async sweepOnce(): Promise<void> {
     if (!this.stopped && !this.unsupported) {
       const [names, kept] = await Promise.all([readdir(this.storeDir), readdir(this.folder)]);
-      const linked = new Set(kept);
-      for (const name of names) if (storeFile.test(name) && !linked.has(name)) await this.keep(name);
+      for (const name of kept) this.linked.add(name);
+      for (const name of names) if (storeFile.test(name)) await this.keep(name);
     }
     await this.removeReleased();
   }
 
   private async keep(name: string): Promise<void> {
-    if (this.stopped || this.unsupported) return;
+    if (this.stopped || this.unsupported || this.linked.has(name)) return;
+    this.linked.add(name);
     try {
       await link(join(this.storeDir, name), join(this.folder, name));
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       // Linked already, or deleted before it could be: nothing to do.
-      if (code === "EEXIST" || code === "ENOENT") return;
+      if (code === "EEXIST") return;
+      this.linked.delete(name);
+      if (code === "ENOENT") return;
       this.unsupported = true;
       this.stopWatching();
     }
@@ -107,7 +113,10 @@ export class FileReclaimer {
       const path = join(this.folder, name);
       try {
         // Link count 1: LevelDB has deleted its name, this is the last one.
-        if ((await lstat(path)).nlink === 1) await unlink(path);
+        if ((await lstat(path)).nlink === 1) {
+          await unlink(path);
+          this.linked.delete(name);
+        }
       } catch {
         // Gone already.
       }
