@@ -1,4 +1,4 @@
-import { lstat, readdir, unlink, writeFile } from "node:fs/promises";
+import { lstat, mkdir, readdir, rm, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -47,6 +47,24 @@ describe("file reclaimer", () => {
     const second = await FileReclaimer.start(dir.path, 60_000);
     expect(await kept()).toEqual([]);
     await second.stop();
+  });
+
+  it("stops quietly when its store is removed while it runs", async () => {
+    const store = join(dir.path, "store");
+    await mkdir(store);
+    await writeFile(join(store, "000001.log"), "log");
+    const rejections: unknown[] = [];
+    const listen = (reason: unknown) => rejections.push(reason);
+    process.on("unhandledRejection", listen);
+    try {
+      const reclaimer = await FileReclaimer.start(store, 5);
+      await rm(store, { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      await reclaimer.stop();
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off("unhandledRejection", listen);
+    }
   });
 
   it("follows a real store through flushes and compactions, which reopens with every value", async () => {

@@ -55,7 +55,7 @@ export class FileReclaimer {
     } catch {
       reclaimer.watcher = null;
     }
-    reclaimer.timer = setInterval(() => void reclaimer.sweep(), sweepMs);
+    reclaimer.timer = setInterval(() => void reclaimer.sweep().catch(() => {}), sweepMs);
     reclaimer.timer.unref();
     return reclaimer;
   }
@@ -79,7 +79,17 @@ export class FileReclaimer {
 
   private async sweepOnce(): Promise<void> {
     if (!this.stopped && !this.unsupported) {
-      const [names, kept] = await Promise.all([readdir(this.storeDir), readdir(this.folder)]);
+      let names: string[];
+      let kept: string[];
+      try {
+        [names, kept] = await Promise.all([readdir(this.storeDir), readdir(this.folder)]);
+      } catch {
+        // The store is gone (removed while open, as a test may do): nothing left to look after.
+        this.stopped = true;
+        this.stopWatching();
+        if (this.timer !== null) clearInterval(this.timer);
+        return;
+      }
       for (const name of kept) this.linked.add(name);
       for (const name of names) if (storeFile.test(name)) await this.keep(name);
     }
