@@ -8,7 +8,7 @@ import type { Customer } from "./customers.js";
 export class CustomerCache {
   /** env → merchantId → externalId → customer. */
   private readonly byScope = new Map<string, Map<string, Map<string, Customer>>>();
-  /** Every kept customer, oldest first, by its directory key; only insertions build that key. */
+  /** Every kept customer, oldest first, by its id (unique across environments and merchants). */
   private readonly order = new Map<string, Customer>();
 
   constructor(private readonly max: number) {}
@@ -17,8 +17,9 @@ export class CustomerCache {
     return this.byScope.get(env)?.get(merchantId)?.get(externalId);
   }
 
-  /** Keeps `customer` under `key` (its directory key); replacing a kept one keeps its place in line. */
-  set(key: string, customer: Customer): void {
+  /** Keeps `customer`; replacing a kept one (an update) keeps its place in line. */
+  set(customer: Customer): void {
+    const key = customer.id;
     if (!this.order.has(key) && this.order.size >= this.max) {
       for (const [oldestKey, oldest] of this.order) {
         this.order.delete(oldestKey);

@@ -99,7 +99,7 @@ export class CustomerDirectory {
         at,
         ops,
       );
-      this.remember(indexKey, customer);
+      this.cache.set(customer);
       this.onCommitted(record);
       return customer;
     } finally {
@@ -122,7 +122,7 @@ export class CustomerDirectory {
     // Customers stored before test clocks have no testClockId.
     const parsed = JSON.parse(stored) as Omit<Customer, "testClockId"> & { testClockId?: string | null };
     const customer: Customer = { ...parsed, testClockId: parsed.testClockId ?? null };
-    this.remember(indexKey, customer);
+    this.cache.set(customer);
     return customer;
   }
 
@@ -160,7 +160,7 @@ export class CustomerDirectory {
         this.log.now(),
         ops,
       );
-      this.remember(indexKey, next);
+      this.cache.set(next);
       this.onCommitted(record);
       return next;
     });
@@ -179,9 +179,5 @@ export class CustomerDirectory {
     const customer = await this.find(env, merchantId, externalId);
     if (!customer) throw new DomainError("customer_not_found", `no customer with externalId "${externalId}"`);
     return customer;
-  }
-
-  private remember(indexKey: string, customer: Customer): void {
-    this.cache.set(indexKey, customer);
   }
 }

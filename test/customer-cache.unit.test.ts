@@ -17,13 +17,12 @@ const customer = (
   merchantId,
   createdAt: 0,
 });
-const keyOf = (c: Customer) => `${c.env}!${c.merchantId}!${c.externalId}`;
 
 describe("customer cache", () => {
   it("finds a customer only in its own environment and merchant", () => {
     const cache = new CustomerCache(10);
     const kept = customer("test", "mer_a", "user_1");
-    cache.set(keyOf(kept), kept);
+    cache.set(kept);
     expect(cache.get("test", "mer_a", "user_1")).toBe(kept);
     expect(cache.get("live", "mer_a", "user_1")).toBeUndefined();
     expect(cache.get("test", "mer_b", "user_1")).toBeUndefined();
@@ -33,13 +32,13 @@ describe("customer cache", () => {
   it("drops the oldest kept customer when full, and replacing one keeps its place in line", () => {
     const cache = new CustomerCache(3);
     const [a, b, c, d] = ["a", "b", "c", "d"].map((id) => customer("test", "mer_a", id));
-    for (const each of [a, b, c]) cache.set(keyOf(each!), each!);
+    for (const each of [a, b, c]) cache.set(each!);
     const renamed = customer("test", "mer_a", "a", "renamed");
-    cache.set(keyOf(renamed), renamed);
+    cache.set(renamed);
     expect(cache.size).toBe(3);
     expect(cache.get("test", "mer_a", "a")?.name).toBe("renamed");
 
-    cache.set(keyOf(d!), d!);
+    cache.set(d!);
     expect(cache.size).toBe(3);
     // "a" was kept first: replacing it did not move it to the back of the line.
     expect(cache.get("test", "mer_a", "a")).toBeUndefined();
@@ -52,7 +51,7 @@ describe("customer cache", () => {
     for (let m = 0; m < 20; m++) {
       for (let i = 0; i < 20; i++) {
         const each = customer(m % 2 ? "live" : "test", `mer_${m}`, `user_${i}`);
-        cache.set(keyOf(each), each);
+        cache.set(each);
       }
     }
     expect(cache.size).toBe(50);
