@@ -16,6 +16,27 @@ export function encodeRecord(record: LogRecord): { value: string; hash: string }
   return { value: `${hash}\n${record.prevHash}\n${canonical}`, hash };
 }
 
+const prevHashMember = '"prevHash":"';
+
+/**
+ * A record's canonical body with an empty prevHash, and where its value goes: inserting the previous
+ * record's hash at `split` gives the body encodeRecord writes. The record's own prevHash must be "".
+ */
+export function encodeUnchained(record: LogRecord): { canonical: string; split: number } {
+  if (record.prevHash !== "") throw new Error("encodeUnchained: the record's prevHash must be empty");
+  const canonical = canonicalJson(record);
+  // Only seq and touches follow prevHash. Without touches the tail is `","seq":<seq>}`; with them,
+  // the last `"prevHash":"` is the record's own (touches are strings, where quotes are escaped).
+  const split =
+    record.touches === undefined
+      ? canonical.length - 9 - String(record.seq).length
+      : canonical.lastIndexOf(prevHashMember) + prevHashMember.length;
+  if (!canonical.startsWith(prevHashMember, split - prevHashMember.length) || canonical[split] !== '"') {
+    throw new Error("encodeUnchained: the record's prevHash is not where canonical order puts it");
+  }
+  return { canonical, split };
+}
+
 /** One-shot hashing: for values this small, half the cost of a Hash object. */
 const sha256Hex = (text: string): string => digest("sha256", text, "hex");
 

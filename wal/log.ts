@@ -3,13 +3,14 @@ import { resolve } from "node:path";
 import { Level } from "level";
 import { limits } from "../domain/limits.js";
 import { readChunkBytes } from "./chainRange.js";
-import { decodeRecord, encodeRecord } from "./codec.js";
+import { decodeRecord, encodeUnchained } from "./codec.js";
 import { startReclaimer, type FileReclaimer } from "./fileReclaimer.js";
 import { EntityIndex, type EntityEntry, type EntitySeqsOptions } from "./entityIndex.js";
 import { LogIntegrityError, LogOverloadedError } from "./errors.js";
 import { keys } from "./keys.js";
 import { SeqWaiters } from "./seqWaiters.js";
 import { integrityError, verifyLog } from "./verify.js";
+import { WriterThread, type WriterBatch } from "./writerThread.js";
 import {
   genesisHash,
   type CommittedRecord,
@@ -43,8 +44,9 @@ export interface LogOptions {
 
 interface PendingAppend {
   seq: number;
-  key: string;
-  value: string;
+  /** The canonical body with an empty prevHash, filled in at `split` by the writer thread. */
+  canonical: string;
+  split: number;
   ops: readonly IndexOp[];
   record: CommittedRecord;
   resolve: (record: CommittedRecord) => void;
@@ -74,6 +76,12 @@ const readChunkRecords = 1_000;
 /** Records read at once for their header lines (hashesAt): bounds memory when they are large. */
 const hashReadChunkRecords = 64;
 
+/**
+ * Batches the writer thread may hold at once: it chains and hashes the next while LevelDB syncs the
+ * one before (it writes them one after another, so that none is durable before an earlier one).
+ */
+const batchesInFlightMax = 2;
+
 /** A batch this big is written at once rather than at the end of the event-loop turn. */
 const eagerBatchRecords = 256;
 
@@ -84,17 +92,21 @@ const catchUpChunkRecords = 10_000;
 const legacyIndexRange = { gte: "e!", lt: "e~" } as const;
 
 /**
- * The write-ahead log, which is the ledger. Appends get their sequence, time and hash at once
- * (so callers can refer to them), and resolve only after the batch holding them is synced.
- * Group commit: whatever arrives while a batch is being written goes into the next one.
+ * The write-ahead log, which is the ledger. Appends get their sequence and time at once (so callers
+ * can refer to them), and resolve only after the batch holding them is synced, with their hash.
+ * Group commit: whatever arrives while a batch is being written goes into the next one. The main
+ * thread writes each record's canonical body; a writer thread chains, hashes and writes the batch.
  */
 export class Log {
   private lastSeq = 0;
-  private lastHash = genesisHash;
   private lastAt = 0;
   private durableSeq = 0;
+  private durableHash = genesisHash;
+  private durableAt = 0;
+  private writer: WriterThread | null = null;
   private pending: PendingAppend[] = [];
-  private writing = false;
+  /** Batches sent to the writer thread and not yet answered. */
+  private batchesInFlight = 0;
   private scheduled = false;
   private failed: unknown = null;
   private closed = false;
@@ -181,14 +193,19 @@ export class Log {
     }
     const log = new Log(db, index, options);
     log.reclaimer = reclaimer;
+    let writerStarted: Promise<unknown> = Promise.resolve();
     try {
       await log.readHead();
+      // The writer thread starts while the chain is verified; appends wait for both.
+      writerStarted = WriterThread.start(dir, log.durableHash).then((writer) => (log.writer = writer));
       log.indexCaughtUp = log.catchUpIndex();
       log.indexCaughtUp.catch(() => {});
-      log.verified = log.prepare(dir, options);
+      log.verified = log.prepare(dir, options, writerStarted);
       if (options.deferVerification) log.verified.catch(() => {});
       else await log.verified;
     } catch (error) {
+      await writerStarted.catch(() => {});
+      await log.writer?.stop();
       await index.close();
       await db.close();
       await reclaimer?.stop();
@@ -209,14 +226,21 @@ export class Log {
     if (!decoded.ok) throw integrityError({ seq, problem: decoded.reason });
     this.lastSeq = seq;
     this.durableSeq = seq;
-    this.lastHash = decoded.record.hash;
+    this.durableHash = decoded.record.hash;
     this.lastAt = decoded.record.at;
+    this.durableAt = decoded.record.at;
   }
 
-  /** Verifies the chain while the entity index catches up; appends wait for both. */
-  private async prepare(dir: string, options: LogOptions): Promise<void> {
-    const [chain, index] = await Promise.allSettled([this.verifyChain(dir, options), this.indexCaughtUp]);
-    const failure = chain.status === "rejected" ? chain : index.status === "rejected" ? index : null;
+  /** Verifies the chain while the entity index catches up; appends wait for both, and the writer. */
+  private async prepare(dir: string, options: LogOptions, writerStarted: Promise<unknown>): Promise<void> {
+    const settled = await Promise.allSettled([
+      this.verifyChain(dir, options),
+      this.indexCaughtUp,
+      writerStarted,
+    ]);
+    const failure = settled.find(
+      (outcome): outcome is PromiseRejectedResult => outcome.status === "rejected",
+    );
     if (failure) {
       this.verification = { failed: failure.reason };
       throw failure.reason;
@@ -232,7 +256,7 @@ export class Log {
       ...(options.onVerifyProgress ? { onProgress: options.onVerifyProgress } : {}),
       signal: this.stopVerifying.signal,
     });
-    if (lastHash !== this.lastHash) throw integrityError({ seq: this.lastSeq, problem: "broken_chain" });
+    if (lastHash !== this.durableHash) throw integrityError({ seq: this.lastSeq, problem: "broken_chain" });
   }
 
   /**
@@ -301,8 +325,9 @@ export class Log {
     }
   }
 
+  /** The last durable record (the hash of a record is known once it is written). */
   get head(): { seq: number; hash: string; at: number } {
-    return { seq: this.lastSeq, hash: this.lastHash, at: this.lastAt };
+    return { seq: this.durableSeq, hash: this.durableHash, at: this.durableAt };
   }
 
   /** The highest sequence known to be on disk. */
@@ -345,7 +370,8 @@ export class Log {
     if (this.pending.length >= this.queueRecordsMax) return Promise.reject(new LogOverloadedError());
     if (at < this.lastAt) throw new Error(`ledger time went back: ${at} < ${this.lastAt}`);
     const seq = this.lastSeq + 1;
-    // Built in sorted key order, so canonical encoding finds nothing to sort.
+    // Built in sorted key order, so canonical encoding finds nothing to sort. Its prevHash and hash
+    // are filled in when the batch is written.
     const body: LogRecord = {
       at,
       command: draft.command,
@@ -355,26 +381,16 @@ export class Log {
       keys: draft.keys,
       merchantId: draft.merchantId,
       postings: draft.postings,
-      prevHash: this.lastHash,
+      prevHash: "",
       seq,
       ...(draft.touches === undefined ? {} : { touches: draft.touches }),
     };
-    const { value, hash } = encodeRecord(body);
-    this.lastSeq = seq;
-    this.lastHash = hash;
-    this.lastAt = at;
+    const { canonical, split } = encodeUnchained(body);
     const record = body as CommittedRecord;
-    record.hash = hash;
+    this.lastSeq = seq;
+    this.lastAt = at;
     return new Promise<CommittedRecord>((resolve, reject) => {
-      this.pending.push({
-        seq,
-        key: keys.record(seq),
-        value,
-        ops,
-        record,
-        resolve,
-        reject,
-      });
+      this.pending.push({ seq, canonical, split, ops, record, resolve, reject });
       this.schedule();
     });
   }
@@ -386,9 +402,9 @@ export class Log {
   }
 
   private schedule(): void {
-    if (this.writing) return;
+    if (this.batchesInFlight >= batchesInFlightMax) return;
     if (this.pending.length >= eagerBatchRecords) {
-      // Enough for a batch: start writing now, so the fsync overlaps the encoding of what follows.
+      // Enough for a batch: send it now, so its writing overlaps the encoding of what follows.
       void this.writeBatch();
       return;
     }
@@ -397,47 +413,59 @@ export class Log {
     // setImmediate lets every append made in this turn of the event loop join the batch.
     setImmediate(() => {
       this.scheduled = false;
-      if (!this.writing) void this.writeBatch();
+      void this.writeBatch();
     });
   }
 
   private async writeBatch(): Promise<void> {
-    if (this.writing || this.pending.length === 0) return;
-    this.writing = true;
+    if (this.batchesInFlight >= batchesInFlightMax || this.pending.length === 0 || this.failed !== null)
+      return;
+    this.batchesInFlight += 1;
     const batch = this.pending.splice(0, this.batchRecordsMax);
     const started = performance.now();
+    let hashes: string;
     try {
-      const chained = this.db.batch();
-      for (const entry of batch) {
-        chained.put(entry.key, entry.value);
-        for (const op of entry.ops) {
-          if (op.type === "put") chained.put(op.key, op.value);
-          else chained.del(op.key);
-        }
-      }
-      await chained.write({ sync: true });
+      if (this.writer === null) throw new Error("the ledger's writer thread is not running");
+      // Batches are answered in the order they were sent.
+      hashes = await this.writer.write(writerBatch(batch));
     } catch (error) {
-      this.failed = error;
-      for (const entry of [...batch, ...this.pending]) entry.reject(error);
-      this.pending = [];
-      this.writing = false;
-      // Nothing more becomes durable: flush() callers are let go (the process is stopping).
-      this.flushWaiters.wake(this.durableSeq, true);
-      this.onFatal(error);
+      this.batchesInFlight -= 1;
+      this.fail(error, batch);
       return;
     }
+    this.batchesInFlight -= 1;
+    let prevHash = this.durableHash;
+    for (let i = 0; i < batch.length; i++) {
+      const record = (batch[i] as PendingAppend).record;
+      record.prevHash = prevHash;
+      record.hash = hashes.slice(64 * i, 64 * (i + 1));
+      prevHash = record.hash;
+    }
+    const last = batch[batch.length - 1] as PendingAppend;
+    this.durableHash = prevHash;
+    this.durableAt = last.record.at;
+    this.durableSeq = last.seq;
     this.stats.batches += 1;
     this.stats.records += batch.length;
     this.stats.lastBatchRecords = batch.length;
     this.stats.lastBatchMs = performance.now() - started;
-    this.durableSeq = batch[batch.length - 1]?.seq ?? this.durableSeq;
     // Listed before anyone hears of the records: a reader who saw an append resolve finds it.
     for (const entry of batch) this.index.add(entry.record);
     for (const listener of this.batchListeners) listener(batch.length, this.stats.lastBatchMs);
     for (const entry of batch) entry.resolve(entry.record);
-    this.writing = false;
     this.flushWaiters.wake(this.durableSeq);
     if (this.pending.length > 0) void this.writeBatch();
+  }
+
+  /** A batch could not be written: nothing after it will be, and the process must stop. */
+  private fail(error: unknown, batch: readonly PendingAppend[]): void {
+    const first = this.failed === null;
+    if (first) this.failed = error;
+    for (const entry of [...batch, ...this.pending]) entry.reject(this.failed);
+    this.pending = [];
+    // Nothing more becomes durable: flush() callers are let go (the process is stopping).
+    this.flushWaiters.wake(this.durableSeq, true);
+    if (first) this.onFatal(error);
   }
 
   /** Observes synced batches (metrics); returns the unsubscribe. */
@@ -545,10 +573,30 @@ export class Log {
     // Refuse appends first, so that the flush covers every record the log took.
     this.closed = true;
     await this.flush();
+    await this.writer?.stop();
     await this.indexCaughtUp.catch(() => {});
     await this.index.close();
     await this.db.close();
     // After the store is closed, so that files it let go of while closing are freed too.
     await this.reclaimer?.stop();
   }
+}
+
+/** A batch as the writer thread takes it: the bodies, where each one's prevHash goes, index entries. */
+function writerBatch(batch: readonly PendingAppend[]): WriterBatch {
+  const bodies = new Array<string>(batch.length);
+  const splits = new Int32Array(batch.length);
+  const opCounts = new Int32Array(batch.length);
+  const ops: string[] = [];
+  for (let i = 0; i < batch.length; i++) {
+    const entry = batch[i] as PendingAppend;
+    bodies[i] = entry.canonical;
+    splits[i] = entry.split;
+    opCounts[i] = entry.ops.length;
+    for (const op of entry.ops) {
+      if (op.type === "put") ops.push("p", op.key, op.value);
+      else ops.push("d", op.key, "");
+    }
+  }
+  return { firstSeq: (batch[0] as PendingAppend).seq, bodies, splits, ops, opCounts };
 }
