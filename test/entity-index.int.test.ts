@@ -4,7 +4,7 @@ import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { entityIndexDir, keys, Log } from "../wal/index.js";
 import { draft } from "./support/draft.js";
-import { slowWrites } from "./support/slowWrites.js";
+import { slowIndexWrites } from "./support/slowWrites.js";
 import { tempDir } from "./support/tempDir.js";
 
 let dir: { path: string; remove: () => Promise<void> };
@@ -51,10 +51,6 @@ async function withStore(path: string, edit: (db: Level<string, string>) => Prom
 }
 
 /** The entity index's own store inside an open ledger. */
-function entityIndexStoreOf(log: Log): Level<string, string> {
-  return (log as unknown as { index: { db: Level<string, string> } }).index.db;
-}
-
 async function keysOf(path: string, gte: string, lt: string): Promise<string[]> {
   let found: string[] = [];
   await withStore(path, async (db) => {
@@ -186,7 +182,7 @@ describe("entity index", () => {
     const log = await Log.open(dir.path);
     await writeRecords(log, 1, 30);
     // An index slower to write than the log (a busy disk): each of its writes finds more waiting.
-    const slowed = slowWrites(entityIndexStoreOf(log), 20);
+    const slowed = slowIndexWrites(20);
     // Appends keep coming from many writers (to another wallet), the index writing all along.
     let appending = true;
     let streamed = 0;

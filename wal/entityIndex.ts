@@ -66,6 +66,8 @@ export class EntityIndex {
 
   private constructor(
     readonly db: Level<string, string>,
+    /** The store's directory (the log's writer thread opens it too). */
+    readonly location: string,
     private through: number,
     private readonly onFailure: (error: unknown) => void,
     /** Why the index found on open was thrown away, if it was. */
@@ -102,7 +104,7 @@ export class EntityIndex {
     try {
       const [mark, stored] = await db.getMany([indexedThroughKey, valuesFormatKey]);
       const through = mark === undefined ? 0 : Number(mark);
-      const index = new EntityIndex(db, through, onFailure, discarded, stored ?? "", format);
+      const index = new EntityIndex(db, location, through, onFailure, discarded, stored ?? "", format);
       index.reclaimer = await startReclaimer(location);
       return index;
     } catch (error) {
@@ -126,6 +128,29 @@ export class EntityIndex {
     this.pending.throughSeq = seq;
     this.through = seq;
     if (this.writing === null) this.writing = this.writePending();
+  }
+
+  /**
+   * Notes that records through `seq` are being listed by another writer (the log's writer thread),
+   * which reports with written() or writeFailed(). Sequences must arrive in increasing order.
+   */
+  handOver(seq: number): void {
+    if (seq <= this.through) throw new Error(`entity index: record ${seq} is at or below ${this.through}`);
+    this.through = seq;
+  }
+
+  /** The other writer has written every entry through `seq`, with the mark. */
+  written(seq: number): void {
+    if (seq > this.writtenThrough) this.writtenThrough = seq;
+    this.readers.wake(this.writtenThrough);
+  }
+
+  /** The other writer could not write: the process is stopping (fail-stop), readers are let go. */
+  writeFailed(error: unknown): void {
+    if (this.failed !== null) return;
+    this.failed = error;
+    this.onFailure(error);
+    this.readers.wake(this.writtenThrough, true);
   }
 
   /** One write at a time, so the mark never lands before the entries below it. */
@@ -223,6 +248,8 @@ function openStore(location: string): Level<string, string> {
     keyEncoding: "utf8",
     valueEncoding: "utf8",
     writeBufferSize: 16 * 1024 * 1024,
+    // The log's writer thread lists new records through the same store.
+    multithreading: true,
   });
 }
 

@@ -197,7 +197,14 @@ export class Log {
     try {
       await log.readHead();
       // The writer thread starts while the chain is verified; appends wait for both.
-      writerStarted = WriterThread.start(dir, log.durableHash).then((writer) => (log.writer = writer));
+      writerStarted = WriterThread.start({
+        location: dir,
+        prevHash: log.durableHash,
+        indexLocation: index.location,
+        indexFormat: index.format,
+        onIndexed: (seq) => index.written(seq),
+        onIndexFailure: (error) => index.writeFailed(error),
+      }).then((writer) => (log.writer = writer));
       log.indexCaughtUp = log.catchUpIndex();
       log.indexCaughtUp.catch(() => {});
       log.verified = log.prepare(dir, options, writerStarted);
@@ -449,8 +456,9 @@ export class Log {
     this.stats.records += batch.length;
     this.stats.lastBatchRecords = batch.length;
     this.stats.lastBatchMs = performance.now() - started;
-    // Listed before anyone hears of the records: a reader who saw an append resolve finds it.
-    for (const entry of batch) this.index.add(entry.record);
+    // Handed over before anyone hears of the records: a reader who saw an append resolve waits for
+    // the writer thread to list it.
+    this.index.handOver(last.seq);
     for (const listener of this.batchListeners) listener(batch.length, this.stats.lastBatchMs);
     for (const entry of batch) entry.resolve(entry.record);
     this.flushWaiters.wake(this.durableSeq);
@@ -588,6 +596,8 @@ function writerBatch(batch: readonly PendingAppend[]): WriterBatch {
   const splits = new Int32Array(batch.length);
   const opCounts = new Int32Array(batch.length);
   const ops: string[] = [];
+  const entityCounts = new Int32Array(batch.length);
+  const entities: string[] = [];
   for (let i = 0; i < batch.length; i++) {
     const entry = batch[i] as PendingAppend;
     bodies[i] = entry.canonical;
@@ -597,6 +607,10 @@ function writerBatch(batch: readonly PendingAppend[]): WriterBatch {
       if (op.type === "put") ops.push("p", op.key, op.value);
       else ops.push("d", op.key, "");
     }
+    const { entity, touches } = entry.record;
+    entities.push(entity);
+    if (touches !== undefined) for (const touched of touches) entities.push(touched);
+    entityCounts[i] = 1 + (touches?.length ?? 0);
   }
-  return { firstSeq: (batch[0] as PendingAppend).seq, bodies, splits, ops, opCounts };
+  return { firstSeq: (batch[0] as PendingAppend).seq, bodies, splits, ops, opCounts, entities, entityCounts };
 }

@@ -3,8 +3,9 @@ import { Worker } from "node:worker_threads";
 /**
  * One group-commit batch for the writer thread. Record i of the batch has sequence `firstSeq + i`;
  * its canonical body is `bodies[i]` with the previous record's hash inserted at `splits[i]`; its
- * index entries are the next `opCounts[i]` triples of `ops`: "p" key value, or "d" key "". (An array
- * of whole strings is the cheapest shape to send: no string is cut or joined for it.)
+ * index entries are the next `opCounts[i]` triples of `ops`: "p" key value, or "d" key ""; the
+ * entities it is listed under in the entity index are the next `entityCounts[i]` of `entities`. (An
+ * array of whole strings is the cheapest shape to send: no string is cut or joined for it.)
  */
 export interface WriterBatch {
   firstSeq: number;
@@ -12,9 +13,31 @@ export interface WriterBatch {
   splits: Int32Array;
   ops: string[];
   opCounts: Int32Array;
+  entities: string[];
+  entityCounts: Int32Array;
 }
 
-type Reply = { ready: true } | { hashes: string } | { error: string };
+export interface WriterThreadOptions {
+  /** The ledger's store. */
+  location: string;
+  /** The last durable record's hash: the first record written chains to it. */
+  prevHash: string;
+  /** The entity index's store, and the format of the values it keeps (entityIndex.ts). */
+  indexLocation: string;
+  indexFormat: string;
+  /** Told when the entity index lists every record through `seq`. */
+  onIndexed: (seq: number) => void;
+  /** Told when the entity index could not be written (or the thread ended): nothing more will be. */
+  onIndexFailure: (error: Error) => void;
+}
+
+type Reply =
+  | { ready: true }
+  | { hashes: string }
+  | { error: string }
+  | { indexed: number }
+  | { indexError: string }
+  | { closed: true };
 
 interface Waiter {
   resolve: (hashes: string) => void;
@@ -22,46 +45,48 @@ interface Waiter {
 }
 
 /**
- * The main thread's side of the log's writer thread (writerWorker.js), which hashes the chain and
- * makes each batch durable: that work leaves the thread that runs the actors and the API. Batches
- * are answered in the order they were sent. The thread keeps the process alive only while a batch is
- * in flight, as a write on the main thread would.
+ * The main thread's side of the log's writer thread (writerWorker.js), which hashes the chain, makes
+ * each batch durable and then lists its records in the entity index: that work leaves the thread
+ * that runs the actors and the API. Batches are answered in the order they were sent. The thread
+ * keeps the process alive only while it has work in hand, as writes on the main thread would.
  */
 export class WriterThread {
   private readonly waiters: Waiter[] = [];
   private failure: Error | null = null;
   private readonly exited: Promise<void>;
+  private closedReply: (() => void) | null = null;
+  private stopping = false;
+  /** The last record written, and the last the entity index lists. */
+  private writtenSeq = 0;
+  private indexedSeq = 0;
 
-  private constructor(private readonly worker: Worker) {
+  private constructor(
+    private readonly worker: Worker,
+    private readonly options: WriterThreadOptions,
+  ) {
     this.exited = new Promise((resolve) => worker.once("exit", () => resolve()));
-    worker.on("message", (reply: Reply) => {
-      if ("ready" in reply) return;
-      const waiter = this.waiters.shift();
-      if (this.waiters.length === 0) worker.unref();
-      if (!waiter) return;
-      if ("hashes" in reply) waiter.resolve(reply.hashes);
-      else waiter.reject(new Error(`the ledger's writer thread could not write: ${reply.error}`));
-    });
+    worker.on("message", (reply: Reply) => this.receive(reply));
     worker.on("error", (error) => this.fail(error));
     worker.on("exit", (code) => this.fail(new Error(`the ledger's writer thread exited (code ${code})`)));
   }
 
-  /** Starts the thread on the store at `location`, chaining its first record to `prevHash`. */
-  static start(location: string, prevHash: string): Promise<WriterThread> {
+  /** Starts the thread; resolves once it has opened both stores. */
+  static start(options: WriterThreadOptions): Promise<WriterThread> {
+    const { location, prevHash, indexLocation, indexFormat } = options;
     const worker = new Worker(new URL("./writerWorker.js", import.meta.url), {
-      workerData: { location, prevHash },
+      workerData: { location, prevHash, indexLocation, indexFormat },
     });
     return new Promise((resolve, reject) => {
       const failed = (error: unknown) => reject(error);
       const exited = (code: number) =>
-        reject(new Error(`the ledger's writer thread exited while opening the store (code ${code})`));
+        reject(new Error(`the ledger's writer thread exited while opening the stores (code ${code})`));
       worker.once("error", failed);
       worker.once("exit", exited);
       worker.once("message", () => {
         worker.off("error", failed);
         worker.off("exit", exited);
         worker.unref();
-        resolve(new WriterThread(worker));
+        resolve(new WriterThread(worker, options));
       });
     });
   }
@@ -70,22 +95,52 @@ export class WriterThread {
   write(batch: WriterBatch): Promise<string> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      if (this.waiters.length === 0) this.worker.ref();
       this.waiters.push({ resolve, reject });
+      this.writtenSeq = batch.firstSeq + batch.bodies.length - 1;
+      this.worker.ref();
       this.worker.postMessage({ batch });
     });
   }
 
-  /** Closes the thread's handle on the store and waits for the thread to end. */
+  /**
+   * Waits for what was handed over to be written and listed, closes the thread's handles on the
+   * stores and waits for the thread to end.
+   */
   async stop(): Promise<void> {
-    // Kept alive until the store is closed: a process must not end with it half closed.
+    this.stopping = true;
+    // Kept alive until the stores are closed: a process must not end with them half closed.
     this.worker.ref();
-    if (this.failure === null) this.worker.postMessage({ close: true });
+    if (this.failure === null) {
+      const closed = new Promise<void>((resolve) => (this.closedReply = resolve));
+      this.worker.postMessage({ close: true });
+      await Promise.race([closed, this.exited]);
+    }
     await this.exited;
   }
 
+  private receive(reply: Reply): void {
+    if ("indexed" in reply) {
+      this.indexedSeq = reply.indexed;
+      this.options.onIndexed(reply.indexed);
+    } else if ("indexError" in reply) {
+      this.options.onIndexFailure(new Error(`the entity index could not be written: ${reply.indexError}`));
+    } else if ("closed" in reply) {
+      this.closedReply?.();
+      return;
+    } else if ("hashes" in reply || "error" in reply) {
+      const waiter = this.waiters.shift();
+      if ("hashes" in reply) waiter?.resolve(reply.hashes);
+      else waiter?.reject(new Error(`the ledger's writer thread could not write: ${reply.error}`));
+    }
+    // Unreferenced once idle: an open log alone must not keep a process from ending.
+    if (this.waiters.length === 0 && this.indexedSeq >= this.writtenSeq) this.worker.unref();
+  }
+
   private fail(error: Error): void {
-    this.failure ??= error;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(this.failure);
+    if (this.failure !== null) return;
+    this.failure = error;
+    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
+    // Ending when told to stop is no failure of the index.
+    if (!this.stopping) this.options.onIndexFailure(error);
   }
 }

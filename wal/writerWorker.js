@@ -11,15 +11,26 @@ import { Level } from "level";
 const seqWidth = 16;
 
 /** @param {number} seq */
-const recordKey = (seq) => `l!${seq.toString().padStart(seqWidth, "0")}`;
+const seqText = (seq) => seq.toString().padStart(seqWidth, "0");
+/** @param {number} seq */
+const recordKey = (seq) => `l!${seqText(seq)}`;
+// Key layout: wal/keys.ts and wal/entityIndex.ts.
+const indexedThroughKey = "m!indexed_through";
+const valuesFormatKey = "m!entry_values";
 
-/** @type {{ location: string; prevHash: string }} */
-const { location, prevHash: headHash } = workerData;
+/** @type {{ location: string; prevHash: string; indexLocation: string; indexFormat: string }} */
+const { location, prevHash: headHash, indexLocation, indexFormat } = workerData;
 if (!parentPort) throw new Error("writerWorker.js runs as a worker thread");
 const port = parentPort;
-/** @type {Level<string, string>} */
-const db = new Level(location, { keyEncoding: "utf8", valueEncoding: "utf8", multithreading: true });
-await db.open();
+/** @param {string} where */
+const openStore = (where) =>
+  /** @type {Level<string, string>} */ (
+    new Level(where, { keyEncoding: "utf8", valueEncoding: "utf8", multithreading: true })
+  );
+const db = openStore(location);
+const indexDb = openStore(indexLocation);
+await Promise.all([db.open(), indexDb.open()]);
+
 /** The hash of the last record prepared: the next one chains to it. */
 let chain = headHash;
 /** The previous batch's write: each waits for it, so that no batch is durable before an earlier one. */
@@ -56,18 +67,68 @@ function write(batch) {
     if (failure !== null) throw failure;
     return chained.write({ sync: true });
   });
-  previousWrite = written.catch((error) => {
-    failure ??= error;
-  });
+  previousWrite = written.then(
+    () => listInIndex(batch),
+    (error) => {
+      failure ??= error;
+    },
+  );
   return written.then(() => hashes);
+}
+
+/** Entity index keys waiting to be written, and the last sequence they cover. */
+/** @type {string[]} */
+let indexKeys = [];
+let indexThrough = 0;
+/** @type {Promise<void> | null} */
+let indexWriting = null;
+let indexFailed = false;
+
+/**
+ * Lists a durable batch's records in the entity index: `e!<entity>!<seq>` for each entity a record
+ * names, written with the mark of how far the index is complete, synced (entityIndex.ts says why).
+ * Writes one at a time, each taking everything that arrived during the one before.
+ * @param {import("./writerThread.js").WriterBatch} batch
+ */
+function listInIndex(batch) {
+  const { firstSeq, entities, entityCounts } = batch;
+  let at = 0;
+  for (let i = 0; i < entityCounts.length; i++) {
+    const seq = seqText(firstSeq + i);
+    for (const last = at + (entityCounts[i] ?? 0); at < last; at++)
+      indexKeys.push(`e!${entities[at]}!${seq}`);
+  }
+  indexThrough = firstSeq + entityCounts.length - 1;
+  indexWriting ??= writeIndex();
+}
+
+async function writeIndex() {
+  while (indexKeys.length > 0 && !indexFailed) {
+    const keys = indexKeys;
+    const through = indexThrough;
+    indexKeys = [];
+    const chained = indexDb.batch();
+    for (const key of keys) chained.put(key, "");
+    chained.put(indexedThroughKey, String(through));
+    if (indexFormat !== "") chained.put(valuesFormatKey, indexFormat);
+    try {
+      await chained.write({ sync: true });
+      port.postMessage({ indexed: through });
+    } catch (error) {
+      indexFailed = true;
+      port.postMessage({
+        indexError: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+    }
+  }
+  indexWriting = null;
 }
 
 port.on(
   "message",
   (/** @type {{ batch?: import("./writerThread.js").WriterBatch; close?: true }} */ message) => {
     if (message.close) {
-      port.close();
-      void previousWrite.then(() => db.close());
+      void close();
       return;
     }
     if (!message.batch) return;
@@ -80,4 +141,14 @@ port.on(
     );
   },
 );
+
+/** Finishes what was handed over, closes both handles, and says so last. */
+async function close() {
+  await previousWrite;
+  while (indexWriting !== null) await indexWriting;
+  await Promise.all([db.close(), indexDb.close()]);
+  port.postMessage({ closed: true });
+  port.close();
+}
+
 port.postMessage({ ready: true });

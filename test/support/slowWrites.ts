@@ -1,21 +1,15 @@
-import type { Level } from "level";
 import { vi } from "vitest";
+import { EntityIndex } from "../../wal/entityIndex.js";
 import { WriterThread, type WriterBatch } from "../../wal/writerThread.js";
 
 /**
- * Makes every batch write of a LevelDB store take `ms` longer (a busy disk), until the returned
- * spy is restored.
+ * Makes the entity index's writes land `ms` later (a busy disk): each report that entries are
+ * written reaches the index that much later, until the returned spy is restored.
  */
-export function slowWrites(store: Level<string, string>, ms: number) {
-  const batchOf = store.batch.bind(store);
-  return vi.spyOn(store, "batch").mockImplementation(() => {
-    const batch = batchOf();
-    const write = batch.write.bind(batch);
-    batch.write = async (options?: object) => {
-      await new Promise((resolve) => setTimeout(resolve, ms));
-      return write(options as never);
-    };
-    return batch;
+export function slowIndexWrites(ms: number) {
+  const written = EntityIndex.prototype.written;
+  return vi.spyOn(EntityIndex.prototype, "written").mockImplementation(function (this: EntityIndex, seq) {
+    setTimeout(() => written.call(this, seq), ms);
   });
 }
 
