@@ -76,14 +76,9 @@ const readChunkRecords = 1_000;
 /** Records read at once for their header lines (hashesAt): bounds memory when they are large. */
 const hashReadChunkRecords = 64;
 
-/**
- * Batches the writer thread may hold at once: it chains and hashes the next while LevelDB syncs the
- * one before (it writes them one after another, so that none is durable before an earlier one).
- */
-const batchesInFlightMax = 2;
-
-/** A batch this big is written at once rather than at the end of the event-loop turn. */
+/** Records, or characters of canonical JSON, sent at once rather than at the end of the event-loop turn. */
 const eagerBatchRecords = 256;
+const eagerBatchChars = 256 * 1024;
 
 /** While indexing the log on open, records handed to the entity index before waiting for it. */
 const catchUpChunkRecords = 10_000;
@@ -105,8 +100,10 @@ export class Log {
   private durableAt = 0;
   private writer: WriterThread | null = null;
   private pending: PendingAppend[] = [];
-  /** Batches sent to the writer thread and not yet answered. */
-  private batchesInFlight = 0;
+  /** Records sent to the writer thread and not yet durable, oldest first. */
+  private sent: PendingAppend[] = [];
+  /** Characters of canonical JSON pending (not yet sent). */
+  private pendingChars = 0;
   private scheduled = false;
   private failed: unknown = null;
   private closed = false;
@@ -202,6 +199,8 @@ export class Log {
         prevHash: log.durableHash,
         indexLocation: index.location,
         indexFormat: index.format,
+        onWritten: (throughSeq, hashes, ms) => log.written(throughSeq, hashes, ms),
+        onWriteFailure: (error) => log.fail(error),
         onIndexed: (seq) => index.written(seq),
         onIndexFailure: (error) => index.writeFailed(error),
       }).then((writer) => (log.writer = writer));
@@ -347,11 +346,12 @@ export class Log {
    * capacity never changes the state later commands are decided on.
    */
   hasRoom(): boolean {
-    return this.failed === null && !this.closed && this.pending.length < this.queueRecordsMax;
+    return this.failed === null && !this.closed && this.queuedRecords < this.queueRecordsMax;
   }
 
+  /** Records appended and not yet durable. */
   get queuedRecords(): number {
-    return this.pending.length;
+    return this.pending.length + this.sent.length;
   }
 
   /** Ledger time for the next record: wall-clock time, but never earlier than the last record. */
@@ -374,7 +374,7 @@ export class Log {
       return Promise.reject(new Error("the ledger has stopped after a write failure"));
     if (this.closed) return Promise.reject(new Error("the ledger is closed"));
     if (this.verification !== "done") return Promise.reject(this.unverifiedError());
-    if (this.pending.length >= this.queueRecordsMax) return Promise.reject(new LogOverloadedError());
+    if (this.queuedRecords >= this.queueRecordsMax) return Promise.reject(new LogOverloadedError());
     if (at < this.lastAt) throw new Error(`ledger time went back: ${at} < ${this.lastAt}`);
     const seq = this.lastSeq + 1;
     // Built in sorted key order, so canonical encoding finds nothing to sort. Its prevHash and hash
@@ -398,6 +398,7 @@ export class Log {
     this.lastAt = at;
     return new Promise<CommittedRecord>((resolve, reject) => {
       this.pending.push({ seq, canonical, split, ops, record, resolve, reject });
+      this.pendingChars += canonical.length;
       this.schedule();
     });
   }
@@ -409,10 +410,9 @@ export class Log {
   }
 
   private schedule(): void {
-    if (this.batchesInFlight >= batchesInFlightMax) return;
-    if (this.pending.length >= eagerBatchRecords) {
-      // Enough for a batch: send it now, so its writing overlaps the encoding of what follows.
-      void this.writeBatch();
+    if (this.pending.length >= eagerBatchRecords || this.pendingChars >= eagerBatchChars) {
+      // Enough to send now: the writer thread hashes it while this thread goes on deciding.
+      this.send();
       return;
     }
     if (this.scheduled) return;
@@ -420,60 +420,68 @@ export class Log {
     // setImmediate lets every append made in this turn of the event loop join the batch.
     setImmediate(() => {
       this.scheduled = false;
-      void this.writeBatch();
+      this.send();
     });
   }
 
-  private async writeBatch(): Promise<void> {
-    if (this.batchesInFlight >= batchesInFlightMax || this.pending.length === 0 || this.failed !== null)
-      return;
-    this.batchesInFlight += 1;
-    const batch = this.pending.splice(0, this.batchRecordsMax);
-    const started = performance.now();
-    let hashes: string;
-    try {
-      if (this.writer === null) throw new Error("the ledger's writer thread is not running");
-      // Batches are answered in the order they were sent.
-      hashes = await this.writer.write(writerBatch(batch));
-    } catch (error) {
-      this.batchesInFlight -= 1;
-      this.fail(error, batch);
+  /** Hands what is pending to the writer thread, which commits whatever arrives during a write next. */
+  private send(): void {
+    if (this.pending.length === 0 || this.failed !== null) return;
+    if (this.writer === null) {
+      this.fail(new Error("the ledger's writer thread is not running"));
       return;
     }
-    this.batchesInFlight -= 1;
+    while (this.pending.length > 0) {
+      const batch = this.pending.splice(0, this.batchRecordsMax);
+      for (const entry of batch) this.sent.push(entry);
+      this.writer.send(writerBatch(batch));
+    }
+    this.pendingChars = 0;
+  }
+
+  /** The writer thread synced every record through `throughSeq`: `hashes` are theirs, in order. */
+  private written(throughSeq: number, hashes: string, ms: number): void {
+    const count = hashes.length / 64;
+    const first = this.sent[0];
+    if (first === undefined || this.sent.length < count || first.seq + count - 1 !== throughSeq) {
+      this.fail(new Error(`the ledger's writer thread reported records through ${throughSeq} out of turn`));
+      return;
+    }
+    const batch = this.sent.splice(0, count);
     let prevHash = this.durableHash;
-    for (let i = 0; i < batch.length; i++) {
+    for (let i = 0; i < count; i++) {
       const record = (batch[i] as PendingAppend).record;
       record.prevHash = prevHash;
       record.hash = hashes.slice(64 * i, 64 * (i + 1));
       prevHash = record.hash;
     }
-    const last = batch[batch.length - 1] as PendingAppend;
+    const last = batch[count - 1] as PendingAppend;
     this.durableHash = prevHash;
     this.durableAt = last.record.at;
     this.durableSeq = last.seq;
     this.stats.batches += 1;
-    this.stats.records += batch.length;
-    this.stats.lastBatchRecords = batch.length;
-    this.stats.lastBatchMs = performance.now() - started;
+    this.stats.records += count;
+    this.stats.lastBatchRecords = count;
+    this.stats.lastBatchMs = ms;
     // Handed over before anyone hears of the records: a reader who saw an append resolve waits for
     // the writer thread to list it.
     this.index.handOver(last.seq);
-    for (const listener of this.batchListeners) listener(batch.length, this.stats.lastBatchMs);
+    for (const listener of this.batchListeners) listener(count, ms);
     for (const entry of batch) entry.resolve(entry.record);
     this.flushWaiters.wake(this.durableSeq);
-    if (this.pending.length > 0) void this.writeBatch();
   }
 
-  /** A batch could not be written: nothing after it will be, and the process must stop. */
-  private fail(error: unknown, batch: readonly PendingAppend[]): void {
-    const first = this.failed === null;
-    if (first) this.failed = error;
-    for (const entry of [...batch, ...this.pending]) entry.reject(this.failed);
+  /** A write failed: nothing after it will be written, and the process must stop. */
+  private fail(error: unknown): void {
+    if (this.failed !== null) return;
+    this.failed = error;
+    for (const entry of [...this.sent, ...this.pending]) entry.reject(error);
+    this.sent = [];
     this.pending = [];
+    this.pendingChars = 0;
     // Nothing more becomes durable: flush() callers are let go (the process is stopping).
     this.flushWaiters.wake(this.durableSeq, true);
-    if (first) this.onFatal(error);
+    this.onFatal(error);
   }
 
   /** Observes synced batches (metrics); returns the unsubscribe. */

@@ -22,6 +22,10 @@ export interface WriterThreadOptions {
   location: string;
   /** The last durable record's hash: the first record written chains to it. */
   prevHash: string;
+  /** Told when every record through `throughSeq` is synced; `hashes` are those the report covers. */
+  onWritten: (throughSeq: number, hashes: string, ms: number) => void;
+  /** Told when a write failed (or the thread ended): nothing more will be written. */
+  onWriteFailure: (error: Error) => void;
   /** The entity index's store, and the format of the values it keeps (entityIndex.ts). */
   indexLocation: string;
   indexFormat: string;
@@ -33,30 +37,27 @@ export interface WriterThreadOptions {
 
 type Reply =
   | { ready: true }
-  | { hashes: string }
+  | { written: number; hashes: string; ms: number }
   | { error: string }
   | { indexed: number }
   | { indexError: string }
   | { closed: true };
 
-interface Waiter {
-  resolve: (hashes: string) => void;
-  reject: (error: Error) => void;
-}
-
 /**
  * The main thread's side of the log's writer thread (writerWorker.js), which hashes the chain, makes
- * each batch durable and then lists its records in the entity index: that work leaves the thread
- * that runs the actors and the API. Batches are answered in the order they were sent. The thread
- * keeps the process alive only while it has work in hand, as writes on the main thread would.
+ * the records durable and then lists them in the entity index: that work leaves the thread that runs
+ * the actors and the API. Records are sent as soon as they are appended; the thread hashes them on
+ * arrival and commits in groups (whatever arrived during one synced write goes into the next), and
+ * reports each write in order. It keeps the process alive only while it has work in hand, as writes
+ * on the main thread would.
  */
 export class WriterThread {
-  private readonly waiters: Waiter[] = [];
   private failure: Error | null = null;
   private readonly exited: Promise<void>;
   private closedReply: (() => void) | null = null;
   private stopping = false;
-  /** The last record written, and the last the entity index lists. */
+  /** The last record sent, the last reported written, and the last the entity index lists. */
+  private sentSeq = 0;
   private writtenSeq = 0;
   private indexedSeq = 0;
 
@@ -91,15 +92,12 @@ export class WriterThread {
     });
   }
 
-  /** Writes one batch, synced; resolves with its records' hashes, 64 hex characters each. */
-  write(batch: WriterBatch): Promise<string> {
-    if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject });
-      this.writtenSeq = batch.firstSeq + batch.bodies.length - 1;
-      this.worker.ref();
-      this.worker.postMessage({ batch });
-    });
+  /** Hands records over to be written (see WriterBatch); onWritten reports them, in order. */
+  send(batch: WriterBatch): void {
+    if (this.failure) return;
+    this.sentSeq = batch.firstSeq + batch.bodies.length - 1;
+    this.worker.ref();
+    this.worker.postMessage({ batch });
   }
 
   /**
@@ -119,28 +117,30 @@ export class WriterThread {
   }
 
   private receive(reply: Reply): void {
-    if ("indexed" in reply) {
+    if ("written" in reply) {
+      this.writtenSeq = reply.written;
+      this.options.onWritten(reply.written, reply.hashes, reply.ms);
+    } else if ("indexed" in reply) {
       this.indexedSeq = reply.indexed;
       this.options.onIndexed(reply.indexed);
+    } else if ("error" in reply) {
+      this.fail(new Error(`the ledger's writer thread could not write: ${reply.error}`));
     } else if ("indexError" in reply) {
       this.options.onIndexFailure(new Error(`the entity index could not be written: ${reply.indexError}`));
     } else if ("closed" in reply) {
       this.closedReply?.();
       return;
-    } else if ("hashes" in reply || "error" in reply) {
-      const waiter = this.waiters.shift();
-      if ("hashes" in reply) waiter?.resolve(reply.hashes);
-      else waiter?.reject(new Error(`the ledger's writer thread could not write: ${reply.error}`));
     }
     // Unreferenced once idle: an open log alone must not keep a process from ending.
-    if (this.waiters.length === 0 && this.indexedSeq >= this.writtenSeq) this.worker.unref();
+    if (this.writtenSeq >= this.sentSeq && this.indexedSeq >= this.sentSeq) this.worker.unref();
   }
 
   private fail(error: Error): void {
     if (this.failure !== null) return;
     this.failure = error;
-    for (const waiter of this.waiters.splice(0)) waiter.reject(error);
-    // Ending when told to stop is no failure of the index.
-    if (!this.stopping) this.options.onIndexFailure(error);
+    // Ending when told to stop is no failure.
+    if (this.stopping) return;
+    this.options.onWriteFailure(error);
+    this.options.onIndexFailure(error);
   }
 }

@@ -1,9 +1,10 @@
 // @ts-check
 // The log's writer thread. Plain JavaScript on purpose (like chainWorker.js): the thread loads this
-// file directly, without the TypeScript loader. The main thread sends each group-commit batch as the
-// canonical bodies of its records, split where the previous record's hash goes; this thread chains
-// and hashes them, writes the batch with its index entries as one synced LevelDB write, and answers
-// with the hashes. It opens the store beside the main thread (multithreading: one LevelDB instance).
+// file directly, without the TypeScript loader. The main thread sends records as they are appended,
+// as canonical bodies with the place where the previous record's hash goes; this thread chains and
+// hashes them on arrival, commits them in groups (one synced LevelDB write each, with their index
+// entries), reports each write with the hashes, and then lists the records in the entity index. It
+// opens both stores beside the main thread (multithreading: one LevelDB instance each).
 import { hash } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { Level } from "level";
@@ -17,6 +18,9 @@ const recordKey = (seq) => `l!${seqText(seq)}`;
 // Key layout: wal/keys.ts and wal/entityIndex.ts.
 const indexedThroughKey = "m!indexed_through";
 const valuesFormatKey = "m!entry_values";
+
+/** @param {unknown} error */
+const describe = (error) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
 
 /** @type {{ location: string; prevHash: string; indexLocation: string; indexFormat: string }} */
 const { location, prevHash: headHash, indexLocation, indexFormat } = workerData;
@@ -33,47 +37,66 @@ await Promise.all([db.open(), indexDb.open()]);
 
 /** The hash of the last record prepared: the next one chains to it. */
 let chain = headHash;
-/** The previous batch's write: each waits for it, so that no batch is durable before an earlier one. */
-let previousWrite = Promise.resolve();
-/** @type {unknown} */
-let failure = null;
 
 /**
- * Chains and hashes a batch at once (while the one before may still be syncing), then writes it
- * after that one.
- * @param {import("./writerThread.js").WriterBatch} batch
- * @returns {Promise<string>} the records' hashes, 64 hex characters each, in order
+ * @typedef {import("./writerThread.js").WriterBatch} WriterBatch
+ * @typedef {{ chained: ReturnType<typeof db.batch>; hashes: string; lastSeq: number; batches: WriterBatch[] }} Group
  */
-function write(batch) {
+/**
+ * Records prepared and not yet written: the next group commit. Whatever arrives while a write is in
+ * flight waits here and goes into the next one.
+ * @type {Group | null}
+ */
+let nextGroup = null;
+/** @type {Promise<void> | null} */
+let writing = null;
+let failed = false;
+
+/**
+ * Chains and hashes a batch on arrival (while an earlier write may still be syncing) and adds it to
+ * the next group commit.
+ * @param {WriterBatch} batch
+ */
+function prepare(batch) {
   const { firstSeq, bodies, splits, ops, opCounts } = batch;
-  const chained = db.batch();
-  let hashes = "";
+  nextGroup ??= { chained: db.batch(), hashes: "", lastSeq: 0, batches: [] };
+  const group = nextGroup;
   let op = 0;
   for (let i = 0; i < bodies.length; i++) {
     const canonical = /** @type {string} */ (bodies[i]);
     const split = /** @type {number} */ (splits[i]);
     const body = `${canonical.slice(0, split)}${chain}${canonical.slice(split)}`;
     const recordHash = hash("sha256", body, "hex");
-    chained.put(recordKey(firstSeq + i), `${recordHash}\n${chain}\n${body}`);
+    group.chained.put(recordKey(firstSeq + i), `${recordHash}\n${chain}\n${body}`);
     for (const last = op + 3 * (opCounts[i] ?? 0); op < last; op += 3) {
       const key = /** @type {string} */ (ops[op + 1]);
-      if (ops[op] === "p") chained.put(key, /** @type {string} */ (ops[op + 2]));
-      else chained.del(key);
+      if (ops[op] === "p") group.chained.put(key, /** @type {string} */ (ops[op + 2]));
+      else group.chained.del(key);
     }
-    hashes += recordHash;
+    group.hashes += recordHash;
     chain = recordHash;
   }
-  const written = previousWrite.then(() => {
-    if (failure !== null) throw failure;
-    return chained.write({ sync: true });
-  });
-  previousWrite = written.then(
-    () => listInIndex(batch),
-    (error) => {
-      failure ??= error;
-    },
-  );
-  return written.then(() => hashes);
+  group.lastSeq = firstSeq + bodies.length - 1;
+  group.batches.push(batch);
+}
+
+/** Writes the groups, synced, one write at a time: no record is durable before an earlier one. */
+async function writeGroups() {
+  while (nextGroup !== null && !failed) {
+    const group = nextGroup;
+    nextGroup = null;
+    const started = performance.now();
+    try {
+      await group.chained.write({ sync: true });
+    } catch (error) {
+      failed = true;
+      port.postMessage({ error: describe(error) });
+      break;
+    }
+    port.postMessage({ written: group.lastSeq, hashes: group.hashes, ms: performance.now() - started });
+    for (const batch of group.batches) listInIndex(batch);
+  }
+  writing = null;
 }
 
 /** Entity index keys waiting to be written, and the last sequence they cover. */
@@ -85,10 +108,10 @@ let indexWriting = null;
 let indexFailed = false;
 
 /**
- * Lists a durable batch's records in the entity index: `e!<entity>!<seq>` for each entity a record
- * names, written with the mark of how far the index is complete, synced (entityIndex.ts says why).
- * Writes one at a time, each taking everything that arrived during the one before.
- * @param {import("./writerThread.js").WriterBatch} batch
+ * Lists durable records in the entity index: `e!<entity>!<seq>` for each entity a record names,
+ * written with the mark of how far the index is complete, synced (entityIndex.ts says why). One
+ * write at a time, each taking everything that arrived during the one before.
+ * @param {WriterBatch} batch
  */
 function listInIndex(batch) {
   const { firstSeq, entities, entityCounts } = batch;
@@ -116,39 +139,29 @@ async function writeIndex() {
       port.postMessage({ indexed: through });
     } catch (error) {
       indexFailed = true;
-      port.postMessage({
-        indexError: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-      });
+      port.postMessage({ indexError: describe(error) });
     }
   }
   indexWriting = null;
 }
 
-port.on(
-  "message",
-  (/** @type {{ batch?: import("./writerThread.js").WriterBatch; close?: true }} */ message) => {
-    if (message.close) {
-      void close();
-      return;
-    }
-    if (!message.batch) return;
-    write(message.batch).then(
-      (hashes) => port.postMessage({ hashes }),
-      (/** @type {unknown} */ error) =>
-        port.postMessage({
-          error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        }),
-    );
-  },
-);
-
 /** Finishes what was handed over, closes both handles, and says so last. */
 async function close() {
-  await previousWrite;
+  while (writing !== null) await writing;
   while (indexWriting !== null) await indexWriting;
   await Promise.all([db.close(), indexDb.close()]);
   port.postMessage({ closed: true });
   port.close();
 }
+
+port.on("message", (/** @type {{ batch?: WriterBatch; close?: true }} */ message) => {
+  if (message.close) {
+    void close();
+    return;
+  }
+  if (!message.batch || failed) return;
+  prepare(message.batch);
+  writing ??= writeGroups();
+});
 
 port.postMessage({ ready: true });

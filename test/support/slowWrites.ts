@@ -14,16 +14,15 @@ export function slowIndexWrites(ms: number) {
 }
 
 /**
- * Makes every batch the ledger's writer thread writes take `ms` longer (a busy disk), until the
- * returned spy is restored.
+ * Makes every record the ledger hands its writer thread arrive there `ms` later (a busy disk), until
+ * the returned spy is restored.
  */
 export function slowLogWrites(ms: number) {
-  const write = WriterThread.prototype.write;
-  return vi.spyOn(WriterThread.prototype, "write").mockImplementation(async function (
+  const send = WriterThread.prototype.send;
+  return vi.spyOn(WriterThread.prototype, "send").mockImplementation(function (
     this: WriterThread,
     batch: WriterBatch,
   ) {
-    await new Promise((resolve) => setTimeout(resolve, ms));
-    return write.call(this, batch);
+    setTimeout(() => send.call(this, batch), ms);
   });
 }
