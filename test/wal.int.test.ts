@@ -1,5 +1,7 @@
 import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import type { Worker } from "node:worker_threads";
 import { decodeRecord, encodeRecord, genesisHash, keys, Log, LogIntegrityError } from "../wal/index.js";
 import { draft } from "./support/draft.js";
@@ -164,6 +166,23 @@ describe("write-ahead log", () => {
     await expect(log.append(draft(3), log.now())).rejects.toThrow(/stopped/);
     expect(log.durableHead).toBe(1);
     await log.close();
+  });
+
+  // Nothing else keeps these processes alive: a log that let go of its writer thread while a caller
+  // still waited would end the process early, without an error.
+  it.each([
+    { mode: "close", printed: ["appended 1000", "closed"] },
+    { mode: "leave-open", printed: ["appended 1000", "listed 142"] },
+  ])("lets a process that uses only the log finish its work ($mode), then end", async ({ mode, printed }) => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ["--import", "tsx", "test/support/logProcess.ts", dir.path, mode],
+      { timeout: 30_000 },
+    );
+    expect(stdout.trim().split("\n")).toEqual(printed);
+    const reopened = await Log.open(dir.path);
+    expect(reopened.head.seq).toBe(1_000);
+    await reopened.close();
   });
 
   it("stores each record exactly as encodeRecord writes it, chained to the one before", async () => {

@@ -131,8 +131,10 @@ export class WriterThread {
       this.closedReply?.();
       return;
     }
-    // Unreferenced once idle: an open log alone must not keep a process from ending.
-    if (this.writtenSeq >= this.sentSeq && this.indexedSeq >= this.sentSeq) this.worker.unref();
+    // Unreferenced once idle: an open log alone must not keep a process from ending. Not while
+    // stopping: the process waits for the stores to close.
+    if (!this.stopping && this.writtenSeq >= this.sentSeq && this.indexedSeq >= this.sentSeq)
+      this.worker.unref();
   }
 
   private fail(error: Error): void {
