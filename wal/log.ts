@@ -435,6 +435,9 @@ export class Log {
       const batch = this.pending.splice(0, this.batchRecordsMax);
       for (const entry of batch) this.sent.push(entry);
       this.writer.send(writerBatch(batch));
+      // The writer has its own copy: let this one die young rather than be copied by the scavenger
+      // while the write is in flight.
+      for (const entry of batch) entry.canonical = "";
     }
     this.pendingChars = 0;
   }
