@@ -3,7 +3,15 @@ import { randomBytes } from "node:crypto";
 import autocannon, { type Result } from "autocannon";
 import { formatMicros, parseDecimalToMicros } from "../domain/money.js";
 import { log, runIfChild, type BenchRow } from "./lib/harness.js";
-import { call, commitsSlowerThan, commitTimes, expectStatus, pool, settled } from "./lib/http.js";
+import {
+  call,
+  commitsSlowerThan,
+  describeStalls,
+  expectStatus,
+  pool,
+  serverPauses,
+  settled,
+} from "./lib/http.js";
 import { openLoop } from "./lib/openLoop.js";
 import {
   freePort,
@@ -335,16 +343,19 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
     let paced: CheckedRun | null = null;
     // Where the tail comes from: how many of the run's synced batch writes (fsyncs) were slow.
     let pacedCommits: Record<"over10ms" | "over25ms", { batches: number; slower: number }> | null = null;
+    // And event-loop stalls and GC pauses over the paced run (with its ledger check).
+    let pacedStalls = "";
     if (pacedSeconds > 0) {
-      const commitsBefore = await commitTimes(server);
+      const before = await serverPauses(server);
       paced = await checkedRun(server, key, () =>
         pacedRun(server, key, targetRate, targetRate * pacedSeconds),
       );
-      const commitsAfter = await commitTimes(server);
+      const after = await serverPauses(server);
       pacedCommits = {
-        over10ms: commitsSlowerThan(commitsBefore, commitsAfter, "0.01"),
-        over25ms: commitsSlowerThan(commitsBefore, commitsAfter, "0.025"),
+        over10ms: commitsSlowerThan(before.commits, after.commits, "0.01"),
+        over25ms: commitsSlowerThan(before.commits, after.commits, "0.025"),
       };
+      pacedStalls = describeStalls(before, after);
       log(
         name,
         `at ${targetRate} req/s offered: ${(paced.ok2xx / paced.result.duration).toFixed(0)} req/s answered, p50 ${paced.result.latency.p50} ms, p99 ${paced.result.latency.p99} ms, ledger ${paced.ledgerOk ? "ok" : "MISMATCH"}`,
@@ -458,7 +469,7 @@ export async function httpDebit(): Promise<{ rows: BenchRow[]; details: Record<s
         notes:
           `${answered.toFixed(0)} req/s answered${kept ? "" : " (fell behind the offered rate)"}; p50 ${latency.p50} ms, p90 ${latency.p90} ms, max ${latency.max} ms; open loop, latency from when each request was due; ledger ${paced.ledgerOk ? "ok" : "MISMATCH"}` +
           (pacedCommits
-            ? `; synced batch writes: ${pacedCommits.over10ms.batches}, of which ${pacedCommits.over10ms.slower} took over 10 ms and ${pacedCommits.over25ms.slower} over 25 ms`
+            ? `; synced batch writes: ${pacedCommits.over10ms.batches}, of which ${pacedCommits.over10ms.slower} took over 10 ms and ${pacedCommits.over25ms.slower} over 25 ms; ${pacedStalls}`
             : "") +
           (base.paced ? `; baseline p50 ${base.paced.latency.p50} ms, p99 ${base.paced.latency.p99} ms` : ""),
       });
