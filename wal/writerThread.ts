@@ -1,11 +1,12 @@
 import { Worker } from "node:worker_threads";
 
 /**
- * One group-commit batch for the writer thread. Record i of the batch has sequence `firstSeq + i`;
- * its canonical body is `bodies[i]` with the previous record's hash inserted at `splits[i]`; its
- * index entries are the next `opCounts[i]` triples of `ops`: "p" key value, or "d" key ""; the
- * entities it is listed under in the entity index are the next `entityCounts[i]` of `entities`. (An
- * array of whole strings is the cheapest shape to send: no string is cut or joined for it.)
+ * Records handed to the writer thread at once (it forms the group commits from what arrives). Record
+ * i has sequence `firstSeq + i`. Its canonical body is `bodies[i]` with the previous record's hash
+ * inserted at `splits[i]`. Its index entries are the next `opCounts[i]` triples of `ops`: "p" key
+ * value, or "d" key "". The entities it is listed under in the entity index are the next
+ * `entityCounts[i]` of `entities`. (An array of whole strings is the cheapest shape to send: no
+ * string is cut or joined for it.)
  */
 export interface WriterBatch {
   firstSeq: number;
