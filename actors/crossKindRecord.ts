@@ -47,7 +47,7 @@ export function partOf<TContext, TCommand, TFact>(
       const next = kind.fromSnapshot(decision.next);
       const fact = kind.factOf(command, before.context, next.context);
       const postings = kind.postingsOf(fact, { ...meta, entityId: resident.entityId });
-      assertBalanced(postings, `${resident.entity} ${(command as { type: string }).type}`);
+      assertBalanced(postings, () => `${resident.entity} ${(command as { type: string }).type}`);
       return {
         entity: resident.entity,
         command: toLoggable(command) as LoggedCommand,

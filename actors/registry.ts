@@ -152,7 +152,7 @@ export class EntityRegistry<TContext, TCommand, TFact> {
       merchantId: meta.merchantId,
       entityId: resident.entityId,
     });
-    assertBalanced(postings, `${resident.entity} ${String((command as { type: string }).type)}`);
+    assertBalanced(postings, () => `${resident.entity} ${String((command as { type: string }).type)}`);
     const result = plan.result(fact, next, ctx);
     const ops = plan.indexOps?.(fact, next, ctx) ?? [];
     const idempotency = plan.idempotency?.(result);
@@ -248,7 +248,7 @@ export class EntityRegistry<TContext, TCommand, TFact> {
       const next = decision.next;
       const fact = this.kind.factOf(built.command, before.context, next.context);
       const own = this.kind.postingsOf(fact, { ...meta, entityId: part.entityId });
-      assertBalanced(own, `${part.entity} part ${index}`);
+      assertBalanced(own, () => `${part.entity} part ${index}`);
       loggedParts.push({
         command: logging.command(built.command),
         entity: part.entity,

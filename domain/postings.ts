@@ -23,11 +23,25 @@ export function unbalancedCurrencies(postings: readonly Posting[]): Map<string, 
   return sums;
 }
 
-export function assertBalanced(postings: readonly Posting[], context: string): void {
+/** Throws unless every currency's postings sum to zero; `context` names the change (built only then). */
+export function assertBalanced(postings: readonly Posting[], context: string | (() => string)): void {
+  // The common case, checked without a map: one currency whose postings sum to zero.
+  if (balancedInOneCurrency(postings)) return;
   const off = unbalancedCurrencies(postings);
   if (off.size > 0) {
+    const named = typeof context === "function" ? context() : context;
     throw new Error(
-      `postings do not balance for ${context}: ${[...off].map(([c, s]) => `${c} ${s}`).join(", ")}`,
+      `postings do not balance for ${named}: ${[...off].map(([c, s]) => `${c} ${s}`).join(", ")}`,
     );
   }
+}
+
+function balancedInOneCurrency(postings: readonly Posting[]): boolean {
+  const currency = postings[0]?.currency;
+  let sum = 0n;
+  for (const p of postings) {
+    if (p.currency !== currency) return false;
+    sum += BigInt(p.amountMicros);
+  }
+  return sum === 0n;
 }

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { toLoggable } from "../domain/bigintJson.js";
-import { unbalancedCurrencies, type Posting } from "../domain/postings.js";
+import { assertBalanced, unbalancedCurrencies, type Posting } from "../domain/postings.js";
 import { availableMicros, walletKind, type WalletCommand } from "../machines/index.js";
 import type { EntityState } from "../machines/kind.js";
 import type { WalletContext } from "../machines/walletTypes.js";
@@ -84,6 +84,40 @@ function aim(commandIn: WalletCommand, latest: Map<string, string>): WalletComma
 }
 
 describe("ledger invariants (property-based)", () => {
+  it("refuses exactly the postings that leave some currency unbalanced, naming the change only then", () => {
+    const posting = fc.record({
+      account: fc.constantFrom("test:a", "test:b"),
+      currency: fc.constantFrom("CNY", "USD", "EUR"),
+      amountMicros: fc.bigInt({ min: -50n, max: 50n }).map(String),
+    });
+    // Mostly balanced sets: each posting followed by its opposite, then up to two more (which may
+    // cancel out across currencies, and must not count as balanced).
+    const postings = fc
+      .tuple(fc.array(posting, { maxLength: 4 }), fc.array(posting, { maxLength: 2 }))
+      .map(([pairs, extra]) => [
+        ...pairs.flatMap((p) => [p, { ...p, amountMicros: String(-BigInt(p.amountMicros)) }]),
+        ...extra,
+      ]);
+    fc.assert(
+      fc.property(postings, (set) => {
+        let named = 0;
+        const check = () =>
+          assertBalanced(set, () => {
+            named += 1;
+            return "the change";
+          });
+        if (unbalancedCurrencies(set).size > 0) {
+          expect(check).toThrow(/postings do not balance for the change/);
+          expect(named).toBe(1);
+        } else {
+          expect(check).not.toThrow();
+          expect(named).toBe(0);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it("postings balance, available never goes negative, balances are folds of postings, replay reproduces the live state", () => {
     fc.assert(
       fc.property(scenario, (steps) => {
