@@ -185,6 +185,34 @@ describe("write-ahead log", () => {
     await reopened.close();
   });
 
+  it("keeps the chain and the entity index whole when large records are sent at once among small ones", async () => {
+    const log = await Log.open(dir.path);
+    // Every fifth record is ~300 KB (sent to the writer at once, past 256 KB), touching 50 wallets;
+    // the rest are small and wait for the end of the event-loop turn.
+    const large = (n: number) => ({
+      ...draft(n, "usage:batch"),
+      command: { type: "test.command", n, padding: "x".repeat(300_000) },
+      touches: Array.from({ length: 50 }, (_, i) => `wallet:cus_${(n + i) % 60}`),
+    });
+    const appended = await Promise.all(
+      Array.from({ length: 100 }, (_, i) => log.append(i % 5 === 4 ? large(i + 1) : draft(i + 1), log.now())),
+    );
+    expect(appended.map((r) => r.seq)).toEqual(Array.from({ length: 100 }, (_, i) => i + 1));
+    appended.forEach((record, i) => expect(record.prevHash).toBe(appended[i - 1]?.hash ?? genesisHash));
+    expect(await log.entitySeqs("usage:batch")).toEqual([
+      5, 10, 15, 20, 25, 30, 35, 40, 45, 50, 55, 60, 65, 70, 75, 80, 85, 90, 95, 100,
+    ]);
+    const touching = appended.filter(
+      (r) => r.entity === "wallet:cus_3" || r.touches?.includes("wallet:cus_3"),
+    );
+    expect(await log.entitySeqs("wallet:cus_3")).toEqual(touching.map((r) => r.seq));
+    await log.close();
+    // Reopening verifies every checksum and the whole chain.
+    const reopened = await Log.open(dir.path);
+    expect(reopened.head).toEqual({ seq: 100, hash: appended[99]?.hash, at: appended[99]?.at });
+    await reopened.close();
+  });
+
   it("stores each record exactly as encodeRecord writes it, chained to the one before", async () => {
     const log = await Log.open(dir.path);
     const records = await Promise.all([1, 2, 3].map((n) => log.append(draft(n), log.now())));
