@@ -2,10 +2,10 @@
 // Plain JavaScript on purpose: verification worker threads load this file directly, without the
 // TypeScript loader (which would add ~0.5 s to every worker's start). Types are in chainRange.d.ts.
 import { hash } from "node:crypto";
+import { recordKey } from "./keyLayout.js";
 
 const hashLength = 64;
 const bodyStart = hashLength * 2 + 2;
-const seqWidth = 16;
 const chunkRecords = 1_000;
 /** Bytes a chunk may hold: a chunk of small records is whole, one of large usage batches short. */
 export const readChunkBytes = 1024 * 1024;
@@ -24,9 +24,6 @@ export function peekRecord(value) {
   if (hash("sha256", body, "hex") !== recordHash) return { ok: false, reason: "bad_checksum" };
   return { ok: true, hash: recordHash, prevHash: value.slice(hashLength + 1, hashLength * 2 + 1), body };
 }
-
-/** @param {number} seq */
-const recordKey = (seq) => `l!${seq.toString().padStart(seqWidth, "0")}`;
 
 /**
  * Checks records fromSeq..toSeq: contiguous sequence, checksums, and the chain inside the range.

@@ -2,6 +2,7 @@ import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import { Level } from "level";
 import { startReclaimer, type FileReclaimer } from "./fileReclaimer.js";
+import { entryValuesFormatKey, indexedThroughKey } from "./keyLayout.js";
 import { keys, padSeq, seqFromEntityKey } from "./keys.js";
 import type { CommittedRecord } from "./record.js";
 import { SeqWaiters } from "./seqWaiters.js";
@@ -13,11 +14,6 @@ export const entityIndexDir = (ledgerDir: string): string => join(ledgerDir, "en
 export function entitiesOf(record: { entity: string; touches?: readonly string[] }): readonly string[] {
   return record.touches === undefined ? [record.entity] : [record.entity, ...record.touches];
 }
-
-/** The highest sequence whose entries are all in the index; written with the entries it covers. */
-const indexedThroughKey = keys.meta("indexed_through");
-/** The format of the values kept in entries (LogOptions.entryValuesFormat), written with the entries. */
-const valuesFormatKey = keys.meta("entry_values");
 
 /** Entries that must be written before a reader looks; bounded by the ledger's commit queue. */
 interface PendingEntries {
@@ -102,7 +98,7 @@ export class EntityIndex {
       await db.open();
     }
     try {
-      const [mark, stored] = await db.getMany([indexedThroughKey, valuesFormatKey]);
+      const [mark, stored] = await db.getMany([indexedThroughKey, entryValuesFormatKey]);
       const through = mark === undefined ? 0 : Number(mark);
       const index = new EntityIndex(db, location, through, onFailure, discarded, stored ?? "", format);
       index.reclaimer = await startReclaimer(location);
@@ -161,7 +157,7 @@ export class EntityIndex {
       const batch = this.db.batch();
       for (const key of entries) batch.put(key, "");
       batch.put(indexedThroughKey, String(throughSeq));
-      if (this.format !== "") batch.put(valuesFormatKey, this.format);
+      if (this.format !== "") batch.put(entryValuesFormatKey, this.format);
       try {
         await batch.write({ sync: true });
         this.writtenThrough = throughSeq;
@@ -203,7 +199,7 @@ export class EntityIndex {
     if (seq > this.through || values.size === 0 || this.format === "") return;
     const batch = this.db.batch();
     for (const [entity, value] of values) batch.put(keys.entityRecord(entity, seq), value);
-    batch.put(valuesFormatKey, this.format);
+    batch.put(entryValuesFormatKey, this.format);
     await batch.write();
   }
 

@@ -8,21 +8,19 @@
  *   s!<entity>                snapshots (a cache, checked against the log before use)
  *   m!<name>                  metadata (checkpoint, admin token hash)
  */
-const seqWidth = 16;
+import { entityRecordKey, metaKey, padSeq, recordKey, seqWidth } from "./keyLayout.js";
 
-export function padSeq(seq: number): string {
-  return seq.toString().padStart(seqWidth, "0");
-}
+export { padSeq };
 
 export const keys = {
-  record: (seq: number) => `l!${padSeq(seq)}`,
+  record: recordKey,
   recordPrefixStart: "l!",
   recordPrefixEnd: "l~",
-  entityRecord: (entity: string, seq: number) => `e!${entity}!${padSeq(seq)}`,
+  entityRecord: entityRecordKey,
   entityPrefix: (entity: string) => `e!${entity}!`,
   idempotency: (scope: string) => `i!${scope}`,
   snapshot: (entity: string) => `s!${entity}`,
-  meta: (name: string) => `m!${name}`,
+  meta: metaKey,
 } as const;
 
 export function seqFromEntityKey(key: string): number {

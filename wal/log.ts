@@ -5,7 +5,7 @@ import { limits } from "../domain/limits.js";
 import { readChunkBytes } from "./chainRange.js";
 import { decodeRecord, encodeUnchained } from "./codec.js";
 import { startReclaimer, type FileReclaimer } from "./fileReclaimer.js";
-import { EntityIndex, type EntityEntry, type EntitySeqsOptions } from "./entityIndex.js";
+import { EntityIndex, entitiesOf, type EntityEntry, type EntitySeqsOptions } from "./entityIndex.js";
 import { LogIntegrityError, LogOverloadedError } from "./errors.js";
 import { keys } from "./keys.js";
 import { SeqWaiters } from "./seqWaiters.js";
@@ -75,6 +75,9 @@ const openLocations = new Set<string>();
 const readChunkRecords = 1_000;
 /** Records read at once for their header lines (hashesAt): bounds memory when they are large. */
 const hashReadChunkRecords = 64;
+
+/** A record's SHA-256 in hex, as the writer thread reports them, one after another. */
+const hashHexChars = 64;
 
 /** Records, or characters of canonical JSON, sent at once rather than at the end of the event-loop turn. */
 const eagerBatchRecords = 256;
@@ -444,7 +447,7 @@ export class Log {
 
   /** The writer thread synced every record through `throughSeq`: `hashes` are theirs, in order. */
   private written(throughSeq: number, hashes: string, ms: number): void {
-    const count = hashes.length / 64;
+    const count = hashes.length / hashHexChars;
     const first = this.sent[0];
     if (first === undefined || this.sent.length < count || first.seq + count - 1 !== throughSeq) {
       this.fail(new Error(`the ledger's writer thread reported records through ${throughSeq} out of turn`));
@@ -455,7 +458,7 @@ export class Log {
     for (let i = 0; i < count; i++) {
       const record = (batch[i] as PendingAppend).record;
       record.prevHash = prevHash;
-      record.hash = hashes.slice(64 * i, 64 * (i + 1));
+      record.hash = hashes.slice(hashHexChars * i, hashHexChars * (i + 1));
       prevHash = record.hash;
     }
     const last = batch[count - 1] as PendingAppend;
@@ -618,10 +621,9 @@ function writerBatch(batch: readonly PendingAppend[]): WriterBatch {
       if (op.type === "put") ops.push("p", op.key, op.value);
       else ops.push("d", op.key, "");
     }
-    const { entity, touches } = entry.record;
-    entities.push(entity);
-    if (touches !== undefined) for (const touched of touches) entities.push(touched);
-    entityCounts[i] = 1 + (touches?.length ?? 0);
+    const listed = entitiesOf(entry.record);
+    for (const entity of listed) entities.push(entity);
+    entityCounts[i] = listed.length;
   }
   return { firstSeq: (batch[0] as PendingAppend).seq, bodies, splits, ops, opCounts, entities, entityCounts };
 }

@@ -8,16 +8,7 @@
 import { hash } from "node:crypto";
 import { parentPort, workerData } from "node:worker_threads";
 import { Level } from "level";
-
-const seqWidth = 16;
-
-/** @param {number} seq */
-const seqText = (seq) => seq.toString().padStart(seqWidth, "0");
-/** @param {number} seq */
-const recordKey = (seq) => `l!${seqText(seq)}`;
-// Key layout: wal/keys.ts and wal/entityIndex.ts.
-const indexedThroughKey = "m!indexed_through";
-const valuesFormatKey = "m!entry_values";
+import { entityRecordKey, entryValuesFormatKey, indexedThroughKey, recordKey } from "./keyLayout.js";
 
 /** @param {unknown} error */
 const describe = (error) => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
@@ -117,9 +108,8 @@ function listInIndex(batch) {
   const { firstSeq, entities, entityCounts } = batch;
   let at = 0;
   for (let i = 0; i < entityCounts.length; i++) {
-    const seq = seqText(firstSeq + i);
     for (const last = at + (entityCounts[i] ?? 0); at < last; at++)
-      indexKeys.push(`e!${entities[at]}!${seq}`);
+      indexKeys.push(entityRecordKey(/** @type {string} */ (entities[at]), firstSeq + i));
   }
   indexThrough = firstSeq + entityCounts.length - 1;
   indexWriting ??= writeIndex();
@@ -133,7 +123,7 @@ async function writeIndex() {
     const chained = indexDb.batch();
     for (const key of keys) chained.put(key, "");
     chained.put(indexedThroughKey, String(through));
-    if (indexFormat !== "") chained.put(valuesFormatKey, indexFormat);
+    if (indexFormat !== "") chained.put(entryValuesFormatKey, indexFormat);
     try {
       await chained.write({ sync: true });
       port.postMessage({ indexed: through });
