@@ -154,9 +154,15 @@ export class RateCardDirectory {
       prices: input.prices,
     });
     if (!checked.ok) {
-      throw new DomainError("invalid_rate_card", `${checked.path}: ${checked.message}`, {
-        ratingCode: checked.code,
-      });
+      // Most rating messages name their field already; the rest get it in front.
+      const named = checked.message.startsWith(checked.path);
+      throw new DomainError(
+        "invalid_rate_card",
+        named ? checked.message : `${checked.path}: ${checked.message}`,
+        {
+          ratingCode: checked.code,
+        },
+      );
     }
     return {
       ...checked.value,

@@ -2,6 +2,7 @@ import { hash } from "node:crypto";
 import { canonicalJson } from "../domain/canonicalJson.js";
 import type { Environment } from "../domain/environment.js";
 import { newId } from "../domain/ids.js";
+import { parseOffsetTime } from "../domain/offsetTime.js";
 import { limits } from "../domain/limits.js";
 import { isUsageQuantity, selectPrice } from "../domain/rating/index.js";
 import { walletEntity } from "../machines/walletKind.js";
@@ -101,8 +102,13 @@ export class UsageService {
     const fingerprints = new Map<string, string>();
     const knownMetrics = new Map<string, boolean>();
     const fresh: Array<{ index: number; occurredAt: number }> = [];
+    // Events of one batch often share a time: each distinct text in a row is parsed once.
+    let lastTime = { text: "", ms: Number.NaN };
     for (const [i, event] of events.entries()) {
-      const occurredAt = Date.parse(event.occurredAt);
+      if (event.occurredAt !== lastTime.text) {
+        lastTime = { text: event.occurredAt, ms: parseOffsetTime(event.occurredAt) };
+      }
+      const occurredAt = lastTime.ms;
       const fingerprint = fingerprintOf(event, occurredAt);
       const seen = fingerprints.get(event.idempotencyKey);
       if (seen !== undefined) {
@@ -117,7 +123,7 @@ export class UsageService {
       }
       fingerprints.set(event.idempotencyKey, fingerprint);
       if (Number.isNaN(occurredAt)) {
-        reject(i, "invalid_request", "occurredAt must be an ISO 8601 time");
+        reject(i, "invalid_request", offsetTimeMessage);
         continue;
       }
       // A sandbox customer may live on a test clock: its events are checked against the clock (step 3).
@@ -344,6 +350,8 @@ export class UsageService {
   }
 }
 
+const offsetTimeMessage =
+  "occurredAt must be an RFC 3339 time with its offset, e.g. 2026-11-27T08:00:00Z or 2026-11-27T16:00:00+08:00";
 const outOfRangeMessage = "occurredAt must be within the last 35 days and not over 5 minutes ahead";
 
 /** Events may arrive up to 35 days late, and at most 5 minutes early. */

@@ -8,6 +8,7 @@ const titles: Partial<Record<ErrorCode, string>> = {
   invalid_request: "The request is not valid",
   unauthorized: "Authentication failed",
   not_found: "Not found",
+  method_not_allowed: "Method not allowed",
   payload_too_large: "The request body is too large",
   overloaded: "The server is busy",
   internal_error: "Something went wrong on our side",
@@ -47,6 +48,14 @@ async function handleProblems(ctx: Context, next: Next, logger: Logger | undefin
     await next();
     if (ctx.status === 404 && ctx.body === undefined)
       sendProblem(ctx, "not_found", `no route for ${ctx.method} ${ctx.path}`);
+    // The router answered a known path's other method with only a status and its Allow header.
+    if (ctx.status === 405 && ctx.body === undefined) {
+      sendProblem(
+        ctx,
+        "method_not_allowed",
+        `${ctx.path} takes ${ctx.response.get("Allow") || "no other method"}`,
+      );
+    }
   } catch (error) {
     if (error instanceof DomainError)
       return sendProblem(ctx, error.code, error.message, { details: error.details ?? {} });

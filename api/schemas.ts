@@ -6,7 +6,10 @@ import { limits } from "../domain/limits.js";
 
 export const decimalAmount = z
   .string()
-  .regex(/^(0|[1-9]\d{0,14})(\.\d{1,6})?$/, 'a decimal string with at most 6 decimal places, e.g. "12.50"')
+  .regex(
+    /^(0|[1-9]\d{0,14})(\.\d{1,6})?$/,
+    'a non-negative decimal string, at most 15 digits before the point and 6 after, e.g. "12.50"',
+  )
   .meta({
     id: "DecimalAmount",
     description: "Money as a decimal string in the currency's units.",
@@ -21,6 +24,11 @@ const externalId = z
   .meta({ description: "The merchant's own id for the customer.", example: "user_42" });
 
 const isoTime = z.string().meta({ format: "date-time", example: "2026-11-27T08:00:00.000Z" });
+
+/** A time the client sends: RFC 3339 with its offset (domain/offsetTime.ts reads the same form). */
+const validTime = z.iso
+  .datetime({ offset: true })
+  .meta({ format: "date-time", example: "2026-11-27T08:00:00.000Z" });
 
 export const webhookEndpointFields = {
   id: z.string(),
@@ -231,7 +239,10 @@ export const usageEvent = z
       .min(1)
       .max(40)
       .meta({ description: "A non-negative decimal string.", example: "12500" }),
-    occurredAt: isoTime,
+    occurredAt: isoTime.meta({
+      description:
+        "RFC 3339 with its offset (Z or ±hh:mm). Checked per event: a time without one rejects that event, not the batch.",
+    }),
     dimensions: dimensionMap.optional().meta({ example: { model: "deepseek-r1", region: "cn-east" } }),
   })
   .strict()
@@ -306,7 +317,7 @@ const insufficientBalance = z
 
 const versionFields = {
   currency: z.string().length(3),
-  effectiveFrom: isoTime.optional().meta({ description: "Default: now. Never in the past." }),
+  effectiveFrom: validTime.optional().meta({ description: "Default: now. Never in the past." }),
   prices: z.array(priceInput).min(1).max(limits.pricesPerRateCardMax),
   insufficientBalance: insufficientBalance.optional(),
 };
@@ -386,11 +397,11 @@ export const metricList = z
   .meta({ id: "MetricList" });
 
 export const usageSummaryQuery = z.object({
-  from: isoTime.optional().meta({
+  from: validTime.optional().meta({
     description:
       "Default: start of the current calendar month in Beijing time (UTC+8), for a sandbox customer on a test clock the clock's month.",
   }),
-  to: isoTime
+  to: validTime
     .optional()
     .meta({ description: "Exclusive. Default: now (a sandbox customer's test clock time)." }),
   groupBy: z
@@ -762,10 +773,6 @@ export const priceList = z
     nextCursor: z.string().nullable(),
   })
   .meta({ id: "ProductPriceList" });
-
-const validTime = z.iso
-  .datetime({ offset: true })
-  .meta({ format: "date-time", example: "2026-11-27T08:00:00.000Z" });
 
 export const createTestClockRequest = z
   .object({

@@ -8,6 +8,7 @@ export const errorStatus = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  method_not_allowed: 405,
   customer_not_found: 404,
   merchant_not_found: 404,
   reservation_not_found: 404,

@@ -32,6 +32,18 @@ describe("HTTP conventions", () => {
     expect(body.requestId).toBe(response.headers.get("request-id"));
   });
 
+  it("answers an unknown route 404 and a known path's other method 405, both as problems", async () => {
+    const headers = { Authorization: `Bearer ${key}` };
+    const unknown = await fetch(`${server.url}/v1/nothing-here`, { headers });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { code: string }).code).toBe("not_found");
+    const wrongMethod = await fetch(`${server.url}/v1/customers/u1`, { method: "DELETE", headers });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get("content-type")).toMatch(/application\/problem\+json/);
+    expect(wrongMethod.headers.get("allow")).toMatch(/GET/);
+    expect(await wrongMethod.json()).toMatchObject({ code: "method_not_allowed", status: 405 });
+  });
+
   it("refuses a missing or wrong key with 401 unauthorized", async () => {
     expect((await fetch(`${server.url}/v1/customers/u1`)).status).toBe(401);
     const wrong = await fetch(`${server.url}/v1/customers/u1`, {

@@ -89,6 +89,72 @@ describe("usage ingest", () => {
     ]);
   });
 
+  it("takes times only with their offset: the event without one is rejected, the rest of its batch applies", async () => {
+    await customerOn(
+      "m1z",
+      { prices: [{ metric: "tokens_output", pricing: "per_unit", unitAmount: "0.01" }] },
+      "prepaid",
+      "10",
+    );
+    // The same moment in Beijing's offset: accepted, and a duplicate of the UTC spelling.
+    const now = Date.now() - 60_000;
+    const beijing = new Date(now + 8 * 3_600_000).toISOString().replace("Z", "+08:00");
+    const inUtc = event("m1z", "tokens_output", "1", { occurredAt: iso(now) });
+    const response = await api.post("/v1/usage-events", {
+      events: [
+        inUtc,
+        { ...inUtc, occurredAt: beijing },
+        event("m1z", "tokens_output", "1", { occurredAt: iso(now).replace("Z", "") }),
+        event("m1z", "tokens_output", "1", { occurredAt: iso(now).slice(0, 10) }),
+        event("m1z", "tokens_output", "1", { occurredAt: String(now) }),
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(response.body.results.map((r: { status: string; code?: string }) => r.code ?? r.status)).toEqual([
+      "accepted",
+      "duplicate",
+      "invalid_request",
+      "invalid_request",
+      "invalid_request",
+    ]);
+    expect(response.body.results[2].message).toMatch(/RFC 3339 time with its offset/);
+    expect((await api.get("/v1/customers/m1z/wallet")).body.balance).toBe("9.99");
+
+    const summary = await api.get("/v1/customers/m1z/usage?from=2026-11-01");
+    expect(summary.status).toBe(400);
+    expect(summary.body.code).toBe("invalid_request");
+    const card = await api.post("/v1/rate-cards", {
+      name: "local time",
+      currency: "CNY",
+      effectiveFrom: "2030-01-01T00:00:00",
+      prices: [{ metric: "images", pricing: "per_unit", unitAmount: "1" }],
+    });
+    expect(card.status).toBe(400);
+  });
+
+  it("refuses an invalid rate card with its rating code and the field named once", async () => {
+    const response = await api.post("/v1/rate-cards", {
+      name: "bad tiers",
+      currency: "CNY",
+      prices: [
+        {
+          metric: "images",
+          pricing: "graduated",
+          tiers: [
+            { upTo: "100", unitAmount: "1" },
+            { upTo: "50", unitAmount: "1" },
+            { upTo: null, unitAmount: "1" },
+          ],
+        },
+      ],
+    });
+    expect(response.status).toBe(400);
+    expect(response.body).toMatchObject({ code: "invalid_rate_card", ratingCode: "invalid_tiers" });
+    expect(response.body.detail).toBe(
+      "prices[0].tiers[1].upTo must be greater than the previous tier's upTo",
+    );
+  });
+
   it("prices tiers and allowances across events of a period", async () => {
     await customerOn(
       "m2",

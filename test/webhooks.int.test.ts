@@ -300,6 +300,12 @@ describe("webhook delivery", () => {
       from: new Date(Date.now() + 60_000).toISOString(),
     });
     expect(byTime.body.deliveries).toBe(0);
+    // A time without its offset would be read in the server's zone: refused, nothing replayed.
+    const local = await api.post(`/v1/webhook-endpoints/${endpoint.id}/replay`, {
+      from: "2026-11-01T00:00:00",
+    });
+    expect(local.status).toBe(400);
+    expect(local.body.detail).toMatch(/RFC 3339/);
 
     const list = await api.get(`/v1/webhook-endpoints/${endpoint.id}/deliveries?limit=2`);
     expect(list.body.data.map((d: Json) => d.replay)).toEqual([true, true]);

@@ -8,6 +8,7 @@ import {
 } from "../../actors/index.js";
 import { DomainError } from "../../domain/errors.js";
 import { limits } from "../../domain/limits.js";
+import { parseOffsetTime } from "../../domain/offsetTime.js";
 import { actorOf, merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
@@ -171,8 +172,13 @@ const deliveryView = (d: WebhookDelivery) => {
 
 function parseTime(text: string | undefined, field: string): number | undefined {
   if (text === undefined) return undefined;
-  const ms = Date.parse(text);
-  if (Number.isNaN(ms)) throw new DomainError("invalid_request", `${field} must be an ISO 8601 time`);
+  const ms = parseOffsetTime(text);
+  if (Number.isNaN(ms)) {
+    throw new DomainError(
+      "invalid_request",
+      `${field} must be an RFC 3339 time with its offset, e.g. 2026-11-27T08:00:00Z`,
+    );
+  }
   return ms;
 }
 

@@ -5,6 +5,7 @@ export type BuffMoneyErrorCode =
   | "unauthorized"
   | "forbidden"
   | "not_found"
+  | "method_not_allowed"
   | "customer_not_found"
   | "merchant_not_found"
   | "reservation_not_found"

@@ -4,7 +4,7 @@ import { isoTimestampOrUndefined, type Timestamp } from "../timestamp.js";
 import type { UsageSummary } from "../usageTypes.js";
 
 export interface UsageSummaryParams {
-  /** Default: the start of the current calendar month (UTC). */
+  /** Default: the start of the current calendar month in Beijing time (UTC+8); a test clock's month. */
   from?: Timestamp | undefined;
   /** Exclusive. Default: now. */
   to?: Timestamp | undefined;

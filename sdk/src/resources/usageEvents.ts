@@ -14,7 +14,10 @@ export interface UsageEventParams {
   metric: string;
   /** A non-negative decimal string, e.g. "12500". */
   quantity: DecimalString;
-  /** Within the last 35 days and at most 5 minutes ahead; prices in effect then apply. */
+  /**
+   * Within the last 35 days and at most 5 minutes ahead; prices in effect then apply. A string must
+   * name its offset (`…Z`, `…+08:00`): one without is rejected, as the server cannot know its zone.
+   */
   occurredAt: Timestamp;
   /** Select dimension-specific prices and group the usage summary, e.g. `{ model: "deepseek-r1" }`. */
   dimensions?: Record<string, string> | undefined;
