@@ -28,6 +28,8 @@ export async function startTestServer(
     collection?: Pick<CollectionOptions, "reconcileAfterMs" | "orderExpiryMs">;
     /** Subscription grace, dunning and first-invoice expiry (e.g. short ones for real-time timers). */
     billing?: BillingOptions;
+    /** Wallets kept in memory; past it the least recently used are passivated to snapshots. */
+    residentWalletsMax?: number;
   } = {},
 ) {
   const dir = options.dataDir ? { path: options.dataDir, remove: async () => {} } : await tempDir();
@@ -43,6 +45,7 @@ export async function startTestServer(
     webhooks: { send: createWebhookSender(), ...options.webhooks },
     invoiceEffects: options.invoiceEffects ?? { renderPdf: renderInvoicePdf },
     ...(options.billing ? { billing: options.billing } : {}),
+    ...(options.residentWalletsMax ? { residentWalletsMax: options.residentWalletsMax } : {}),
     ...(collection
       ? { collection: { gateway: collection.gateway, publicUrl: () => publicUrl, ...options.collection } }
       : {}),

@@ -1,0 +1,512 @@
+import BuffMoneyClient, { BuffMoneyError, type UsageIngestResult, type Wallet } from "@buffmoney/sdk";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AuditLedger, verifyLedger } from "../snapshots/audit/index.js";
+import { startTestServer } from "./support/server.js";
+import { tempDir } from "./support/tempDir.js";
+
+/**
+ * Model-based test of the wallet API (ledger-anchors.md's plan B): random sequences of grants,
+ * debits, reservations, captures, releases, freezes, usage batches, concurrent debits, retries with
+ * the same Idempotency-Key (same or changed body, in turn or at once), checkpoints and restarts, run
+ * through the SDK against a real server that keeps two wallets resident, so the three of each run
+ * are passivated and rehydrated all the time. After every step each wallet must read exactly what a
+ * model of balances, holds and used keys says; at the end the audit tool verifies the whole ledger.
+ */
+
+const customersPerRun = 3;
+/** 25 in `npm test`; a longer hunt: `WALLET_MODEL_RUNS=500 npx vitest run test/wallet-model.e2e.test.ts`. */
+const modelRuns = Number(process.env.WALLET_MODEL_RUNS ?? 25);
+const centMicros = 10_000n;
+/** The rate card's price of one `tokens_output`: 0.01 yuan. */
+const tokenMicros = centMicros;
+
+interface Hold {
+  /** Set once the reservation is made. */
+  id: string | null;
+  amount: bigint;
+  open: boolean;
+}
+
+interface WalletModel {
+  balance: bigint;
+  reserved: bigint;
+  frozen: boolean;
+  holds: Hold[];
+}
+
+type WalletRequest =
+  | { kind: "grant" | "debit" | "reserve"; amount: bigint }
+  | { kind: "capture"; hold: number; amount: bigint | null }
+  | { kind: "release"; hold: number }
+  | { kind: "freeze" | "unfreeze" };
+
+type Outcome = { ok: true; body: unknown } | { ok: false; code: string };
+
+/** A keyed request sent earlier, and what it answered (a refusal is not stored: a retry decides again). */
+interface Sent {
+  key: string;
+  wallet: number;
+  request: WalletRequest;
+  outcome: Outcome;
+}
+
+interface UsageEvent {
+  customerExternalId: string;
+  idempotencyKey: string;
+  metric: string;
+  quantity: string;
+  occurredAt: string;
+}
+
+interface Model {
+  run: string;
+  wallets: WalletModel[];
+  sent: Sent[];
+  /** Accepted usage events by key, per wallet. */
+  accepted: Array<Map<string, UsageEvent>>;
+  keys: number;
+}
+
+/** The server under test; a restart replaces it (same ledger directory). */
+interface Real {
+  server: Awaited<ReturnType<typeof startTestServer>>;
+  client: BuffMoneyClient;
+  dataDir: string;
+  apiKey: string;
+}
+
+const yuan = (micros: bigint) => {
+  const sign = micros < 0n ? "-" : "";
+  const abs = micros < 0n ? -micros : micros;
+  return `${sign}${abs / 1_000_000n}.${String((abs % 1_000_000n) / centMicros).padStart(2, "0")}`;
+};
+
+const microsOf = (text: string): bigint => {
+  const [whole = "0", fraction = ""] = text.replace("-", "").split(".");
+  const micros = BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, "0"));
+  return text.startsWith("-") ? -micros : micros;
+};
+
+const externalId = (model: Model, wallet: number) => `${model.run}-c${wallet}`;
+const available = (w: WalletModel) => w.balance - w.reserved;
+
+async function attempt(call: () => Promise<unknown>): Promise<Outcome> {
+  try {
+    return { ok: true, body: await call() };
+  } catch (error) {
+    if (error instanceof BuffMoneyError) return { ok: false, code: error.code };
+    throw error;
+  }
+}
+
+/** What the model expects of a request now: the refusal's code, or the change to make. */
+function decide(
+  w: WalletModel,
+  request: WalletRequest,
+): { code: string } | { apply: (body: unknown) => void } {
+  const hold = "hold" in request ? w.holds[request.hold] : undefined;
+  switch (request.kind) {
+    case "grant":
+      return { apply: () => void (w.balance += request.amount) };
+    case "debit":
+      if (w.frozen) return { code: "wallet_frozen" };
+      if (request.amount > available(w)) return { code: "insufficient_balance" };
+      return { apply: () => void (w.balance -= request.amount) };
+    case "reserve":
+      if (w.frozen) return { code: "wallet_frozen" };
+      if (request.amount > available(w)) return { code: "insufficient_balance" };
+      return {
+        apply: (body) => {
+          w.reserved += request.amount;
+          const id = (body as { reservation: { id: string } }).reservation.id;
+          w.holds.push({ id, amount: request.amount, open: true });
+        },
+      };
+    case "capture":
+      // The reservation is looked up before the wallet decides.
+      if (!hold) return { code: "reservation_not_found" };
+      if (!hold.open) return { code: "reservation_not_active" };
+      if (w.frozen) return { code: "wallet_frozen" };
+      if (request.amount !== null && request.amount > hold.amount)
+        return { code: "capture_exceeds_reservation" };
+      return {
+        apply: () => {
+          w.balance -= request.amount ?? hold.amount;
+          w.reserved -= hold.amount;
+          hold.open = false;
+        },
+      };
+    case "release":
+      if (!hold) return { code: "reservation_not_found" };
+      if (!hold.open) return { code: "reservation_not_active" };
+      return {
+        apply: () => {
+          w.reserved -= hold.amount;
+          hold.open = false;
+        },
+      };
+    case "freeze":
+      if (w.frozen) return { code: "wallet_already_frozen" };
+      return { apply: () => void (w.frozen = true) };
+    case "unfreeze":
+      if (!w.frozen) return { code: "wallet_not_frozen" };
+      return { apply: () => void (w.frozen = false) };
+  }
+}
+
+function send(real: Real, model: Model, wallet: number, request: WalletRequest, key: string) {
+  const id = externalId(model, wallet);
+  const options = { idempotencyKey: key };
+  const holdId = "hold" in request ? (model.wallets[wallet]?.holds[request.hold]?.id ?? "rsv_none") : "";
+  const wallets = real.client.wallets;
+  switch (request.kind) {
+    case "grant":
+      return attempt(() => wallets.grant(id, { amount: yuan(request.amount), reason: "model" }, options));
+    case "debit":
+      return attempt(() => wallets.debit(id, { amount: yuan(request.amount) }, options));
+    case "reserve":
+      return attempt(() => wallets.reserve(id, { amount: yuan(request.amount) }, options));
+    case "capture": {
+      const params = request.amount === null ? {} : { amount: yuan(request.amount) };
+      return attempt(() => wallets.capture(id, holdId, params, options));
+    }
+    case "release":
+      return attempt(() => wallets.release(id, holdId, options));
+    case "freeze":
+      return attempt(() => wallets.freeze(id, {}, options));
+    case "unfreeze":
+      return attempt(() => wallets.unfreeze(id, options));
+  }
+}
+
+/** Sends a request and holds its answer to the model's decision, applying the change when made. */
+async function sendAndCheck(model: Model, real: Real, wallet: number, request: WalletRequest, key: string) {
+  const w = model.wallets[wallet] as WalletModel;
+  const expected = decide(w, request);
+  const outcome = await send(real, model, wallet, request, key);
+  if ("code" in expected) {
+    expect(outcome).toEqual({ ok: false, code: expected.code });
+  } else {
+    expect(outcome.ok, JSON.stringify(outcome)).toBe(true);
+    if (outcome.ok) {
+      expected.apply(outcome.body);
+      expectWallet((outcome.body as { wallet: Wallet }).wallet, w);
+    }
+  }
+  return outcome;
+}
+
+function expectWallet(actual: Wallet, w: WalletModel): void {
+  expect({
+    balance: microsOf(actual.balance),
+    reserved: microsOf(actual.reserved),
+    available: microsOf(actual.available),
+    status: actual.status,
+  }).toEqual({
+    balance: w.balance,
+    reserved: w.reserved,
+    available: available(w),
+    status: w.frozen ? "frozen" : "active",
+  });
+}
+
+async function expectWallets(model: Model, real: Real): Promise<void> {
+  for (const [i, w] of model.wallets.entries()) {
+    expectWallet(await real.client.wallets.retrieve(externalId(model, i)), w);
+  }
+}
+
+class Call implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly wallet: number,
+    readonly request: WalletRequest,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const key = `${model.run}-k${++model.keys}`;
+    const outcome = await sendAndCheck(model, real, this.wallet, this.request, key);
+    model.sent.push({ key, wallet: this.wallet, request: this.request, outcome });
+    await expectWallets(model, real);
+  }
+  toString = () =>
+    `${this.request.kind}(w${this.wallet}, ${JSON.stringify(this.request, (_, v: unknown) => (typeof v === "bigint" ? `${v}` : v))})`;
+}
+
+/** The same request again with the same key: the stored answer if it was applied, else decided anew. */
+class Retry implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly pick: number) {}
+  check = (model: Readonly<Model>) => model.sent.length > 0;
+  async run(model: Model, real: Real): Promise<void> {
+    const sent = model.sent[this.pick % model.sent.length] as Sent;
+    if (sent.outcome.ok) {
+      const replayed = await send(real, model, sent.wallet, sent.request, sent.key);
+      expect(replayed).toEqual(sent.outcome);
+    } else {
+      sent.outcome = await sendAndCheck(model, real, sent.wallet, sent.request, sent.key);
+    }
+    await expectWallets(model, real);
+  }
+  toString = () => `retry(#${this.pick})`;
+}
+
+/** The same key with another amount: refused once the key's first request was applied. */
+class RetryChanged implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly pick: number) {}
+  check = (model: Readonly<Model>) =>
+    model.sent.some((s) => "amount" in s.request && s.request.amount !== null);
+  async run(model: Model, real: Real): Promise<void> {
+    const candidates = model.sent.filter((s) => "amount" in s.request && s.request.amount !== null);
+    const sent = candidates[this.pick % candidates.length] as Sent & { request: { amount: bigint } };
+    const changed = { ...sent.request, amount: sent.request.amount + centMicros };
+    if (sent.outcome.ok) {
+      expect(await send(real, model, sent.wallet, changed, sent.key)).toEqual({
+        ok: false,
+        code: "idempotency_key_reused",
+      });
+    } else {
+      sent.request = changed;
+      sent.outcome = await sendAndCheck(model, real, sent.wallet, changed, sent.key);
+    }
+    await expectWallets(model, real);
+  }
+  toString = () => `retryChanged(#${this.pick})`;
+}
+
+/** Debits of one amount sent at once: exactly as many are applied as the available balance covers. */
+class ConcurrentDebits implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly wallet: number,
+    readonly count: number,
+    readonly amount: bigint,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const w = model.wallets[this.wallet] as WalletModel;
+    const request: WalletRequest = { kind: "debit", amount: this.amount };
+    const keys = Array.from({ length: this.count }, () => `${model.run}-k${++model.keys}`);
+    const covered = w.frozen ? 0n : available(w) / this.amount;
+    const applied = Number(covered < BigInt(this.count) ? covered : BigInt(this.count));
+    const outcomes = await Promise.all(keys.map((key) => send(real, model, this.wallet, request, key)));
+    expect(outcomes.filter((o) => o.ok)).toHaveLength(applied);
+    const refusal = w.frozen ? "wallet_frozen" : "insufficient_balance";
+    for (const o of outcomes) if (!o.ok) expect(o.code).toBe(refusal);
+    w.balance -= BigInt(applied) * this.amount;
+    outcomes.forEach((outcome, i) =>
+      model.sent.push({ key: keys[i] as string, wallet: this.wallet, request, outcome }),
+    );
+    await expectWallets(model, real);
+  }
+  toString = () => `concurrentDebits(w${this.wallet}, ${this.count} × ${this.amount})`;
+}
+
+/** One grant sent twice at once with one key: applied once; the other answer replays it or says wait. */
+class ConcurrentSameKey implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly wallet: number,
+    readonly amount: bigint,
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const w = model.wallets[this.wallet] as WalletModel;
+    const request: WalletRequest = { kind: "grant", amount: this.amount };
+    const key = `${model.run}-k${++model.keys}`;
+    const outcomes = await Promise.all([1, 2].map(() => send(real, model, this.wallet, request, key)));
+    const applied = outcomes.filter((o): o is Outcome & { ok: true } => o.ok);
+    expect(applied.length).toBeGreaterThanOrEqual(1);
+    for (const o of applied) expect(o).toEqual(applied[0]);
+    for (const o of outcomes) if (!o.ok) expect(o.code).toBe("idempotency_key_in_use");
+    w.balance += this.amount;
+    model.sent.push({ key, wallet: this.wallet, request, outcome: applied[0] as Outcome });
+    await expectWallets(model, real);
+  }
+  toString = () => `concurrentSameKey(w${this.wallet}, ${this.amount})`;
+}
+
+type UsageItem = { tokens: number; reuse: "new" | "same" | "changed"; pick: number };
+
+/** A usage batch: new events, and keys already accepted sent again with the same or other content. */
+class Ingest implements fc.AsyncCommand<Model, Real> {
+  constructor(
+    readonly wallet: number,
+    readonly items: UsageItem[],
+  ) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const w = model.wallets[this.wallet] as WalletModel;
+    const accepted = model.accepted[this.wallet] as Map<string, UsageEvent>;
+    const earlier = [...accepted.values()];
+    const inBatch = new Set<string>();
+    const events: UsageEvent[] = [];
+    const expected: string[] = [];
+    const charges: Array<{ event: UsageEvent; micros: bigint }> = [];
+    for (const item of this.items) {
+      const old =
+        earlier.length > 0 && item.reuse !== "new" ? earlier[item.pick % earlier.length] : undefined;
+      if (old && !inBatch.has(old.idempotencyKey)) {
+        inBatch.add(old.idempotencyKey);
+        const same = item.reuse === "same";
+        events.push(same ? old : { ...old, quantity: String(Number(old.quantity) + 1) });
+        expected.push(same ? "duplicate" : "idempotency_key_reused");
+        continue;
+      }
+      const event = {
+        customerExternalId: externalId(model, this.wallet),
+        idempotencyKey: `${model.run}-e${++model.keys}`,
+        metric: "tokens_output",
+        quantity: String(item.tokens),
+        occurredAt: new Date(Date.now() - 1_000).toISOString(),
+      };
+      events.push(event);
+      const micros = BigInt(item.tokens) * tokenMicros;
+      const spent = charges.reduce((sum, c) => sum + c.micros, 0n);
+      if (w.frozen) expected.push("wallet_frozen");
+      else if (micros > available(w) - spent) expected.push("insufficient_balance");
+      else {
+        expected.push("accepted");
+        charges.push({ event, micros });
+      }
+    }
+    const answer: UsageIngestResult = await real.client.usageEvents.ingest(events);
+    expect(answer.results.map((r) => (r.status === "rejected" ? r.code : r.status))).toEqual(expected);
+    for (const { event, micros } of charges) {
+      w.balance -= micros;
+      accepted.set(event.idempotencyKey, event);
+    }
+    await expectWallets(model, real);
+  }
+  toString = () => `ingest(w${this.wallet}, ${JSON.stringify(this.items)})`;
+}
+
+class Checkpoint implements fc.AsyncCommand<Model, Real> {
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    await real.server.runtime.checkpoint();
+    await expectWallets(model, real);
+  }
+  toString = () => "checkpoint";
+}
+
+class Restart implements fc.AsyncCommand<Model, Real> {
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    await real.server.stop();
+    real.server = await startTestServer({ dataDir: real.dataDir, residentWalletsMax: 2 });
+    real.client = clientOf(real.server.url, real.apiKey);
+    await expectWallets(model, real);
+  }
+  toString = () => "restart";
+}
+
+const clientOf = (baseUrl: string, apiKey: string) => new BuffMoneyClient({ apiKey, baseUrl, maxRetries: 0 });
+
+const wallet = fc.integer({ min: 0, max: customersPerRun - 1 });
+const amount = fc.integer({ min: 1, max: 1_500 }).map((c) => BigInt(c) * centMicros);
+const commands = [
+  fc
+    .tuple(wallet, fc.integer({ min: 1, max: 3_000 }))
+    .map(([w, c]) => new Call(w, { kind: "grant", amount: BigInt(c) * centMicros })),
+  fc.tuple(wallet, amount).map(([w, a]) => new Call(w, { kind: "debit", amount: a })),
+  fc.tuple(wallet, amount).map(([w, a]) => new Call(w, { kind: "reserve", amount: a })),
+  fc
+    .tuple(wallet, fc.nat(), fc.option(amount, { nil: null }))
+    .map(([w, h, a]) => new Call(w, { kind: "capture", hold: h % 4, amount: a })),
+  fc.tuple(wallet, fc.nat()).map(([w, h]) => new Call(w, { kind: "release", hold: h % 4 })),
+  wallet.map((w) => new Call(w, { kind: "freeze" })),
+  wallet.map((w) => new Call(w, { kind: "unfreeze" })),
+  fc.tuple(wallet, fc.integer({ min: 2, max: 8 }), amount).map(([w, n, a]) => new ConcurrentDebits(w, n, a)),
+  fc.tuple(wallet, amount).map(([w, a]) => new ConcurrentSameKey(w, a)),
+  fc.nat().map((n) => new Retry(n)),
+  fc.nat().map((n) => new RetryChanged(n)),
+  fc
+    .tuple(
+      wallet,
+      fc.array(
+        fc.record({
+          tokens: fc.integer({ min: 1, max: 800 }),
+          reuse: fc.constantFrom<UsageItem["reuse"]>("new", "new", "same", "changed"),
+          pick: fc.nat(),
+        }),
+        { minLength: 1, maxLength: 4 },
+      ),
+    )
+    .map(([w, items]) => new Ingest(w, items)),
+  fc.constant(new Checkpoint()),
+  fc.constant(new Restart()),
+];
+
+let dir: Awaited<ReturnType<typeof tempDir>>;
+let real: Real;
+let rateCardId: string;
+let runs = 0;
+
+beforeAll(async () => {
+  dir = await tempDir();
+  const server = await startTestServer({ dataDir: dir.path, residentWalletsMax: 2 });
+  const merchant = await server.admin.merchants.create({ name: "Model" });
+  real = {
+    server,
+    client: clientOf(server.url, merchant.apiKeys.test),
+    dataDir: dir.path,
+    apiKey: merchant.apiKeys.test,
+  };
+  const card = await real.client.rateCards.create({
+    name: "model tokens",
+    currency: "CNY",
+    prices: [{ metric: "tokens_output", pricing: "per_unit", unitAmount: "0.01" }],
+  });
+  rateCardId = card.id;
+});
+
+afterAll(async () => {
+  await real.server.stop();
+  await dir.remove();
+});
+
+describe("wallets against a model", () => {
+  it(
+    "answer every step as the model says, across retries, checkpoints and restarts",
+    async () => {
+      await fc.assert(
+        fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: "large" }), async (steps) => {
+          const model: Model = {
+            run: `r${++runs}`,
+            wallets: Array.from({ length: customersPerRun }, () => ({
+              balance: 0n,
+              reserved: 0n,
+              frozen: false,
+              holds: [],
+            })),
+            sent: [],
+            accepted: Array.from({ length: customersPerRun }, () => new Map()),
+            keys: 0,
+          };
+          for (const [i, w] of model.wallets.entries()) {
+            await real.client.customers.create({ externalId: externalId(model, i) });
+            await real.client.customers.update(externalId(model, i), { rateCardId, billingMode: "prepaid" });
+            // Enough to start with that most debits and holds are applied, and some refused.
+            w.balance = BigInt(20 + 40 * i) * 1_000_000n;
+            await real.client.wallets.grant(externalId(model, i), {
+              amount: yuan(w.balance),
+              reason: "start",
+            });
+          }
+          await fc.asyncModelRun(() => ({ model, real }), steps);
+        }),
+        { numRuns: modelRuns },
+      );
+
+      const report = await (async () => {
+        const ledger = await AuditLedger.open(real.dataDir);
+        try {
+          return await verifyLedger(ledger);
+        } finally {
+          await ledger.close();
+        }
+      })();
+      expect(report.findings).toEqual([]);
+      expect(report.ok).toBe(true);
+    },
+    120_000 + modelRuns * 2_000,
+  );
+});
