@@ -10,8 +10,9 @@ import { tempDir } from "./support/tempDir.js";
  * debits, reservations, captures, releases, freezes, usage batches, concurrent debits, retries with
  * the same Idempotency-Key (same or changed body, in turn or at once), checkpoints and restarts, run
  * through the SDK against a real server that keeps two wallets resident, so the three of each run
- * are passivated and rehydrated all the time. After every step each wallet must read exactly what a
- * model of balances, holds and used keys says; at the end the audit tool verifies the whole ledger.
+ * are passivated and rehydrated all the time; one of them is on a card that lets usage take it 3.00
+ * below zero. After every step each wallet must read exactly what a model of balances, holds and
+ * used keys says; at the end the audit tool verifies the whole ledger.
  */
 
 const customersPerRun = 3;
@@ -33,6 +34,8 @@ interface WalletModel {
   reserved: bigint;
   frozen: boolean;
   holds: Hold[];
+  /** How low usage charges may take the available balance (its rate card's policy). */
+  floor: bigint;
 }
 
 type WalletRequest =
@@ -285,7 +288,8 @@ class ConcurrentDebits implements fc.AsyncCommand<Model, Real> {
     const w = model.wallets[this.wallet] as WalletModel;
     const request: WalletRequest = { kind: "debit", amount: this.amount };
     const keys = Array.from({ length: this.count }, () => `${model.run}-k${++model.keys}`);
-    const covered = w.frozen ? 0n : available(w) / this.amount;
+    // Usage may have left the available balance below zero.
+    const covered = w.frozen || available(w) <= 0n ? 0n : available(w) / this.amount;
     const applied = Number(covered < BigInt(this.count) ? covered : BigInt(this.count));
     const outcomes = await Promise.all(keys.map((key) => send(real, model, this.wallet, request, key)));
     expect(outcomes.filter((o) => o.ok)).toHaveLength(applied);
@@ -361,7 +365,7 @@ class Ingest implements fc.AsyncCommand<Model, Real> {
       const micros = BigInt(item.tokens) * tokenMicros;
       const spent = charges.reduce((sum, c) => sum + c.micros, 0n);
       if (w.frozen) expected.push("wallet_frozen");
-      else if (micros > available(w) - spent) expected.push("insufficient_balance");
+      else if (available(w) - spent - micros < w.floor) expected.push("insufficient_balance");
       else {
         expected.push("accepted");
         charges.push({ event, micros });
@@ -402,6 +406,19 @@ const clientOf = (baseUrl: string, apiKey: string) => new BuffMoneyClient({ apiK
 
 const wallet = fc.integer({ min: 0, max: customersPerRun - 1 });
 const amount = fc.integer({ min: 1, max: 1_500 }).map((c) => BigInt(c) * centMicros);
+const ingest = fc
+  .tuple(
+    wallet,
+    fc.array(
+      fc.record({
+        tokens: fc.integer({ min: 1, max: 800 }),
+        reuse: fc.constantFrom<UsageItem["reuse"]>("new", "new", "same", "changed"),
+        pick: fc.nat(),
+      }),
+      { minLength: 1, maxLength: 4 },
+    ),
+  )
+  .map(([w, items]) => new Ingest(w, items));
 const commands = [
   fc
     .tuple(wallet, fc.integer({ min: 1, max: 3_000 }))
@@ -418,26 +435,21 @@ const commands = [
   fc.tuple(wallet, amount).map(([w, a]) => new ConcurrentSameKey(w, a)),
   fc.nat().map((n) => new Retry(n)),
   fc.nat().map((n) => new RetryChanged(n)),
-  fc
-    .tuple(
-      wallet,
-      fc.array(
-        fc.record({
-          tokens: fc.integer({ min: 1, max: 800 }),
-          reuse: fc.constantFrom<UsageItem["reuse"]>("new", "new", "same", "changed"),
-          pick: fc.nat(),
-        }),
-        { minLength: 1, maxLength: 4 },
-      ),
-    )
-    .map(([w, items]) => new Ingest(w, items)),
+  // Three times as likely as the others: usage is where wallets run low and the card's floor applies.
+  ingest,
+  ingest,
+  ingest,
   fc.constant(new Checkpoint()),
   fc.constant(new Restart()),
 ];
 
 let dir: Awaited<ReturnType<typeof tempDir>>;
 let real: Real;
-let rateCardId: string;
+/** Refuses a charge the available balance does not cover. */
+let rejectingCard: string;
+/** Lets charges take the available balance down to -3.00. */
+let negativeCard: string;
+const negativeLimitMicros = 3_000_000n;
 let runs = 0;
 
 beforeAll(async () => {
@@ -450,12 +462,16 @@ beforeAll(async () => {
     dataDir: dir.path,
     apiKey: merchant.apiKeys.test,
   };
-  const card = await real.client.rateCards.create({
-    name: "model tokens",
-    currency: "CNY",
-    prices: [{ metric: "tokens_output", pricing: "per_unit", unitAmount: "0.01" }],
-  });
-  rateCardId = card.id;
+  const prices = [{ metric: "tokens_output", pricing: "per_unit" as const, unitAmount: "0.01" }];
+  rejectingCard = (await real.client.rateCards.create({ name: "model tokens", currency: "CNY", prices })).id;
+  negativeCard = (
+    await real.client.rateCards.create({
+      name: "model tokens, may go negative",
+      currency: "CNY",
+      prices,
+      insufficientBalance: { mode: "allow_negative", limit: yuan(negativeLimitMicros) },
+    })
+  ).id;
 });
 
 afterAll(async () => {
@@ -471,11 +487,13 @@ describe("wallets against a model", () => {
         fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: "large" }), async (steps) => {
           const model: Model = {
             run: `r${++runs}`,
-            wallets: Array.from({ length: customersPerRun }, () => ({
+            // The second customer's card lets usage take its wallet below zero.
+            wallets: Array.from({ length: customersPerRun }, (_, i) => ({
               balance: 0n,
               reserved: 0n,
               frozen: false,
               holds: [],
+              floor: i === 1 ? -negativeLimitMicros : 0n,
             })),
             sent: [],
             accepted: Array.from({ length: customersPerRun }, () => new Map()),
@@ -483,9 +501,10 @@ describe("wallets against a model", () => {
           };
           for (const [i, w] of model.wallets.entries()) {
             await real.client.customers.create({ externalId: externalId(model, i) });
+            const rateCardId = w.floor < 0n ? negativeCard : rejectingCard;
             await real.client.customers.update(externalId(model, i), { rateCardId, billingMode: "prepaid" });
-            // Enough to start with that most debits and holds are applied, and some refused.
-            w.balance = BigInt(20 + 40 * i) * 1_000_000n;
+            // Little to start with: usage and debits soon meet the floor, and grants lift it again.
+            w.balance = BigInt(2 + 4 * i) * 1_000_000n;
             await real.client.wallets.grant(externalId(model, i), {
               amount: yuan(w.balance),
               reason: "start",
