@@ -1,8 +1,14 @@
-import BuffMoneyClient, { BuffMoneyError, type UsageIngestResult, type Wallet } from "@buffmoney/sdk";
+import BuffMoneyClient, {
+  BuffMoneyAdminClient,
+  BuffMoneyError,
+  type UsageIngestResult,
+  type Wallet,
+} from "@buffmoney/sdk";
 import fc from "fast-check";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AuditLedger, verifyLedger } from "../snapshots/audit/index.js";
-import { startTestServer } from "./support/server.js";
+import { killChildServers, startChildServer } from "./support/childServer.js";
+import { adminToken, startTestServer } from "./support/server.js";
 import { tempDir } from "./support/tempDir.js";
 
 /**
@@ -12,12 +18,15 @@ import { tempDir } from "./support/tempDir.js";
  * through the SDK against a real server that keeps two wallets resident, so the three of each run
  * are passivated and rehydrated all the time; one of them is on a card that lets usage take it 3.00
  * below zero. After every step each wallet must read exactly what a model of balances, holds and
- * used keys says; at the end the audit tool verifies the whole ledger.
+ * used keys says; at the end the audit tool verifies the whole ledger. A second test runs the same
+ * against a server process that is also killed with SIGKILL between steps.
  */
 
 const customersPerRun = 3;
 /** 25 in `npm test`; a longer hunt: `WALLET_MODEL_RUNS=500 npx vitest run test/wallet-model.e2e.test.ts`. */
 const modelRuns = Number(process.env.WALLET_MODEL_RUNS ?? 25);
+/** Runs against a server process that Crash kills: each start of it takes about a second. */
+const crashRuns = Number(process.env.WALLET_MODEL_CRASH_RUNS ?? 4);
 const centMicros = 10_000n;
 /** The rate card's price of one `tokens_output`: 0.01 yuan. */
 const tokenMicros = centMicros;
@@ -69,14 +78,20 @@ interface Model {
   /** Accepted usage events by key, per wallet. */
   accepted: Array<Map<string, UsageEvent>>;
   keys: number;
+  /** What the server under test can do besides answering (Real's checkpoint and crash). */
+  canCheckpoint: boolean;
+  canCrash: boolean;
 }
 
-/** The server under test; a restart replaces it (same ledger directory). */
+/** The server under test, in this process or a child one; a restart replaces it (same ledger). */
 interface Real {
-  server: Awaited<ReturnType<typeof startTestServer>>;
   client: BuffMoneyClient;
-  dataDir: string;
-  apiKey: string;
+  restart(): Promise<void>;
+  /** Snapshots every changed wallet now (in this process only). */
+  checkpoint: (() => Promise<void>) | null;
+  /** SIGKILL, then start again: no flush, no checkpoint (a child process only). */
+  crash: (() => Promise<void>) | null;
+  stop(): Promise<void>;
 }
 
 const yuan = (micros: bigint) => {
@@ -383,9 +398,9 @@ class Ingest implements fc.AsyncCommand<Model, Real> {
 }
 
 class Checkpoint implements fc.AsyncCommand<Model, Real> {
-  check = () => true;
+  check = (model: Readonly<Model>) => model.canCheckpoint;
   async run(model: Model, real: Real): Promise<void> {
-    await real.server.runtime.checkpoint();
+    await real.checkpoint?.();
     await expectWallets(model, real);
   }
   toString = () => "checkpoint";
@@ -394,15 +409,71 @@ class Checkpoint implements fc.AsyncCommand<Model, Real> {
 class Restart implements fc.AsyncCommand<Model, Real> {
   check = () => true;
   async run(model: Model, real: Real): Promise<void> {
-    await real.server.stop();
-    real.server = await startTestServer({ dataDir: real.dataDir, residentWalletsMax: 2 });
-    real.client = clientOf(real.server.url, real.apiKey);
+    await real.restart();
     await expectWallets(model, real);
   }
   toString = () => "restart";
 }
 
+/** Every answered request survives a SIGKILL: what the model holds is what the ledger replays. */
+class Crash implements fc.AsyncCommand<Model, Real> {
+  check = (model: Readonly<Model>) => model.canCrash;
+  async run(model: Model, real: Real): Promise<void> {
+    await real.crash?.();
+    await expectWallets(model, real);
+  }
+  toString = () => "crash";
+}
+
 const clientOf = (baseUrl: string, apiKey: string) => new BuffMoneyClient({ apiKey, baseUrl, maxRetries: 0 });
+
+/** Wallets kept in memory by the server under test: fewer than one run's customers. */
+const residentWalletsMax = 2;
+
+async function inProcessServer(dataDir: string): Promise<Real> {
+  let server = await startTestServer({ dataDir, residentWalletsMax });
+  const { apiKeys } = await server.admin.merchants.create({ name: "Model" });
+  const real: Real = {
+    client: clientOf(server.url, apiKeys.test),
+    restart: async () => {
+      await server.stop();
+      server = await startTestServer({ dataDir, residentWalletsMax });
+      real.client = clientOf(server.url, apiKeys.test);
+    },
+    checkpoint: () => server.runtime.checkpoint(),
+    crash: null,
+    stop: () => server.stop(),
+  };
+  return real;
+}
+
+async function childProcessServer(dataDir: string): Promise<Real> {
+  const start = () =>
+    startChildServer({
+      dataDir,
+      adminToken,
+      env: { BUFFMONEY_RESIDENT_WALLETS_MAX: String(residentWalletsMax) },
+    });
+  let server = await start();
+  const admin = new BuffMoneyAdminClient({ adminToken, baseUrl: server.url });
+  const { apiKeys } = await admin.merchants.create({ name: "Model, crashed" });
+  const real: Real = {
+    client: clientOf(server.url, apiKeys.test),
+    restart: async () => {
+      await server.stop();
+      server = await start();
+      real.client = clientOf(server.url, apiKeys.test);
+    },
+    checkpoint: null,
+    crash: async () => {
+      await server.kill();
+      server = await start();
+      real.client = clientOf(server.url, apiKeys.test);
+    },
+    stop: async () => void (await server.stop()),
+  };
+  return real;
+}
 
 const wallet = fc.integer({ min: 0, max: customersPerRun - 1 });
 const amount = fc.integer({ min: 1, max: 1_500 }).map((c) => BigInt(c) * centMicros);
@@ -441,10 +512,9 @@ const commands = [
   ingest,
   fc.constant(new Checkpoint()),
   fc.constant(new Restart()),
+  fc.constant(new Crash()),
 ];
 
-let dir: Awaited<ReturnType<typeof tempDir>>;
-let real: Real;
 /** Refuses a charge the available balance does not cover. */
 let rejectingCard: string;
 /** Lets charges take the available balance down to -3.00. */
@@ -452,80 +522,93 @@ let negativeCard: string;
 const negativeLimitMicros = 3_000_000n;
 let runs = 0;
 
-beforeAll(async () => {
-  dir = await tempDir();
-  const server = await startTestServer({ dataDir: dir.path, residentWalletsMax: 2 });
-  const merchant = await server.admin.merchants.create({ name: "Model" });
-  real = {
-    server,
-    client: clientOf(server.url, merchant.apiKeys.test),
-    dataDir: dir.path,
-    apiKey: merchant.apiKeys.test,
-  };
+async function createCards(client: BuffMoneyClient): Promise<void> {
   const prices = [{ metric: "tokens_output", pricing: "per_unit" as const, unitAmount: "0.01" }];
-  rejectingCard = (await real.client.rateCards.create({ name: "model tokens", currency: "CNY", prices })).id;
+  rejectingCard = (await client.rateCards.create({ name: "model tokens", currency: "CNY", prices })).id;
   negativeCard = (
-    await real.client.rateCards.create({
+    await client.rateCards.create({
       name: "model tokens, may go negative",
       currency: "CNY",
       prices,
       insufficientBalance: { mode: "allow_negative", limit: yuan(negativeLimitMicros) },
     })
   ).id;
-});
+}
 
-afterAll(async () => {
-  await real.server.stop();
-  await dir.remove();
-});
+/** A run's fresh customers, each with a little credit, and the model of their wallets. */
+async function freshRun(real: Real, options: Pick<Model, "canCheckpoint" | "canCrash">): Promise<Model> {
+  const model: Model = {
+    run: `r${++runs}`,
+    // The second customer's card lets usage take its wallet below zero.
+    wallets: Array.from({ length: customersPerRun }, (_, i) => ({
+      balance: 0n,
+      reserved: 0n,
+      frozen: false,
+      holds: [],
+      floor: i === 1 ? -negativeLimitMicros : 0n,
+    })),
+    sent: [],
+    accepted: Array.from({ length: customersPerRun }, () => new Map()),
+    keys: 0,
+    ...options,
+  };
+  for (const [i, w] of model.wallets.entries()) {
+    await real.client.customers.create({ externalId: externalId(model, i) });
+    const rateCardId = w.floor < 0n ? negativeCard : rejectingCard;
+    await real.client.customers.update(externalId(model, i), { rateCardId, billingMode: "prepaid" });
+    // Little to start with: usage and debits soon meet the floor, and grants lift it again.
+    w.balance = BigInt(2 + 4 * i) * 1_000_000n;
+    await real.client.wallets.grant(externalId(model, i), { amount: yuan(w.balance), reason: "start" });
+  }
+  return model;
+}
+
+async function auditReport(dataDir: string) {
+  const ledger = await AuditLedger.open(dataDir);
+  try {
+    return await verifyLedger(ledger);
+  } finally {
+    await ledger.close();
+  }
+}
+
+async function checkAgainstModel(
+  open: (dataDir: string) => Promise<Real>,
+  numRuns: number,
+  options: Pick<Model, "canCheckpoint" | "canCrash">,
+): Promise<void> {
+  const dir = await tempDir();
+  const real = await open(dir.path);
+  try {
+    await createCards(real.client);
+    await fc.assert(
+      fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: "large" }), async (steps) => {
+        const model = await freshRun(real, options);
+        await fc.asyncModelRun(() => ({ model, real }), steps);
+      }),
+      { numRuns },
+    );
+    await real.stop();
+    const report = await auditReport(dir.path);
+    expect(report.findings).toEqual([]);
+    expect(report.ok).toBe(true);
+  } finally {
+    await real.stop().catch(() => undefined);
+    await killChildServers();
+    await dir.remove();
+  }
+}
 
 describe("wallets against a model", () => {
   it(
     "answer every step as the model says, across retries, checkpoints and restarts",
-    async () => {
-      await fc.assert(
-        fc.asyncProperty(fc.commands(commands, { maxCommands: 40, size: "large" }), async (steps) => {
-          const model: Model = {
-            run: `r${++runs}`,
-            // The second customer's card lets usage take its wallet below zero.
-            wallets: Array.from({ length: customersPerRun }, (_, i) => ({
-              balance: 0n,
-              reserved: 0n,
-              frozen: false,
-              holds: [],
-              floor: i === 1 ? -negativeLimitMicros : 0n,
-            })),
-            sent: [],
-            accepted: Array.from({ length: customersPerRun }, () => new Map()),
-            keys: 0,
-          };
-          for (const [i, w] of model.wallets.entries()) {
-            await real.client.customers.create({ externalId: externalId(model, i) });
-            const rateCardId = w.floor < 0n ? negativeCard : rejectingCard;
-            await real.client.customers.update(externalId(model, i), { rateCardId, billingMode: "prepaid" });
-            // Little to start with: usage and debits soon meet the floor, and grants lift it again.
-            w.balance = BigInt(2 + 4 * i) * 1_000_000n;
-            await real.client.wallets.grant(externalId(model, i), {
-              amount: yuan(w.balance),
-              reason: "start",
-            });
-          }
-          await fc.asyncModelRun(() => ({ model, real }), steps);
-        }),
-        { numRuns: modelRuns },
-      );
-
-      const report = await (async () => {
-        const ledger = await AuditLedger.open(real.dataDir);
-        try {
-          return await verifyLedger(ledger);
-        } finally {
-          await ledger.close();
-        }
-      })();
-      expect(report.findings).toEqual([]);
-      expect(report.ok).toBe(true);
-    },
+    () => checkAgainstModel(inProcessServer, modelRuns, { canCheckpoint: true, canCrash: false }),
     120_000 + modelRuns * 2_000,
+  );
+
+  it(
+    "answer as the model says in a server process killed with SIGKILL between steps",
+    () => checkAgainstModel(childProcessServer, crashRuns, { canCheckpoint: false, canCrash: true }),
+    120_000 + crashRuns * 20_000,
   );
 });
