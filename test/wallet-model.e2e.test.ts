@@ -12,14 +12,15 @@ import { adminToken, startTestServer } from "./support/server.js";
 import { tempDir } from "./support/tempDir.js";
 
 /**
- * Model-based test of the wallet API (ledger-anchors.md's plan B): random sequences of grants,
+ * Model-based test of the wallet API (ledger-anchors.md's plan B). Random sequences of grants,
  * debits, reservations, captures, releases, freezes, usage batches, concurrent debits, retries with
- * the same Idempotency-Key (same or changed body, in turn or at once), checkpoints and restarts, run
- * through the SDK against a real server that keeps two wallets resident, so the three of each run
- * are passivated and rehydrated all the time; one of them is on a card that lets usage take it 3.00
- * below zero. After every step each wallet must read exactly what a model of balances, holds and
- * used keys says; at the end the audit tool verifies the whole ledger. A second test runs the same
- * against a server process that is also killed with SIGKILL between steps.
+ * the same Idempotency-Key (same or changed body, in turn or at once), moves of the test clock the
+ * customers live on (holds expire as it passes them), checkpoints and restarts run through the SDK
+ * against a real server that keeps two wallets resident, so the three of each run are passivated
+ * and rehydrated all the time; one of them is on a card that lets usage take it 3.00 below zero.
+ * After every step each wallet must read exactly what a model of balances, holds and used keys
+ * says; at the end the audit tool verifies the whole ledger. A second test runs the same against a
+ * server process that is also killed with SIGKILL between steps.
  */
 
 const customersPerRun = 3;
@@ -36,6 +37,8 @@ interface Hold {
   id: string | null;
   amount: bigint;
   open: boolean;
+  /** On the run's test clock. */
+  expiresAt: number;
 }
 
 interface WalletModel {
@@ -48,7 +51,8 @@ interface WalletModel {
 }
 
 type WalletRequest =
-  | { kind: "grant" | "debit" | "reserve"; amount: bigint }
+  | { kind: "grant" | "debit"; amount: bigint }
+  | { kind: "reserve"; amount: bigint; expiresInSeconds: number }
   | { kind: "capture"; hold: number; amount: bigint | null }
   | { kind: "release"; hold: number }
   | { kind: "freeze" | "unfreeze" };
@@ -78,6 +82,9 @@ interface Model {
   /** Accepted usage events by key, per wallet. */
   accepted: Array<Map<string, UsageEvent>>;
   keys: number;
+  /** The run's test clock, which its customers live on: holds expire when it passes them. */
+  clockId: string;
+  clockMs: number;
   /** What the server under test can do besides answering (Real's checkpoint and crash). */
   canCheckpoint: boolean;
   canCrash: boolean;
@@ -122,6 +129,7 @@ async function attempt(call: () => Promise<unknown>): Promise<Outcome> {
 function decide(
   w: WalletModel,
   request: WalletRequest,
+  clockMs: number,
 ): { code: string } | { apply: (body: unknown) => void } {
   const hold = "hold" in request ? w.holds[request.hold] : undefined;
   switch (request.kind) {
@@ -138,7 +146,8 @@ function decide(
         apply: (body) => {
           w.reserved += request.amount;
           const id = (body as { reservation: { id: string } }).reservation.id;
-          w.holds.push({ id, amount: request.amount, open: true });
+          const expiresAt = clockMs + request.expiresInSeconds * 1000;
+          w.holds.push({ id, amount: request.amount, open: true, expiresAt });
         },
       };
     case "capture":
@@ -184,7 +193,13 @@ function send(real: Real, model: Model, wallet: number, request: WalletRequest, 
     case "debit":
       return attempt(() => wallets.debit(id, { amount: yuan(request.amount) }, options));
     case "reserve":
-      return attempt(() => wallets.reserve(id, { amount: yuan(request.amount) }, options));
+      return attempt(() =>
+        wallets.reserve(
+          id,
+          { amount: yuan(request.amount), expiresInSeconds: request.expiresInSeconds },
+          options,
+        ),
+      );
     case "capture": {
       const params = request.amount === null ? {} : { amount: yuan(request.amount) };
       return attempt(() => wallets.capture(id, holdId, params, options));
@@ -201,7 +216,7 @@ function send(real: Real, model: Model, wallet: number, request: WalletRequest, 
 /** Sends a request and holds its answer to the model's decision, applying the change when made. */
 async function sendAndCheck(model: Model, real: Real, wallet: number, request: WalletRequest, key: string) {
   const w = model.wallets[wallet] as WalletModel;
-  const expected = decide(w, request);
+  const expected = decide(w, request, model.clockMs);
   const outcome = await send(real, model, wallet, request, key);
   if ("code" in expected) {
     expect(outcome).toEqual({ ok: false, code: expected.code });
@@ -374,7 +389,7 @@ class Ingest implements fc.AsyncCommand<Model, Real> {
         idempotencyKey: `${model.run}-e${++model.keys}`,
         metric: "tokens_output",
         quantity: String(item.tokens),
-        occurredAt: new Date(Date.now() - 1_000).toISOString(),
+        occurredAt: new Date(model.clockMs - 1_000).toISOString(),
       };
       events.push(event);
       const micros = BigInt(item.tokens) * tokenMicros;
@@ -395,6 +410,25 @@ class Ingest implements fc.AsyncCommand<Model, Real> {
     await expectWallets(model, real);
   }
   toString = () => `ingest(w${this.wallet}, ${JSON.stringify(this.items)})`;
+}
+
+/** Moves the run's test clock on: every hold it passes expires, each at its own time. */
+class Advance implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly seconds: number) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    model.clockMs += this.seconds * 1000;
+    await real.client.testClocks.advance(model.clockId, { frozenTime: new Date(model.clockMs) });
+    for (const w of model.wallets) {
+      for (const hold of w.holds) {
+        if (!hold.open || hold.expiresAt > model.clockMs) continue;
+        hold.open = false;
+        w.reserved -= hold.amount;
+      }
+    }
+    await expectWallets(model, real);
+  }
+  toString = () => `advance(${this.seconds} s)`;
 }
 
 class Checkpoint implements fc.AsyncCommand<Model, Real> {
@@ -476,6 +510,8 @@ async function childProcessServer(dataDir: string): Promise<Real> {
 }
 
 const wallet = fc.integer({ min: 0, max: customersPerRun - 1 });
+/** Seconds, from a few round spans: sums of clock moves often land exactly on a hold's expiry. */
+const span = fc.constantFrom(1, 2, 5, 10, 30).map((minutes) => minutes * 60);
 const amount = fc.integer({ min: 1, max: 1_500 }).map((c) => BigInt(c) * centMicros);
 const ingest = fc
   .tuple(
@@ -495,7 +531,12 @@ const commands = [
     .tuple(wallet, fc.integer({ min: 1, max: 3_000 }))
     .map(([w, c]) => new Call(w, { kind: "grant", amount: BigInt(c) * centMicros })),
   fc.tuple(wallet, amount).map(([w, a]) => new Call(w, { kind: "debit", amount: a })),
-  fc.tuple(wallet, amount).map(([w, a]) => new Call(w, { kind: "reserve", amount: a })),
+  fc
+    .tuple(wallet, amount, span)
+    .map(([w, a, s]) => new Call(w, { kind: "reserve", amount: a, expiresInSeconds: s })),
+  // Twice as likely as most: holds should expire as often as they are captured or released.
+  span.map((s) => new Advance(s)),
+  span.map((s) => new Advance(s)),
   fc
     .tuple(wallet, fc.nat(), fc.option(amount, { nil: null }))
     .map(([w, h, a]) => new Call(w, { kind: "capture", hold: h % 4, amount: a })),
@@ -537,8 +578,13 @@ async function createCards(client: BuffMoneyClient): Promise<void> {
 
 /** A run's fresh customers, each with a little credit, and the model of their wallets. */
 async function freshRun(real: Real, options: Pick<Model, "canCheckpoint" | "canCrash">): Promise<Model> {
+  // Whole seconds: the model's clock and the server's read the same instants.
+  const clockMs = Math.floor(Date.now() / 1000) * 1000;
+  const clock = await real.client.testClocks.create({ frozenTime: new Date(clockMs) });
   const model: Model = {
     run: `r${++runs}`,
+    clockId: clock.id,
+    clockMs,
     // The second customer's card lets usage take its wallet below zero.
     wallets: Array.from({ length: customersPerRun }, (_, i) => ({
       balance: 0n,
@@ -553,7 +599,7 @@ async function freshRun(real: Real, options: Pick<Model, "canCheckpoint" | "canC
     ...options,
   };
   for (const [i, w] of model.wallets.entries()) {
-    await real.client.customers.create({ externalId: externalId(model, i) });
+    await real.client.customers.create({ externalId: externalId(model, i), testClockId: clock.id });
     const rateCardId = w.floor < 0n ? negativeCard : rejectingCard;
     await real.client.customers.update(externalId(model, i), { rateCardId, billingMode: "prepaid" });
     // Little to start with: usage and debits soon meet the floor, and grants lift it again.
