@@ -19,8 +19,9 @@ import { tempDir } from "./support/tempDir.js";
  * against a real server that keeps two wallets resident, so the three of each run are passivated
  * and rehydrated all the time; one of them is on a card that lets usage take it 3.00 below zero.
  * After every step each wallet must read exactly what a model of balances, holds and used keys
- * says; at the end the audit tool verifies the whole ledger. A second test runs the same against a
- * server process that is also killed with SIGKILL between steps.
+ * says, and the merchant's live key must never reach them; at the end the audit tool verifies the
+ * whole ledger. A second test runs the same against a server process also killed with SIGKILL
+ * between steps.
  */
 
 const customersPerRun = 3;
@@ -93,6 +94,8 @@ interface Model {
 /** The server under test, in this process or a child one; a restart replaces it (same ledger). */
 interface Real {
   client: BuffMoneyClient;
+  /** The same merchant's live key, which must never reach the sandbox customers. */
+  live: BuffMoneyClient;
   restart(): Promise<void>;
   /** Snapshots every changed wallet now (in this process only). */
   checkpoint: (() => Promise<void>) | null;
@@ -412,6 +415,34 @@ class Ingest implements fc.AsyncCommand<Model, Real> {
   toString = () => `ingest(w${this.wallet}, ${JSON.stringify(this.items)})`;
 }
 
+/** The live key asks for a sandbox customer: not found, whatever it asks, and nothing changes. */
+class LiveProbe implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly wallet: number) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const id = externalId(model, this.wallet);
+    const notFound = { ok: false, code: "customer_not_found" };
+    expect(await attempt(() => real.live.wallets.retrieve(id))).toEqual(notFound);
+    expect(await attempt(() => real.live.wallets.grant(id, { amount: "1.00", reason: "live" }))).toEqual(
+      notFound,
+    );
+    const usage = await real.live.usageEvents.ingest([
+      {
+        customerExternalId: id,
+        idempotencyKey: `${model.run}-live${++model.keys}`,
+        metric: "tokens_output",
+        quantity: "1",
+        occurredAt: new Date(Date.now() - 1_000),
+      },
+    ]);
+    expect(usage.results.map((r) => (r.status === "rejected" ? r.code : r.status))).toEqual([
+      "customer_not_found",
+    ]);
+    await expectWallets(model, real);
+  }
+  toString = () => `liveProbe(w${this.wallet})`;
+}
+
 /** Moves the run's test clock on: every hold it passes expires, each at its own time. */
 class Advance implements fc.AsyncCommand<Model, Real> {
   constructor(readonly seconds: number) {}
@@ -460,6 +491,10 @@ class Crash implements fc.AsyncCommand<Model, Real> {
 }
 
 const clientOf = (baseUrl: string, apiKey: string) => new BuffMoneyClient({ apiKey, baseUrl, maxRetries: 0 });
+const clientsOf = (baseUrl: string, apiKeys: { test: string; live: string }) => ({
+  client: clientOf(baseUrl, apiKeys.test),
+  live: clientOf(baseUrl, apiKeys.live),
+});
 
 /** Wallets kept in memory by the server under test: fewer than one run's customers. */
 const residentWalletsMax = 2;
@@ -468,11 +503,11 @@ async function inProcessServer(dataDir: string): Promise<Real> {
   let server = await startTestServer({ dataDir, residentWalletsMax });
   const { apiKeys } = await server.admin.merchants.create({ name: "Model" });
   const real: Real = {
-    client: clientOf(server.url, apiKeys.test),
+    ...clientsOf(server.url, apiKeys),
     restart: async () => {
       await server.stop();
       server = await startTestServer({ dataDir, residentWalletsMax });
-      real.client = clientOf(server.url, apiKeys.test);
+      Object.assign(real, clientsOf(server.url, apiKeys));
     },
     checkpoint: () => server.runtime.checkpoint(),
     crash: null,
@@ -492,17 +527,17 @@ async function childProcessServer(dataDir: string): Promise<Real> {
   const admin = new BuffMoneyAdminClient({ adminToken, baseUrl: server.url });
   const { apiKeys } = await admin.merchants.create({ name: "Model, crashed" });
   const real: Real = {
-    client: clientOf(server.url, apiKeys.test),
+    ...clientsOf(server.url, apiKeys),
     restart: async () => {
       await server.stop();
       server = await start();
-      real.client = clientOf(server.url, apiKeys.test);
+      Object.assign(real, clientsOf(server.url, apiKeys));
     },
     checkpoint: null,
     crash: async () => {
       await server.kill();
       server = await start();
-      real.client = clientOf(server.url, apiKeys.test);
+      Object.assign(real, clientsOf(server.url, apiKeys));
     },
     stop: async () => void (await server.stop()),
   };
@@ -545,6 +580,7 @@ const commands = [
   wallet.map((w) => new Call(w, { kind: "unfreeze" })),
   fc.tuple(wallet, fc.integer({ min: 2, max: 8 }), amount).map(([w, n, a]) => new ConcurrentDebits(w, n, a)),
   fc.tuple(wallet, amount).map(([w, a]) => new ConcurrentSameKey(w, a)),
+  wallet.map((w) => new LiveProbe(w)),
   fc.nat().map((n) => new Retry(n)),
   fc.nat().map((n) => new RetryChanged(n)),
   // Three times as likely as the others: usage is where wallets run low and the card's floor applies.
