@@ -17,11 +17,11 @@ import { tempDir } from "./support/tempDir.js";
  * the same Idempotency-Key (same or changed body, in turn or at once), moves of the test clock the
  * customers live on (holds expire as it passes them), checkpoints and restarts run through the SDK
  * against a real server that keeps two wallets resident, so the three of each run are passivated
- * and rehydrated all the time; one of them is on a card that lets usage take it 3.00 below zero.
- * After every step each wallet must read exactly what a model of balances, holds and used keys
- * says, and the merchant's live key must never reach them; at the end the audit tool verifies the
- * whole ledger. A second test runs the same against a server process also killed with SIGKILL
- * between steps.
+ * and rehydrated all the time. One of them is on a card that lets usage take it 3.00 below zero;
+ * one is postpaid (its usage accrues for invoicing and leaves the wallet alone). After every step
+ * each wallet must read exactly what a model of balances, holds and used keys says, and the
+ * merchant's live key must never reach them; at the end the audit tool verifies the whole ledger.
+ * A second test runs the same against a server process also killed with SIGKILL between steps.
  */
 
 const customersPerRun = 3;
@@ -49,6 +49,8 @@ interface WalletModel {
   holds: Hold[];
   /** How low usage charges may take the available balance (its rate card's policy). */
   floor: bigint;
+  /** Usage accrues for invoicing instead of being charged to the wallet. */
+  postpaid: boolean;
 }
 
 type WalletRequest =
@@ -398,7 +400,11 @@ class Ingest implements fc.AsyncCommand<Model, Real> {
       const micros = BigInt(item.tokens) * tokenMicros;
       const spent = charges.reduce((sum, c) => sum + c.micros, 0n);
       if (w.frozen) expected.push("wallet_frozen");
-      else if (available(w) - spent - micros < w.floor) expected.push("insufficient_balance");
+      else if (w.postpaid) {
+        // Accrued for invoicing: accepted, and the wallet does not move.
+        expected.push("accepted");
+        charges.push({ event, micros: 0n });
+      } else if (available(w) - spent - micros < w.floor) expected.push("insufficient_balance");
       else {
         expected.push("accepted");
         charges.push({ event, micros });
@@ -621,13 +627,14 @@ async function freshRun(real: Real, options: Pick<Model, "canCheckpoint" | "canC
     run: `r${++runs}`,
     clockId: clock.id,
     clockMs,
-    // The second customer's card lets usage take its wallet below zero.
+    // The second customer's card lets usage take its wallet below zero; the third is postpaid.
     wallets: Array.from({ length: customersPerRun }, (_, i) => ({
       balance: 0n,
       reserved: 0n,
       frozen: false,
       holds: [],
       floor: i === 1 ? -negativeLimitMicros : 0n,
+      postpaid: i === 2,
     })),
     sent: [],
     accepted: Array.from({ length: customersPerRun }, () => new Map()),
@@ -637,7 +644,8 @@ async function freshRun(real: Real, options: Pick<Model, "canCheckpoint" | "canC
   for (const [i, w] of model.wallets.entries()) {
     await real.client.customers.create({ externalId: externalId(model, i), testClockId: clock.id });
     const rateCardId = w.floor < 0n ? negativeCard : rejectingCard;
-    await real.client.customers.update(externalId(model, i), { rateCardId, billingMode: "prepaid" });
+    const billingMode = w.postpaid ? "postpaid" : "prepaid";
+    await real.client.customers.update(externalId(model, i), { rateCardId, billingMode });
     // Little to start with: usage and debits soon meet the floor, and grants lift it again.
     w.balance = BigInt(2 + 4 * i) * 1_000_000n;
     await real.client.wallets.grant(externalId(model, i), { amount: yuan(w.balance), reason: "start" });
