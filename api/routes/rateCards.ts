@@ -39,7 +39,7 @@ function policyOf(body: VersionBody): InsufficientBalancePolicy | undefined {
 function versionInput(body: VersionBody) {
   const effectiveFrom = body.effectiveFrom === undefined ? undefined : Date.parse(body.effectiveFrom);
   if (effectiveFrom !== undefined && Number.isNaN(effectiveFrom)) {
-    throw new DomainError("invalid_request", "effectiveFrom must be an ISO 8601 time");
+    throw new DomainError("invalid_request", "effectiveFrom must be an RFC 3339 time with its offset");
   }
   return {
     currency: body.currency,

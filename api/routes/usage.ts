@@ -68,7 +68,10 @@ export function usageOperations(runtime: Runtime): Operation[] {
         const from = query.from ? Date.parse(query.from) : periodStart("month", now, usagePeriodAnchorMs);
         const to = query.to ? Date.parse(query.to) : now;
         if (Number.isNaN(from) || Number.isNaN(to) || from > to) {
-          throw new DomainError("invalid_request", "from and to must be ISO 8601 times with from ≤ to");
+          throw new DomainError(
+            "invalid_request",
+            "from and to must be RFC 3339 times with their offsets, from ≤ to",
+          );
         }
         const groupBy = (query.groupBy ?? "").split(",").filter(Boolean);
         const facts = await runtime.wallets.usageFacts(customer, from);

@@ -1,6 +1,6 @@
 import type { IsoTimestamp } from "./types.js";
 
-/** A moment as callers hold it: an ISO 8601 string, or a Date. */
+/** A moment as callers hold it: a Date, or an RFC 3339 string with its offset ("…Z", "…+08:00"). */
 export type Timestamp = IsoTimestamp | Date;
 
 /** A Date becomes its ISO 8601 form; a string is sent as given, for the server to judge. */
