@@ -19,8 +19,9 @@ import { tempDir } from "./support/tempDir.js";
  * against a real server that keeps two wallets resident, so the three of each run are passivated
  * and rehydrated all the time. One of them is on a card that lets usage take it 3.00 below zero;
  * one is postpaid (its usage accrues for invoicing and leaves the wallet alone). After every step
- * each wallet must read exactly what a model of balances, holds and used keys says, and the
- * merchant's live key must never reach them; at the end the audit tool verifies the whole ledger.
+ * each wallet must read exactly what a model of balances, holds and used keys says, a usage summary
+ * must sum exactly the accepted events, and the merchant's live key must never reach them; at the
+ * end the audit tool verifies the whole ledger.
  * A second test runs the same against a server process also killed with SIGKILL between steps.
  */
 
@@ -51,6 +52,8 @@ interface WalletModel {
   floor: bigint;
   /** Usage accrues for invoicing instead of being charged to the wallet. */
   postpaid: boolean;
+  /** Accepted usage: events, tokens, and their price (charged or accrued). */
+  usage: { events: number; tokens: bigint; micros: bigint };
 }
 
 type WalletRequest =
@@ -88,6 +91,8 @@ interface Model {
   /** The run's test clock, which its customers live on: holds expire when it passes them. */
   clockId: string;
   clockMs: number;
+  /** The clock's time when the run began. */
+  startedAt: number;
   /** What the server under test can do besides answering (Real's checkpoint and crash). */
   canCheckpoint: boolean;
   canCrash: boolean;
@@ -415,10 +420,36 @@ class Ingest implements fc.AsyncCommand<Model, Real> {
     for (const { event, micros } of charges) {
       w.balance -= micros;
       accepted.set(event.idempotencyKey, event);
+      w.usage.events += 1;
+      w.usage.tokens += BigInt(event.quantity);
+      w.usage.micros += BigInt(event.quantity) * tokenMicros;
     }
     await expectWallets(model, real);
   }
   toString = () => `ingest(w${this.wallet}, ${JSON.stringify(this.items)})`;
+}
+
+/** The usage summary since the run began sums exactly the accepted events, charged or accrued. */
+class Summary implements fc.AsyncCommand<Model, Real> {
+  constructor(readonly wallet: number) {}
+  check = () => true;
+  async run(model: Model, real: Real): Promise<void> {
+    const w = model.wallets[this.wallet] as WalletModel;
+    const summary = await real.client.usage.summary(externalId(model, this.wallet), {
+      from: new Date(model.startedAt - 60_000),
+      to: new Date(model.clockMs + 1_000),
+    });
+    const groups = summary.groups.map((g) => ({
+      metric: g.metric,
+      events: g.events,
+      tokens: BigInt(g.quantity),
+      micros: microsOf(g.amount),
+    }));
+    const { events, tokens, micros } = w.usage;
+    expect(groups).toEqual(events === 0 ? [] : [{ metric: "tokens_output", events, tokens, micros }]);
+    await expectWallets(model, real);
+  }
+  toString = () => `summary(w${this.wallet})`;
 }
 
 /** The live key asks for a sandbox customer: not found, whatever it asks, and nothing changes. */
@@ -587,6 +618,7 @@ const commands = [
   fc.tuple(wallet, fc.integer({ min: 2, max: 8 }), amount).map(([w, n, a]) => new ConcurrentDebits(w, n, a)),
   fc.tuple(wallet, amount).map(([w, a]) => new ConcurrentSameKey(w, a)),
   wallet.map((w) => new LiveProbe(w)),
+  wallet.map((w) => new Summary(w)),
   fc.nat().map((n) => new Retry(n)),
   fc.nat().map((n) => new RetryChanged(n)),
   // Three times as likely as the others: usage is where wallets run low and the card's floor applies.
@@ -627,6 +659,7 @@ async function freshRun(real: Real, options: Pick<Model, "canCheckpoint" | "canC
     run: `r${++runs}`,
     clockId: clock.id,
     clockMs,
+    startedAt: clockMs,
     // The second customer's card lets usage take its wallet below zero; the third is postpaid.
     wallets: Array.from({ length: customersPerRun }, (_, i) => ({
       balance: 0n,
@@ -635,6 +668,7 @@ async function freshRun(real: Real, options: Pick<Model, "canCheckpoint" | "canC
       holds: [],
       floor: i === 1 ? -negativeLimitMicros : 0n,
       postpaid: i === 2,
+      usage: { events: 0, tokens: 0n, micros: 0n },
     })),
     sent: [],
     accepted: Array.from({ length: customersPerRun }, () => new Map()),
