@@ -6,6 +6,7 @@ import BuffMoneyClient, {
 } from "@buffmoney/sdk";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { formatMicros, parseDecimalToMicros } from "../domain/money.js";
 import { AuditLedger, verifyLedger } from "../snapshots/audit/index.js";
 import { killChildServers, startChildServer } from "./support/childServer.js";
 import { adminToken, startTestServer } from "./support/server.js";
@@ -111,16 +112,12 @@ interface Real {
   stop(): Promise<void>;
 }
 
-const yuan = (micros: bigint) => {
-  const sign = micros < 0n ? "-" : "";
-  const abs = micros < 0n ? -micros : micros;
-  return `${sign}${abs / 1_000_000n}.${String((abs % 1_000_000n) / centMicros).padStart(2, "0")}`;
-};
-
+/** The server's decimal strings, negative ones included (a wallet on the negative card). */
 const microsOf = (text: string): bigint => {
-  const [whole = "0", fraction = ""] = text.replace("-", "").split(".");
-  const micros = BigInt(whole) * 1_000_000n + BigInt(fraction.padEnd(6, "0"));
-  return text.startsWith("-") ? -micros : micros;
+  const negative = text.startsWith("-");
+  const parsed = parseDecimalToMicros(negative ? text.slice(1) : text);
+  if (!parsed.ok) throw new Error(`not an amount: ${text}`);
+  return negative ? -parsed.micros : parsed.micros;
 };
 
 const externalId = (model: Model, wallet: number) => `${model.run}-c${wallet}`;
@@ -199,19 +196,21 @@ function send(real: Real, model: Model, wallet: number, request: WalletRequest, 
   const wallets = real.client.wallets;
   switch (request.kind) {
     case "grant":
-      return attempt(() => wallets.grant(id, { amount: yuan(request.amount), reason: "model" }, options));
+      return attempt(() =>
+        wallets.grant(id, { amount: formatMicros(request.amount), reason: "model" }, options),
+      );
     case "debit":
-      return attempt(() => wallets.debit(id, { amount: yuan(request.amount) }, options));
+      return attempt(() => wallets.debit(id, { amount: formatMicros(request.amount) }, options));
     case "reserve":
       return attempt(() =>
         wallets.reserve(
           id,
-          { amount: yuan(request.amount), expiresInSeconds: request.expiresInSeconds },
+          { amount: formatMicros(request.amount), expiresInSeconds: request.expiresInSeconds },
           options,
         ),
       );
     case "capture": {
-      const params = request.amount === null ? {} : { amount: yuan(request.amount) };
+      const params = request.amount === null ? {} : { amount: formatMicros(request.amount) };
       return attempt(() => wallets.capture(id, holdId, params, options));
     }
     case "release":
@@ -645,7 +644,7 @@ async function createCards(client: BuffMoneyClient): Promise<void> {
       name: "model tokens, may go negative",
       currency: "CNY",
       prices,
-      insufficientBalance: { mode: "allow_negative", limit: yuan(negativeLimitMicros) },
+      insufficientBalance: { mode: "allow_negative", limit: formatMicros(negativeLimitMicros) },
     })
   ).id;
 }
@@ -682,7 +681,10 @@ async function freshRun(real: Real, options: Pick<Model, "canCheckpoint" | "canC
     await real.client.customers.update(externalId(model, i), { rateCardId, billingMode });
     // Little to start with: usage and debits soon meet the floor, and grants lift it again.
     w.balance = BigInt(2 + 4 * i) * 1_000_000n;
-    await real.client.wallets.grant(externalId(model, i), { amount: yuan(w.balance), reason: "start" });
+    await real.client.wallets.grant(externalId(model, i), {
+      amount: formatMicros(w.balance),
+      reason: "start",
+    });
   }
   return model;
 }
