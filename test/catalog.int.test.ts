@@ -306,7 +306,7 @@ describe("isolation and idempotency", () => {
     ]);
     expect(log.body.data[0]).toMatchObject({
       by: { kind: "api_key", env: "test" },
-      details: { priceId: price.id, priceType: "recurring", amountFen: "14900", interval: "month" },
+      details: { priceId: price.id, priceType: "recurring", unitAmount: "149.00", interval: "month" },
     });
   });
 });

@@ -529,6 +529,10 @@ describe("usage ingest", () => {
     const entry = log.body.data.find((e: { action: string }) => e.action === "rate_card.version_published");
     expect(entry.by).toMatchObject({ kind: "api_key", env: "test" });
     expect(entry.details.version.version).toBe(2);
+    // The version reads as the rate card API shows it: times in RFC 3339, not epoch milliseconds.
+    const card = await api.get(`/v1/rate-cards/${entry.details.rateCardId as string}`);
+    expect(entry.details.version).toEqual(card.body.versions[1]);
+    expect(entry.details.version.effectiveFrom).toMatch(/^\d{4}-\d\d-\d\dT.*Z$/);
     expect(Date.parse(entry.at)).toBeGreaterThan(0);
   });
 

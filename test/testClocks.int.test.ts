@@ -225,8 +225,8 @@ describe("test clocks", () => {
       by: { kind: "api_key", env: "test" },
       details: {
         testClockId: clock.id,
-        previousFrozenTime: Date.parse(start),
-        frozenTime: Date.parse(start) + day,
+        previousFrozenTime: new Date(start).toISOString(),
+        frozenTime: new Date(Date.parse(start) + day).toISOString(),
       },
     });
   });

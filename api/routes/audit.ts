@@ -3,6 +3,7 @@ import { merchantOf } from "../auth.js";
 import { operation, type Operation } from "../operation.js";
 import { listPage } from "../pagination.js";
 import { auditList, listQuery } from "../schemas.js";
+import { auditDetailsView } from "../auditDetails.js";
 
 export function auditOperations(runtime: Runtime): Operation[] {
   return [
@@ -33,7 +34,7 @@ export function auditOperations(runtime: Runtime): Operation[] {
             action: type,
             entity: record.entity,
             by: by ?? {},
-            details,
+            details: auditDetailsView(details),
           };
         });
         return { status: 200, body: listPage(data, records.hasMore) };
