@@ -3,6 +3,7 @@ import Router from "@koa/router";
 import Koa from "koa";
 import type { Logger } from "pino";
 import type { Runtime } from "../actors/index.js";
+import { DomainError } from "../domain/errors.js";
 import { limits } from "../domain/limits.js";
 import { authenticate } from "./auth.js";
 import { idempotency } from "./idempotency.js";
@@ -78,6 +79,13 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
   });
   for (const op of operations) {
     router[op.method](koaPath(op.path), async (ctx) => {
+      // The parser reads JSON only: any other body would reach the schema as {} and be misreported.
+      if (op.body && carriesBytes(ctx) && !ctx.request.is("json")) {
+        throw new DomainError(
+          "unsupported_media_type",
+          `send the body as JSON with Content-Type: application/json (this one is ${ctx.request.type || "untyped"})`,
+        );
+      }
       const params = op.params ? op.params.parse(ctx.params) : {};
       const query = op.query ? op.query.parse(ctx.query) : {};
       const body = op.body ? op.body.parse(ctx.request.body ?? {}) : {};
@@ -111,4 +119,10 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
   app.use(inspector(runtime).routes());
   app.use(webhookConsoleRoutes().routes());
   return app;
+}
+
+/** A body with content: `Content-Length: 0` (fetch's body-less POST) carries none. */
+function carriesBytes(ctx: Koa.Context): boolean {
+  const length = ctx.request.length as number | undefined;
+  return length === undefined ? ctx.get("Transfer-Encoding") !== "" : length > 0;
 }

@@ -10,6 +10,7 @@ const titles: Partial<Record<ErrorCode, string>> = {
   not_found: "Not found",
   method_not_allowed: "Method not allowed",
   payload_too_large: "The request body is too large",
+  unsupported_media_type: "The request body must be JSON",
   overloaded: "The server is busy",
   internal_error: "Something went wrong on our side",
 };

@@ -65,6 +65,7 @@ export const errorStatus = {
   refund_window_closed: 409,
   purchase_not_paid: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   overloaded: 503,
   internal_error: 500,

@@ -44,6 +44,30 @@ describe("HTTP conventions", () => {
     expect(await wrongMethod.json()).toMatchObject({ code: "method_not_allowed", status: 405 });
   });
 
+  it("refuses a body that is not JSON with 415, and applies nothing", async () => {
+    const post = (contentType: string | undefined) =>
+      fetch(`${server.url}/v1/customers`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${key}`, ...(contentType ? { "Content-Type": contentType } : {}) },
+        body: contentType?.includes("form")
+          ? "externalId=media_1"
+          : JSON.stringify({ externalId: "media_1" }),
+      });
+    for (const type of ["text/plain", "application/x-www-form-urlencoded", undefined]) {
+      const response = await post(type);
+      expect(response.status).toBe(415);
+      const body = (await response.json()) as { code: string; detail: string };
+      expect(body.code).toBe("unsupported_media_type");
+      expect(body.detail).toMatch(/Content-Type: application\/json/);
+    }
+    const headers = { Authorization: `Bearer ${key}` };
+    expect((await fetch(`${server.url}/v1/customers/media_1`, { headers })).status).toBe(404);
+    // A body-less POST needs no type (it is read as {}); JSON with a charset is JSON.
+    const empty = await fetch(`${server.url}/v1/customers`, { method: "POST", headers });
+    expect(((await empty.json()) as { code: string }).code).toBe("invalid_request");
+    expect((await post("application/json; charset=utf-8")).status).toBe(201);
+  });
+
   it("refuses a missing or wrong key with 401 unauthorized", async () => {
     expect((await fetch(`${server.url}/v1/customers/u1`)).status).toBe(401);
     const wrong = await fetch(`${server.url}/v1/customers/u1`, {

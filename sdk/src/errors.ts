@@ -35,6 +35,7 @@ export type BuffMoneyErrorCode =
   | "refund_exceeds_payment"
   | "sandbox_only"
   | "payload_too_large"
+  | "unsupported_media_type"
   | "rate_limited"
   | "overloaded"
   | "internal_error"
