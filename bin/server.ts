@@ -6,12 +6,13 @@ import { createWebhookSender, resolvedUrlRefusal } from "../effects/webhooks/ind
 import { createCollectionWiring, liveChannelsFromEnv } from "./paymentWiring.js";
 import { createInvoiceWiring } from "./invoiceWiring.js";
 
+const dataDir = process.env.BUFFMONEY_DATA_DIR ?? "./data";
+
 /** `npm start`: the API on PORT (default 4000) with the ledger in BUFFMONEY_DATA_DIR (default ./data). */
 async function main(): Promise<void> {
   // JSON lines to stdout, written synchronously so nothing is lost on process.exit.
   const logger = pino({ level: process.env.LOG_LEVEL ?? "info" }, pino.destination({ dest: 1, sync: true }));
   const port = Number(process.env.PORT ?? 4000);
-  const dataDir = process.env.BUFFMONEY_DATA_DIR ?? "./data";
   // Settings are checked before anything touches the data directory.
   const residentWallets = residentWalletsMax(process.env.BUFFMONEY_RESIDENT_WALLETS_MAX);
   const privateAddresses = privateAddressesAllowed(process.env.BUFFMONEY_WEBHOOK_ALLOW_PRIVATE);
@@ -105,7 +106,20 @@ function residentWalletsMax(setting: string | undefined): number | undefined {
   return value;
 }
 
+/** Why startup failed, with every cause: "Database failed to open" alone names neither store nor reason. */
+function startupFailure(error: unknown): string {
+  const messages: string[] = [];
+  for (let cause: unknown = error; cause !== undefined; cause = (cause as { cause?: unknown }).cause) {
+    if ((cause as { code?: unknown }).code === "LEVEL_LOCKED") {
+      return `the data directory ${dataDir} is in use by another process (its LevelDB lock is held): stop that server, or set BUFFMONEY_DATA_DIR to another directory`;
+    }
+    messages.push(cause instanceof Error ? cause.message : String(cause));
+    if (typeof cause !== "object" || cause === null) break;
+  }
+  return messages.join(": ");
+}
+
 main().catch((error: unknown) => {
-  console.error(error instanceof Error ? error.message : error);
+  console.error(startupFailure(error));
   process.exit(1);
 });

@@ -27,3 +27,21 @@ describe("the server's resident-wallet bound", () => {
     }
   });
 });
+
+describe("a data directory another server has open", () => {
+  afterAll(killChildServers);
+
+  it("refuses to start, saying the directory is in use, and leaves the running server serving", async () => {
+    const dir = await tempDir("buffmoney-locked-");
+    try {
+      const first = await startChildServer({ dataDir: dir.path, adminToken });
+      await expect(startChildServer({ dataDir: dir.path, adminToken })).rejects.toThrow(
+        `the data directory ${dir.path} is in use by another process`,
+      );
+      expect((await fetch(`${first.url}/health`)).status).toBe(200);
+    } finally {
+      await killChildServers();
+      await dir.remove();
+    }
+  });
+});
