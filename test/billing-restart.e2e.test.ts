@@ -3,7 +3,8 @@ import { Level } from "level";
 import { afterAll, afterEach, vi, describe, expect, it } from "vitest";
 import { monthlyPeriodEnd } from "../domain/billing/index.js";
 import { formatInvoiceNumber } from "../machines/invoiceNumbers.js";
-import { AuditLedger, compareSnapshots, verifyLedger } from "../snapshots/audit/index.js";
+import { AuditLedger, compareSnapshots } from "../snapshots/audit/index.js";
+import { expectAuditClean } from "./support/auditClean.js";
 import { killChildServers, startChildServer } from "./support/childServer.js";
 import { startTestServer } from "./support/server.js";
 import { tempDir } from "./support/tempDir.js";
@@ -364,13 +365,7 @@ describe("SIGKILL in the middle of a test-clock advance", () => {
     }
     expect(await child.stop()).toBe(0);
 
-    const audit = await AuditLedger.open(dir.path);
-    try {
-      const report = await verifyLedger(audit);
-      expect(report.findings).toEqual([]);
-    } finally {
-      await audit.close();
-    }
+    await expectAuditClean(dir.path);
   }, 40_000);
 });
 

@@ -7,7 +7,7 @@ import BuffMoneyClient, {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { formatMicros, parseDecimalToMicros } from "../domain/money.js";
-import { AuditLedger, verifyLedger } from "../snapshots/audit/index.js";
+import { expectAuditClean } from "./support/auditClean.js";
 import { killChildServers, startChildServer } from "./support/childServer.js";
 import { adminToken, startTestServer } from "./support/server.js";
 import { tempDir } from "./support/tempDir.js";
@@ -689,15 +689,6 @@ async function freshRun(real: Real, options: Pick<Model, "canCheckpoint" | "canC
   return model;
 }
 
-async function auditReport(dataDir: string) {
-  const ledger = await AuditLedger.open(dataDir);
-  try {
-    return await verifyLedger(ledger);
-  } finally {
-    await ledger.close();
-  }
-}
-
 async function checkAgainstModel(
   open: (dataDir: string) => Promise<Real>,
   numRuns: number,
@@ -715,9 +706,7 @@ async function checkAgainstModel(
       { numRuns },
     );
     await real.stop();
-    const report = await auditReport(dir.path);
-    expect(report.findings).toEqual([]);
-    expect(report.ok).toBe(true);
+    await expectAuditClean(dir.path);
   } finally {
     await real.stop().catch(() => undefined);
     await killChildServers();

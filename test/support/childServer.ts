@@ -14,6 +14,8 @@ export interface ChildServer {
   kill(): Promise<void>;
   /** SIGTERM: the server finishes requests and flushes the ledger; resolves with the exit code. */
   stop(): Promise<number | null>;
+  /** Resolves with the exit code once the process has ended, however it ended. */
+  exited: Promise<number | null>;
 }
 
 const spawned = new Set<ChildProcess>();
@@ -24,6 +26,11 @@ export async function startChildServer(options: {
   adminToken: string;
   /** More settings for the server (BUFFMONEY_RESIDENT_WALLETS_MAX…). */
   env?: Record<string, string>;
+  /**
+   * RLIMIT_FSIZE (`ulimit -f`, in 512-byte blocks): a write past this many bytes of any file fails
+   * with EFBIG, cut short — storage that stops taking writes in the middle of a record.
+   */
+  fileSizeLimitBytes?: number;
 }): Promise<ChildServer> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -36,7 +43,18 @@ export async function startChildServer(options: {
     LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
   };
   delete env.NODE_OPTIONS;
-  const child = spawn(process.execPath, ["--import", "tsx", "bin/server.ts"], {
+  const server = [process.execPath, "--import", "tsx", "bin/server.ts"];
+  const [command, ...args] =
+    options.fileSizeLimitBytes === undefined
+      ? server
+      : [
+          "/bin/sh",
+          "-c",
+          `ulimit -f ${Math.ceil(options.fileSizeLimitBytes / 512)} && exec "$@"`,
+          "sh",
+          ...server,
+        ];
+  const child = spawn(command as string, args, {
     cwd: repoRoot,
     env,
     stdio: ["ignore", "pipe", "pipe"],
@@ -83,6 +101,7 @@ export async function startChildServer(options: {
       await signal("SIGKILL");
     },
     stop: () => signal("SIGTERM"),
+    exited,
   };
 }
 
