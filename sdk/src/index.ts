@@ -72,6 +72,7 @@ export type {
 } from "./collectionTypes.js";
 export type { CreateMerchantParams, Merchants } from "./resources/merchants.js";
 export type { UsageEventParams, UsageEvents } from "./resources/usageEvents.js";
+export { UsageBuffer, UsageBufferError, type UsageBufferOptions } from "./usageBuffer.js";
 export type { Usage, UsageSummaryParams } from "./resources/usage.js";
 export type { CreateRateCardParams, PublishRateCardVersionParams, RateCards } from "./resources/rateCards.js";
 export type { CreateMetricParams, Metrics } from "./resources/metrics.js";

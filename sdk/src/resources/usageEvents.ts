@@ -1,6 +1,7 @@
 import type { Transport } from "../http.js";
 import { isoTimestamp, type Timestamp } from "../timestamp.js";
 import type { DecimalString, RequestOptions } from "../types.js";
+import { UsageBuffer, type UsageBufferOptions } from "../usageBuffer.js";
 import type { UsageIngestResult } from "../usageTypes.js";
 
 /** The server's bound on one ingest call. */
@@ -41,6 +42,19 @@ export class UsageEvents {
       body: { events: events.map((event) => ({ ...event, occurredAt: isoTimestamp(event.occurredAt) })) },
       idempotencyKey: options.idempotencyKey,
     });
+  }
+
+  /**
+   * Records events one at a time (one per metered action) and sends them in batches: full ones at
+   * once, a partial one `flushIntervalMs` after its first event. `record` resolves with that event's
+   * result. Call `close()` before the process exits.
+   *
+   *   const usage = client.usageEvents.buffer({ onError: (error, events) => log(error, events) });
+   *   usage.record({ customerExternalId, idempotencyKey, metric: "tokens_output", quantity, occurredAt });
+   *   await usage.close(); // at shutdown
+   */
+  buffer(options: UsageBufferOptions = {}): UsageBuffer {
+    return new UsageBuffer((events) => this.ingest(events), options);
   }
 }
 
