@@ -31,6 +31,7 @@ export {
   sha256Hex,
   type Merchant,
   type ApiKeyOwner,
+  type RolledKey,
 } from "./merchants.js";
 export { CustomerDirectory, type Customer, type CustomerInput } from "./customers.js";
 export { WalletService, type WalletOperation, type WalletCommandInput } from "./wallets.js";

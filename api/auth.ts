@@ -29,7 +29,13 @@ export function authenticate(runtime: Runtime) {
       return next();
     }
     const owner = await runtime.merchants.authenticate(token);
-    if (!owner) throw new DomainError("unauthorized", "the API key is not valid");
+    if (!owner) {
+      const expired = await runtime.merchants.expired(token);
+      throw new DomainError(
+        "unauthorized",
+        expired ? "the API key has expired: it was rolled, use its replacement" : "the API key is not valid",
+      );
+    }
     ctx.state.auth = owner satisfies MerchantAuth;
     return next();
   };

@@ -28,6 +28,8 @@ export interface FeedServer {
 
 const feedPath = "/v1/feed";
 const slowConsumerCloseCode = 4008;
+/** The key the connection signed in with has expired (it was rolled): reconnect with its replacement. */
+const keyExpiredCloseCode = 4401;
 const closeGraceMs = 1_000;
 
 const feedQuery = z.object({
@@ -73,17 +75,31 @@ export function attachFeed(server: Server, runtime: Runtime, options: FeedOption
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4_096 });
   const sessions = new Set<FeedSession>();
+  /** The key each session signed in with, held to notice when it is rolled and expires. */
+  const keys = new Map<FeedSession, string>();
+  const recheckKeys = async () => {
+    for (const [session, token] of keys) {
+      if (!(await runtime.merchants.authenticate(token))) session.keyExpired();
+    }
+  };
+  // A key rolled with no overlap stops now, also for a connection it opened; one with an overlap
+  // is caught by the heartbeat after it ends.
+  const unsubscribeRolls = runtime.merchants.onKeyRolled(() => void recheckKeys());
   let closing = false;
 
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => socket.destroy());
     accept(request).then(
-      ({ owner, after }) => {
+      ({ owner, after, token }) => {
         if (closing) return refuse(socket, 503, "overloaded", "the server is shutting down");
         wss.handleUpgrade(request, socket, head, (ws) => {
           const session = new FeedSession(ws, runtime, owner, after, settings);
           sessions.add(session);
-          ws.once("close", () => sessions.delete(session));
+          keys.set(session, token);
+          ws.once("close", () => {
+            sessions.delete(session);
+            keys.delete(session);
+          });
           void session.run();
         });
       },
@@ -96,7 +112,9 @@ export function attachFeed(server: Server, runtime: Runtime, options: FeedOption
     );
   };
 
-  const accept = async (request: IncomingMessage): Promise<{ owner: ApiKeyOwner; after: number }> => {
+  const accept = async (
+    request: IncomingMessage,
+  ): Promise<{ owner: ApiKeyOwner; after: number; token: string }> => {
     const url = new URL(request.url ?? "/", "http://localhost");
     if (url.pathname !== feedPath) throw new DomainError("not_found", `no WebSocket at ${url.pathname}`);
     if (closing || sessions.size >= settings.connectionsMax) {
@@ -105,17 +123,20 @@ export function attachFeed(server: Server, runtime: Runtime, options: FeedOption
     const header = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? "")?.[1];
     const token = header ?? url.searchParams.get("token") ?? undefined;
     const owner = token === undefined ? undefined : await runtime.merchants.authenticate(token);
-    if (!owner) throw new DomainError("unauthorized", "send 'Authorization: Bearer <key>' or ?token=<key>");
+    if (!owner || token === undefined) {
+      throw new DomainError("unauthorized", "send 'Authorization: Bearer <key>' or ?token=<key>");
+    }
     const after = url.searchParams.get("after");
     if (after !== null && !/^\d{1,16}$/.test(after)) {
       throw new DomainError("invalid_request", "after must be a ledger sequence (a non-negative integer)");
     }
-    return { owner, after: after === null ? runtime.log.durableHead : Number(after) };
+    return { owner, after: after === null ? runtime.log.durableHead : Number(after), token };
   };
 
   server.on("upgrade", onUpgrade);
   const heartbeat = setInterval(() => {
     for (const session of sessions) session.heartbeat();
+    void recheckKeys();
   }, options.pingIntervalMs ?? limits.feedPingIntervalMs);
   heartbeat.unref();
 
@@ -126,6 +147,7 @@ export function attachFeed(server: Server, runtime: Runtime, options: FeedOption
     async close() {
       closing = true;
       clearInterval(heartbeat);
+      unsubscribeRolls();
       server.off("upgrade", onUpgrade);
       await Promise.all([...sessions].map((s) => s.shutdown()));
       wss.close();
@@ -244,6 +266,14 @@ class FeedSession {
     const timer = setTimeout(() => this.ws.terminate(), closeGraceMs);
     await this.ended;
     clearTimeout(timer);
+  }
+
+  /** Its key was rolled and has expired: closed, saying where to resume with the new key. */
+  keyExpired(): void {
+    this.end(
+      keyExpiredCloseCode,
+      `the API key has expired (rolled); reconnect with its replacement and after=${this.sentThrough}`,
+    );
   }
 
   private cutOff(): true {

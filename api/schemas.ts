@@ -60,6 +60,29 @@ export const merchantWithKeys = z
   })
   .meta({ id: "MerchantWithKeys" });
 
+export const merchantParams = z.object({ merchantId: z.string().min(1).max(64) });
+
+export const rollApiKeyRequest = z
+  .object({
+    environment: z.enum(["test", "live"]),
+    expiresInSeconds: z.number().int().min(0).max(limits.apiKeyRollOverlapSecondsMax).optional().meta({
+      description:
+        "How long the key being replaced keeps working, for moving running clients over. Default 0: it stops now.",
+    }),
+  })
+  .strict()
+  .meta({ id: "RollApiKeyRequest" });
+
+export const rolledApiKey = z
+  .object({
+    object: z.literal("api_key"),
+    merchantId: z.string(),
+    environment: z.enum(["test", "live"]),
+    apiKey: z.string().meta({ description: "Shown once; stored hashed." }),
+    previousKeyExpiresAt: isoTime,
+  })
+  .meta({ id: "RolledApiKey" });
+
 export const createCustomerRequest = z
   .object({
     externalId,

@@ -62,6 +62,8 @@ export const limits = {
   webhookEventTypesMax: 50,
   webhookSecretsMax: 3,
   webhookSecretOverlapMs: 24 * 3600 * 1000,
+  /** A rolled API key keeps working at most this long beside its replacement (7 days, as Stripe allows). */
+  apiKeyRollOverlapSecondsMax: 7 * 24 * 3600,
   webhookRequestTimeoutMs: 10_000,
   webhookAttemptsInFlightPerEndpointMax: 4,
   webhookAttemptsInFlightMax: 256,

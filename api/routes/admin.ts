@@ -1,7 +1,13 @@
-import type { Runtime } from "../../actors/index.js";
+import type { RolledKey, Runtime } from "../../actors/index.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
-import { createMerchantRequest, merchantWithKeys } from "../schemas.js";
+import {
+  createMerchantRequest,
+  merchantParams,
+  merchantWithKeys,
+  rolledApiKey,
+  rollApiKeyRequest,
+} from "../schemas.js";
 
 export function adminOperations(runtime: Runtime): Operation[] {
   return [
@@ -28,6 +34,38 @@ export function adminOperations(runtime: Runtime): Operation[] {
         });
         const created = await runtime.merchants.create(body.name, storedWith(ctx, render));
         return render(created);
+      },
+    }),
+    operation({
+      operationId: "rollApiKey",
+      method: "post",
+      path: "/v1/admin/merchants/{merchantId}/api-keys/roll",
+      summary:
+        "Replace a merchant's API key of one environment (shown once); the old key stops now, or after expiresInSeconds.",
+      tag: "Admin",
+      auth: "admin",
+      params: merchantParams,
+      body: rollApiKeyRequest,
+      response: rolledApiKey,
+      status: 201,
+      handle: async (ctx, { params, body }) => {
+        const render = (rolled: RolledKey) => ({
+          status: 201,
+          body: {
+            object: "api_key" as const,
+            merchantId: params.merchantId,
+            environment: rolled.environment,
+            apiKey: rolled.apiKey,
+            previousKeyExpiresAt: new Date(rolled.previousKeyExpiresAt).toISOString(),
+          },
+        });
+        const rolled = await runtime.merchants.rollKey(
+          params.merchantId,
+          body.environment,
+          body.expiresInSeconds ?? 0,
+          storedWith(ctx, render),
+        );
+        return render(rolled);
       },
     }),
   ];

@@ -70,7 +70,7 @@ export type {
   RefundStatus,
   TopUp,
 } from "./collectionTypes.js";
-export type { CreateMerchantParams, Merchants } from "./resources/merchants.js";
+export type { CreateMerchantParams, Merchants, RollApiKeyParams } from "./resources/merchants.js";
 export type { UsageEventParams, UsageEvents } from "./resources/usageEvents.js";
 export { UsageBuffer, UsageBufferError, type UsageBufferOptions } from "./usageBuffer.js";
 export type { Usage, UsageSummaryParams } from "./resources/usage.js";
@@ -118,6 +118,7 @@ export type {
   ListAllParams,
   ListPage,
   Merchant,
+  RolledApiKey,
   Metric,
   PageParams,
   RequestOptions,

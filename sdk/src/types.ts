@@ -23,6 +23,17 @@ export interface Merchant {
   apiKeys: { test: string; live: string };
 }
 
+/** A merchant's new API key of one environment, from `merchants.rollApiKey`. */
+export interface RolledApiKey {
+  object: "api_key";
+  merchantId: string;
+  environment: Environment;
+  /** Shown once. */
+  apiKey: string;
+  /** When the key it replaced stops (or stopped) working. */
+  previousKeyExpiresAt: IsoTimestamp;
+}
+
 /** Prepaid usage is charged to the wallet as it happens; postpaid usage is accrued, to be invoiced. */
 export type BillingMode = "prepaid" | "postpaid";
 
