@@ -73,6 +73,12 @@ export type {
 export type { CreateMerchantParams, Merchants, RollApiKeyParams } from "./resources/merchants.js";
 export type { UsageEventParams, UsageEvents } from "./resources/usageEvents.js";
 export { UsageBuffer, UsageBufferError, type UsageBufferOptions } from "./usageBuffer.js";
+export {
+  verifyWebhook,
+  WebhookVerificationError,
+  type VerifyWebhookParams,
+  type WebhookHeaders,
+} from "./webhookVerify.js";
 export type { Usage, UsageSummaryParams } from "./resources/usage.js";
 export type { CreateRateCardParams, PublishRateCardVersionParams, RateCards } from "./resources/rateCards.js";
 export type { CreateMetricParams, Metrics } from "./resources/metrics.js";

@@ -1,0 +1,94 @@
+import { verifyWebhook, WebhookVerificationError, type FeedEvent } from "@buffmoney/sdk";
+import { createServer, type IncomingHttpHeaders } from "node:http";
+import type { AddressInfo } from "node:net";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { jsonClient } from "./support/http.js";
+import { startTestServer } from "./support/server.js";
+
+interface Delivery {
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+/** A receiver that keeps each delivery's raw bytes and headers, as a merchant's handler gets them. */
+async function receiver() {
+  const deliveries: Delivery[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (chunk: Buffer) => chunks.push(chunk));
+    req.on("end", () => {
+      deliveries.push({ headers: req.headers, body: Buffer.concat(chunks) });
+      res.end("ok");
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}/hooks`,
+    deliveries,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
+describe("verifyWebhook (SDK) on real deliveries", () => {
+  let server: Awaited<ReturnType<typeof startTestServer>>;
+  let hook: Awaited<ReturnType<typeof receiver>>;
+  let secret: string;
+  let delivery: Delivery;
+
+  beforeAll(async () => {
+    server = await startTestServer();
+    hook = await receiver();
+    const { apiKeys } = await server.admin.merchants.create({ name: "Hooked" });
+    const api = jsonClient(server.url, apiKeys.test);
+    secret = (await api.post("/v1/webhook-endpoints", { url: hook.url, eventTypes: ["customer.created"] }))
+      .body.secret as string;
+    await api.post("/v1/customers", { externalId: "hook-1", name: "韩梅梅" });
+    while (hook.deliveries.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
+    delivery = hook.deliveries[0] as Delivery;
+  });
+  afterAll(async () => {
+    await hook.close();
+    await server.remove();
+  });
+
+  it("answers the event of a genuine delivery, from bytes or text, Node headers or a Headers", async () => {
+    const event: FeedEvent = await verifyWebhook({
+      payload: delivery.body,
+      headers: delivery.headers,
+      secret,
+    });
+    expect(event).toMatchObject({ type: "customer.created", data: { externalId: "hook-1", name: "韩梅梅" } });
+    const headers = new Headers();
+    for (const [name, value] of Object.entries(delivery.headers))
+      if (typeof value === "string") headers.set(name, value);
+    const again = await verifyWebhook({
+      payload: delivery.body.toString("utf8"),
+      headers,
+      secret: ["whsec_" + Buffer.alloc(24, 1).toString("base64"), secret],
+    });
+    expect(again.id).toBe(event.id);
+  });
+
+  it("refuses a changed body, another secret, a stale timestamp and missing headers", async () => {
+    const refused = (params: Parameters<typeof verifyWebhook>[0]) =>
+      verifyWebhook(params).then(
+        () => "accepted",
+        (error: unknown) => (error instanceof WebhookVerificationError ? error.message : String(error)),
+      );
+    const changed = Buffer.from(delivery.body.toString("utf8").replace("hook-1", "hook-2"));
+    expect(await refused({ payload: changed, headers: delivery.headers, secret })).toMatch(
+      /no webhook-signature/,
+    );
+    const other = "whsec_" + Buffer.alloc(24, 7).toString("base64");
+    expect(await refused({ payload: delivery.body, headers: delivery.headers, secret: other })).toMatch(
+      /no webhook-signature/,
+    );
+    const later = (Number(delivery.headers["webhook-timestamp"]) + 301) * 1000;
+    expect(await refused({ payload: delivery.body, headers: delivery.headers, secret, now: later })).toMatch(
+      /more than 300 s/,
+    );
+    const { "webhook-signature": _signature, ...unsigned } = delivery.headers;
+    expect(await refused({ payload: delivery.body, headers: unsigned, secret })).toMatch(/missing/);
+  });
+});
