@@ -18,6 +18,7 @@ import { Subscriptions } from "./resources/subscriptions.js";
 import { TestClocks } from "./resources/testClocks.js";
 import { Usage } from "./resources/usage.js";
 import { UsageEvents } from "./resources/usageEvents.js";
+import { WebhookEndpoints } from "./resources/webhookEndpoints.js";
 import { Wallets } from "./resources/wallets.js";
 import type { Environment } from "./types.js";
 
@@ -55,6 +56,7 @@ export class BuffMoneyClient {
   readonly entitlements: Entitlements;
   readonly testClocks: TestClocks;
   readonly events: Events;
+  readonly webhookEndpoints: WebhookEndpoints;
 
   constructor(options: ClientOptions) {
     this.environment = environmentOf(options.apiKey);
@@ -77,6 +79,7 @@ export class BuffMoneyClient {
     this.purchases = new Purchases(transport);
     this.entitlements = new Entitlements(transport);
     this.testClocks = new TestClocks(transport);
+    this.webhookEndpoints = new WebhookEndpoints(transport);
     this.events = new Events({
       baseUrl: config.baseUrl,
       token: config.token,

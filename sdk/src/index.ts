@@ -73,6 +73,22 @@ export type {
 export type { CreateMerchantParams, Merchants, RollApiKeyParams } from "./resources/merchants.js";
 export type { UsageEventParams, UsageEvents } from "./resources/usageEvents.js";
 export { UsageBuffer, UsageBufferError, type UsageBufferOptions } from "./usageBuffer.js";
+export type {
+  CreateWebhookEndpointParams,
+  ListWebhookDeliveriesParams,
+  ReplayWebhookEventsParams,
+  WebhookEndpoints,
+} from "./resources/webhookEndpoints.js";
+export type {
+  WebhookAttempt,
+  WebhookDelivery,
+  WebhookDeliveryStatus,
+  WebhookDeliverySummary,
+  WebhookEndpoint,
+  WebhookEndpointHealth,
+  WebhookEndpointWithSecret,
+  WebhookReplay,
+} from "./webhookTypes.js";
 export {
   verifyWebhook,
   WebhookVerificationError,

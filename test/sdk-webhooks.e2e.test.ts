@@ -1,8 +1,7 @@
-import { verifyWebhook, WebhookVerificationError, type FeedEvent } from "@buffmoney/sdk";
+import BuffMoneyClient, { verifyWebhook, WebhookVerificationError, type FeedEvent } from "@buffmoney/sdk";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { jsonClient } from "./support/http.js";
 import { startTestServer } from "./support/server.js";
 
 interface Delivery {
@@ -30,9 +29,11 @@ async function receiver() {
   };
 }
 
-describe("verifyWebhook (SDK) on real deliveries", () => {
+describe("the SDK's webhooks: endpoints, deliveries and verifyWebhook on real deliveries", () => {
   let server: Awaited<ReturnType<typeof startTestServer>>;
   let hook: Awaited<ReturnType<typeof receiver>>;
+  let client: BuffMoneyClient;
+  let endpointId: string;
   let secret: string;
   let delivery: Delivery;
 
@@ -40,10 +41,13 @@ describe("verifyWebhook (SDK) on real deliveries", () => {
     server = await startTestServer();
     hook = await receiver();
     const { apiKeys } = await server.admin.merchants.create({ name: "Hooked" });
-    const api = jsonClient(server.url, apiKeys.test);
-    secret = (await api.post("/v1/webhook-endpoints", { url: hook.url, eventTypes: ["customer.created"] }))
-      .body.secret as string;
-    await api.post("/v1/customers", { externalId: "hook-1", name: "韩梅梅" });
+    client = new BuffMoneyClient({ apiKey: apiKeys.test, baseUrl: server.url });
+    const endpoint = await client.webhookEndpoints.create({
+      url: hook.url,
+      eventTypes: ["customer.created"],
+    });
+    ({ id: endpointId, secret } = endpoint);
+    await client.customers.create({ externalId: "hook-1", name: "韩梅梅" });
     while (hook.deliveries.length === 0) await new Promise((resolve) => setTimeout(resolve, 20));
     delivery = hook.deliveries[0] as Delivery;
   });
@@ -90,5 +94,38 @@ describe("verifyWebhook (SDK) on real deliveries", () => {
     );
     const { "webhook-signature": _signature, ...unsigned } = delivery.headers;
     expect(await refused({ payload: delivery.body, headers: unsigned, secret })).toMatch(/missing/);
+  });
+
+  it("manages the endpoint and reads its deliveries", async () => {
+    const endpoints = client.webhookEndpoints;
+    expect((await endpoints.list()).data.map((e) => e.id)).toEqual([endpointId]);
+    expect(await endpoints.retrieve(endpointId)).toMatchObject({ url: hook.url, status: "enabled" });
+
+    const page = await endpoints.deliveries(endpointId, { status: "succeeded" });
+    const summary = page.data[0];
+    expect(summary).toMatchObject({ endpointId, eventType: "customer.created", status: "succeeded" });
+    if (!summary) throw new Error("no delivery");
+    const full = await endpoints.delivery(summary.id);
+    expect(full.attempts[0]).toMatchObject({ statusCode: 200, responseExcerpt: "ok" });
+    expect((await endpoints.deliveryEvent(summary.id)).id).toBe(summary.eventId);
+    expect(await endpoints.health(endpointId)).toMatchObject({ consecutiveFailures: 0 });
+
+    // Rotation: a new secret, and the old one still signs beside it for the overlap.
+    const rotated = await endpoints.rotateSecret(endpointId);
+    expect(rotated.secret).not.toBe(secret);
+    expect((await endpoints.disable(endpointId)).status).toBe("disabled");
+    expect((await endpoints.enable(endpointId)).status).toBe("enabled");
+    const replayed = await endpoints.replay(endpointId, { eventTypes: ["customer.created"] });
+    expect(replayed).toMatchObject({ object: "webhook_replay", deliveries: 1, hasMore: false });
+    while (hook.deliveries.length < 2) await new Promise((resolve) => setTimeout(resolve, 20));
+    const resent = hook.deliveries[1] as Delivery;
+    for (const key of [rotated.secret, secret]) {
+      const event = await verifyWebhook({ payload: resent.body, headers: resent.headers, secret: key });
+      expect(event.id).toBe(summary.eventId);
+    }
+    const all = [];
+    for await (const d of endpoints.allDeliveries(endpointId, { pageSize: 1 })) all.push(d.id);
+    expect(all).toHaveLength(2);
+    expect((await endpoints.retryDelivery(summary.id)).id).toBe(summary.id);
   });
 });
