@@ -1,3 +1,4 @@
+import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { adminToken, startTestServer } from "./support/server.js";
 
@@ -153,6 +154,15 @@ describe("HTTP conventions", () => {
       "description",
     ]);
     expect(document.components.schemas.Problem).toBeDefined();
+  });
+
+  it("serves a document that validates against the OpenAPI 3.1 schema, as code generators need", async () => {
+    const document = (await (await fetch(`${server.url}/api/openapi`)).json()) as Record<string, unknown>;
+    const validator = new Validator();
+    const result = await validator.validate(document);
+    expect(result.errors ?? []).toEqual([]);
+    expect(result.valid).toBe(true);
+    expect(validator.version).toBe("3.1");
   });
 
   it("admin routes take the admin token", async () => {
