@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { cp, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -20,6 +19,7 @@ import {
 import { decodeRecord, encodeRecord, entityIndexDir, keys, Log, type LogRecord } from "../wal/index.js";
 import { grantOf, openRuntime, seedCustomers } from "./support/runtimeFixture.js";
 import { tempDir } from "./support/tempDir.js";
+import { cli } from "./support/cli.js";
 
 const yuan = (n: number) => BigInt(Math.round(n * 100)) * 10_000n;
 
@@ -132,18 +132,6 @@ async function fingerprint(dir: string): Promise<string[]> {
     }),
   );
   return rows.flat();
-}
-
-function cli(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ["bin/buffmoney.js", ...args], { cwd: process.cwd() });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-    child.once("error", reject);
-    child.once("close", (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 async function withLedger<T>(dir: string, work: (ledger: AuditLedger) => Promise<T>): Promise<T> {

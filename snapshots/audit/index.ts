@@ -8,3 +8,4 @@ export { entityAsOf, type EntityReport } from "./entity.js";
 export { compareSnapshots, type SnapshotComparison } from "./compareSnapshots.js";
 export { exportCsv, ExportPathError, ledgerColumns, accountColumns, type ExportReport } from "./export.js";
 export { csvCell, csvLine, utf8Bom, type CsvCell } from "./csv.js";
+export { backupLedger, type BackupReport } from "./backup.js";
