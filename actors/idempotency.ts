@@ -10,6 +10,8 @@ export interface StoredResponse {
   body: unknown;
   /** Top-level fields of the body kept sealed (secrets shown once), opened when replayed. */
   sealed?: string[];
+  /** The same for fields that are not strings (`apiKeys: {test, live}`): sealed as their JSON. */
+  sealedJson?: string[];
 }
 
 const sealedContext = "idempotent_response";
@@ -57,17 +59,34 @@ export class IdempotencyStore {
     return { kind: "fresh", release: () => this.inUse.delete(scope) };
   }
 
-  /** The response to store with `fields` of its body sealed: secrets never rest in plaintext. */
+  /**
+   * The response to store with `fields` of its body sealed: secrets (a webhook secret, API keys)
+   * never rest in plaintext. A string field is sealed as it is, any other as its JSON.
+   */
   sealing(response: { status: number; body: unknown }, fields: string[]) {
     const body = { ...(response.body as Record<string, unknown>) };
-    for (const field of fields) body[field] = this.secretBox.seal(String(body[field]), sealedContext);
-    return { ...response, body, sealed: fields };
+    const sealed: string[] = [];
+    const sealedJson: string[] = [];
+    for (const field of fields) {
+      const value = body[field];
+      const text = typeof value === "string" ? value : JSON.stringify(value);
+      (typeof value === "string" ? sealed : sealedJson).push(field);
+      body[field] = this.secretBox.seal(text, sealedContext);
+    }
+    return {
+      ...response,
+      body,
+      ...(sealed.length > 0 ? { sealed } : {}),
+      ...(sealedJson.length > 0 ? { sealedJson } : {}),
+    };
   }
 
-  private opened({ sealed, ...response }: StoredResponse): StoredResponse {
-    if (!sealed) return response;
+  private opened({ sealed, sealedJson, ...response }: StoredResponse): StoredResponse {
+    if (!sealed && !sealedJson) return response;
     const body = { ...(response.body as Record<string, unknown>) };
-    for (const field of sealed) body[field] = this.secretBox.open(String(body[field]), sealedContext);
+    const open = (field: string) => this.secretBox.open(String(body[field]), sealedContext);
+    for (const field of sealed ?? []) body[field] = open(field);
+    for (const field of sealedJson ?? []) body[field] = JSON.parse(open(field)) as unknown;
     return { ...response, body };
   }
 

@@ -91,7 +91,12 @@ describe("rolling a merchant's API key", () => {
   it("answers a retried roll with the same key, and refuses bad requests without rolling", async () => {
     const local = await startTestServer();
     try {
-      const { id, apiKeys } = await local.admin.merchants.create({ name: "Retried" });
+      const { id, apiKeys } = await local.admin.merchants.create(
+        { name: "Retried" },
+        { idempotencyKey: "m-1" },
+      );
+      const createdAgain = await local.admin.merchants.create({ name: "Retried" }, { idempotencyKey: "m-1" });
+      expect(createdAgain.apiKeys).toEqual(apiKeys);
       const first = await local.admin.merchants.rollApiKey(
         id,
         { environment: "live" },
@@ -103,6 +108,13 @@ describe("rolling a merchant's API key", () => {
         { idempotencyKey: "roll-1" },
       );
       expect(again.apiKey).toBe(first.apiKey);
+      // The stored answers that let those retries see the keys again keep them sealed at rest.
+      const plaintext: string[] = [];
+      for await (const value of local.runtime.log.db.values()) {
+        for (const key of [apiKeys.test, apiKeys.live, first.apiKey])
+          if (value.includes(key)) plaintext.push(key);
+      }
+      expect(plaintext).toEqual([]);
       expect(await reach(local.url, first.apiKey, "nobody")).toMatch(/^404/);
 
       const refusals = await Promise.all(

@@ -32,7 +32,10 @@ export function adminOperations(runtime: Runtime): Operation[] {
             apiKeys: created.apiKeys,
           },
         });
-        const created = await runtime.merchants.create(body.name, storedWith(ctx, render));
+        // A retry with the Idempotency-Key gets the keys again; at rest they stay sealed.
+        const stored = (created: Awaited<ReturnType<Runtime["merchants"]["create"]>>) =>
+          runtime.idempotency.sealing(render(created), ["apiKeys"]);
+        const created = await runtime.merchants.create(body.name, storedWith(ctx, stored));
         return render(created);
       },
     }),
@@ -63,7 +66,7 @@ export function adminOperations(runtime: Runtime): Operation[] {
           params.merchantId,
           body.environment,
           body.expiresInSeconds ?? 0,
-          storedWith(ctx, render),
+          storedWith(ctx, (r: RolledKey) => runtime.idempotency.sealing(render(r), ["apiKey"])),
         );
         return render(rolled);
       },
