@@ -20,7 +20,8 @@ export interface TimerKind {
  */
 export class TimerSweeper {
   private handle: NodeJS.Timeout | null = null;
-  private sweeping: Promise<number> | null = null;
+  /** The sweep in progress, and the time it fires timers up to. */
+  private sweeping: { until: number; done: Promise<number> } | null = null;
   private readonly kinds: TimerKind[] = [];
 
   constructor(
@@ -42,16 +43,23 @@ export class TimerSweeper {
   async stop(): Promise<void> {
     if (this.handle) clearInterval(this.handle);
     this.handle = null;
-    await this.sweeping;
+    await this.sweeping?.done;
   }
 
   /** Fires every timer due at or before `now` (ledger time); returns how many fired. */
   sweep(now: number = this.log.now()): Promise<number> {
-    if (this.sweeping) return this.sweeping;
-    this.sweeping = this.fireDue(now).finally(() => {
-      this.sweeping = null;
-    });
-    return this.sweeping;
+    const current = this.sweeping;
+    // A sweep in progress answers for a `now` it covers. A later one (a sandbox test clock, or the
+    // periodic sweep's own clock running behind the caller's) waits for it, then sweeps again:
+    // answering with the earlier sweep would leave timers due at `now` unfired.
+    if (current && current.until >= now) return current.done;
+    const done: Promise<number> = (current ? current.done.catch(() => 0) : Promise.resolve(0))
+      .then(() => this.fireDue(now))
+      .finally(() => {
+        if (this.sweeping?.done === done) this.sweeping = null;
+      });
+    this.sweeping = { until: now, done };
+    return done;
   }
 
   private async fireDue(now: number): Promise<number> {

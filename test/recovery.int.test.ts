@@ -268,6 +268,34 @@ describe("restart, snapshots and replay", () => {
     await reopened.close();
   });
 
+  it("a sweep asked for a later time while another runs fires what is due by then", async () => {
+    const runtime = await openRuntime(dir.path);
+    // A kind of timer that fires by the sweep's time, as payment-order expiries do.
+    const prefix = "x!sweep-test!";
+    const fired: number[] = [];
+    runtime.timers.addKind({
+      prefix,
+      fire: async (key, _value, now) => {
+        fired.push(now);
+        await runtime.log.db.del(key);
+        return true;
+      },
+    });
+    const due = runtime.log.now() + 3_600_000;
+    await runtime.log.db.put(`${prefix}${String(due).padStart(15, "0")}!t1`, "{}");
+    // The periodic sweep (now) is still running when a caller sweeps an hour ahead (a test clock).
+    const periodic = runtime.timers.sweep();
+    const ahead = runtime.timers.sweep(due + 1);
+    expect(await periodic).toBe(0);
+    expect(await ahead).toBe(1);
+    expect(fired).toEqual([due + 1]);
+    // One covering an earlier time answers with the sweep in progress.
+    const first = runtime.timers.sweep(due + 10);
+    expect(runtime.timers.sweep(due + 5)).toBe(first);
+    expect(await first).toBe(0);
+    await runtime.close();
+  });
+
   it("never overdraws under concurrent debits on one wallet", async () => {
     const runtime = await openRuntime(dir.path);
     const { customers } = await seedCustomers(runtime, 1);
