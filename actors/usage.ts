@@ -1,5 +1,6 @@
 import { hash } from "node:crypto";
 import { canonicalJson } from "../domain/canonicalJson.js";
+import { dimensionsProblem } from "../domain/dimensions.js";
 import type { Environment } from "../domain/environment.js";
 import { newId } from "../domain/ids.js";
 import { parseOffsetTime } from "../domain/offsetTime.js";
@@ -137,6 +138,11 @@ export class UsageService {
           "invalid_quantity",
           "quantity must be a non-negative decimal string with at most 9 decimals",
         );
+        continue;
+      }
+      const dimensions = dimensionsProblem(event.dimensions);
+      if (dimensions !== undefined) {
+        reject(i, "invalid_dimensions", dimensions);
         continue;
       }
       let metricKnown = knownMetrics.get(event.metric);

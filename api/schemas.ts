@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { collectionChannels } from "../domain/collection.js";
+import { dimensionKeyPattern } from "../domain/dimensions.js";
 import { limits } from "../domain/limits.js";
 
 /** Request and response schemas: they validate requests and are the OpenAPI document's only source. */
@@ -241,11 +242,7 @@ export const problem = z
 
 const dimensionMap = z
   .record(
-    z
-      .string()
-      .min(1)
-      .max(limits.dimensionKeyLengthMax)
-      .regex(/^[A-Za-z0-9_.-]+$/),
+    z.string().min(1).max(limits.dimensionKeyLengthMax).regex(dimensionKeyPattern),
     z.string().max(limits.dimensionValueLengthMax),
   )
   .refine((d) => Object.keys(d).length <= limits.dimensionsPerEventMax, {
@@ -266,7 +263,13 @@ export const usageEvent = z
       description:
         "RFC 3339 with its offset (Z or ±hh:mm). Checked per event: a time without one rejects that event, not the batch.",
     }),
-    dimensions: dimensionMap.optional().meta({ example: { model: "deepseek-r1", region: "cn-east" } }),
+    dimensions: z
+      .record(z.string(), z.string())
+      .optional()
+      .meta({
+        description: `Checked per event: at most ${limits.dimensionsPerEventMax}, keys of 1–${limits.dimensionKeyLengthMax} letters, digits, _, . or -, values of at most ${limits.dimensionValueLengthMax} characters; an event beyond them is rejected (invalid_dimensions), not the batch.`,
+        example: { model: "deepseek-r1", region: "cn-east" },
+      }),
   })
   .strict()
   .meta({ id: "UsageEvent" });

@@ -515,6 +515,43 @@ describe("usage ingest", () => {
     ]);
   });
 
+  it("rejects an event whose dimensions are out of bounds, alone, and applies the rest of the batch", async () => {
+    await customerOn(
+      "m1d",
+      { prices: [{ metric: "tokens_output", pricing: "per_unit", unitAmount: "0.01" }] },
+      "prepaid",
+      "10",
+    );
+    const eleven = Object.fromEntries(Array.from({ length: 11 }, (_, i) => [`k${i}`, "v"]));
+    const response = await api.post("/v1/usage-events", {
+      events: [
+        event("m1d", "tokens_output", "1", { dimensions: eleven }),
+        event("m1d", "tokens_output", "1", { dimensions: { model: "x".repeat(101) } }),
+        event("m1d", "tokens_output", "1", { dimensions: { "bad key": "v" } }),
+        event("m1d", "tokens_output", "1", { dimensions: { "": "v" } }),
+        event("m1d", "tokens_output", "1", { dimensions: { model: "x".repeat(100), ...{ "a.b-c_9": "v" } } }),
+      ],
+    });
+    expect(response.status).toBe(200);
+    const results = response.body.results as Array<{ status: string; code?: string; message?: string }>;
+    expect(results.map((r) => r.code ?? r.status)).toEqual([
+      "invalid_dimensions",
+      "invalid_dimensions",
+      "invalid_dimensions",
+      "invalid_dimensions",
+      "accepted",
+    ]);
+    expect(results[0]?.message).toMatch(/at most 10 dimensions per event, not 11/);
+    expect(results[1]?.message).toMatch(/dimension model must be at most 100 characters/);
+    expect(results[2]?.message).toMatch(/dimension key "bad key"/);
+    expect((await api.get("/v1/customers/m1d/wallet")).body.balance).toBe("9.99");
+    // Not a string at all is the request's shape, not one event's: the batch is refused.
+    const shape = await api.post("/v1/usage-events", {
+      events: [event("m1d", "tokens_output", "1", { dimensions: { model: 5 } })],
+    });
+    expect(shape.status).toBe(400);
+  });
+
   it("records every rate card create, publish and assignment in the audit log: who, when, what", async () => {
     const log = await api.get("/v1/audit-log?limit=100");
     const actions = log.body.data.map((e: { action: string }) => e.action);

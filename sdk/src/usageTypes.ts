@@ -7,6 +7,8 @@ export type UsageEventStatus = "accepted" | "duplicate" | "rejected";
 export type UsageRejectionCode =
   | "invalid_request"
   | "invalid_quantity"
+  /** Too many dimensions, or a key or value out of bounds. */
+  | "invalid_dimensions"
   | "occurred_at_out_of_range"
   | "metric_not_found"
   | "customer_not_found"
