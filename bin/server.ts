@@ -109,7 +109,7 @@ function residentWalletsMax(setting: string | undefined): number | undefined {
 /** Why startup failed, with every cause: "Database failed to open" alone names neither store nor reason. */
 function startupFailure(error: unknown): string {
   const messages: string[] = [];
-  for (let cause: unknown = error; cause !== undefined; cause = (cause as { cause?: unknown }).cause) {
+  for (let cause: unknown = error; cause != null; cause = (cause as { cause?: unknown }).cause) {
     if ((cause as { code?: unknown }).code === "LEVEL_LOCKED") {
       return `the data directory ${dataDir} is in use by another process (its LevelDB lock is held): stop that server, or set BUFFMONEY_DATA_DIR to another directory`;
     }
