@@ -98,16 +98,17 @@ export class MerchantDirectory {
   }
 
   async authenticate(apiKey: string): Promise<ApiKeyOwner | undefined> {
-    const found = await this.lookUp(apiKey);
-    if (!found || (found.expiresAt !== undefined && found.expiresAt <= this.log.now())) return undefined;
-    const { merchantId, env, keyId } = found;
-    return { merchantId, env, keyId };
+    const checked = await this.check(apiKey);
+    return checked === "expired" ? undefined : checked;
   }
 
-  /** Whether `apiKey` was a key of some merchant that has been rolled and has expired. */
-  async expired(apiKey: string): Promise<boolean> {
+  /** The key's owner; "expired" for a key that was rolled and has stopped; undefined for no key of ours. */
+  async check(apiKey: string): Promise<ApiKeyOwner | "expired" | undefined> {
     const found = await this.lookUp(apiKey);
-    return found?.expiresAt !== undefined && found.expiresAt <= this.log.now();
+    if (!found) return undefined;
+    if (found.expiresAt !== undefined && found.expiresAt <= this.log.now()) return "expired";
+    const { merchantId, env, keyId } = found;
+    return { merchantId, env, keyId };
   }
 
   private async lookUp(apiKey: string): Promise<(ApiKeyOwner & { expiresAt?: number }) | undefined> {

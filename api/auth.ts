@@ -28,14 +28,11 @@ export function authenticate(runtime: Runtime) {
       ctx.state.admin = true;
       return next();
     }
-    const owner = await runtime.merchants.authenticate(token);
-    if (!owner) {
-      const expired = await runtime.merchants.expired(token);
-      throw new DomainError(
-        "unauthorized",
-        expired ? "the API key has expired: it was rolled, use its replacement" : "the API key is not valid",
-      );
+    const owner = await runtime.merchants.check(token);
+    if (owner === "expired") {
+      throw new DomainError("unauthorized", "the API key has expired: it was rolled, use its replacement");
     }
+    if (!owner) throw new DomainError("unauthorized", "the API key is not valid");
     ctx.state.auth = owner satisfies MerchantAuth;
     return next();
   };

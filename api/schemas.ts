@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { collectionChannels } from "../domain/collection.js";
-import { dimensionKeyPattern } from "../domain/dimensions.js";
+import { dimensionsProblem } from "../domain/dimensions.js";
 import { limits } from "../domain/limits.js";
 
 /** Request and response schemas: they validate requests and are the OpenAPI document's only source. */
@@ -240,14 +240,11 @@ export const problem = z
   })
   .meta({ id: "Problem" });
 
-const dimensionMap = z
-  .record(
-    z.string().min(1).max(limits.dimensionKeyLengthMax).regex(dimensionKeyPattern),
-    z.string().max(limits.dimensionValueLengthMax),
-  )
-  .refine((d) => Object.keys(d).length <= limits.dimensionsPerEventMax, {
-    message: `at most ${limits.dimensionsPerEventMax} dimensions`,
-  });
+/** A price's dimension filter, within the same bounds as an event's (domain/dimensions.ts). */
+const dimensionMap = z.record(z.string(), z.string()).superRefine((dimensions, ctx) => {
+  const problem = dimensionsProblem(dimensions);
+  if (problem !== undefined) ctx.addIssue({ code: "custom", message: problem });
+});
 
 export const usageEvent = z
   .object({

@@ -1,10 +1,10 @@
 import { limits } from "./limits.js";
 
 /** A dimension key: letters, digits, `_`, `.` and `-`, as rate card prices name them. */
-export const dimensionKeyPattern = /^[A-Za-z0-9_.-]+$/;
+const dimensionKeyPattern = /^[A-Za-z0-9_.-]+$/;
 
 /**
- * Why an event's dimensions are out of bounds, or undefined when they are within them: at most
+ * Why dimensions (an event's, or a price's filter) are out of bounds, or undefined when they are within them: at most
  * `dimensionsPerEventMax` of them, keys of 1–`dimensionKeyLengthMax` characters of
  * `dimensionKeyPattern`, values of at most `dimensionValueLengthMax` characters.
  */
@@ -14,7 +14,7 @@ export function dimensionsProblem(
   if (dimensions === undefined) return undefined;
   const keys = Object.keys(dimensions);
   if (keys.length > limits.dimensionsPerEventMax) {
-    return `at most ${limits.dimensionsPerEventMax} dimensions per event, not ${keys.length}`;
+    return `at most ${limits.dimensionsPerEventMax} dimensions, not ${keys.length}`;
   }
   for (const key of keys) {
     if (key.length === 0 || key.length > limits.dimensionKeyLengthMax || !dimensionKeyPattern.test(key)) {

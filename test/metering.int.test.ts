@@ -541,7 +541,7 @@ describe("usage ingest", () => {
       "invalid_dimensions",
       "accepted",
     ]);
-    expect(results[0]?.message).toMatch(/at most 10 dimensions per event, not 11/);
+    expect(results[0]?.message).toMatch(/at most 10 dimensions, not 11/);
     expect(results[1]?.message).toMatch(/dimension model must be at most 100 characters/);
     expect(results[2]?.message).toMatch(/dimension key "bad key"/);
     expect((await api.get("/v1/customers/m1d/wallet")).body.balance).toBe("9.99");
@@ -550,6 +550,14 @@ describe("usage ingest", () => {
       events: [event("m1d", "tokens_output", "1", { dimensions: { model: 5 } })],
     });
     expect(shape.status).toBe(400);
+    // A price's dimension filter has the same bounds, and the same words.
+    const card = await api.post("/v1/rate-cards", {
+      name: "eleven",
+      currency: "CNY",
+      prices: [{ metric: "tokens_output", pricing: "per_unit", unitAmount: "1", dimensions: eleven }],
+    });
+    expect(card.status).toBe(400);
+    expect(card.body.detail).toMatch(/at most 10 dimensions, not 11/);
   });
 
   it("records every rate card create, publish and assignment in the audit log: who, when, what", async () => {

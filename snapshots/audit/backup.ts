@@ -1,9 +1,9 @@
 import { cp, mkdir, readdir, rename, stat } from "node:fs/promises";
-import { dirname, join, relative, resolve, isAbsolute } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Level } from "level";
 import { keys } from "../../wal/keys.js";
 import { ChainCheck } from "./chain.js";
-import { copyLedgerDir, LedgerCopyError } from "./copy.js";
+import { copyLedgerDir, isInside, LedgerCopyError } from "./copy.js";
 import type { Finding } from "./findings.js";
 
 export interface BackupReport {
@@ -86,9 +86,4 @@ async function exists(path: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-function isInside(child: string, parent: string): boolean {
-  const rel = relative(parent, child);
-  return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }

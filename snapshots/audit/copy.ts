@@ -110,7 +110,8 @@ async function copyOnce(dataDir: string, into: string): Promise<{ linked: number
   return still ? { linked, copied } : null;
 }
 
-function isInside(child: string, parent: string): boolean {
+/** Whether `child` is `parent` or lies under it. */
+export function isInside(child: string, parent: string): boolean {
   const rel = relative(parent, child);
   return rel === "" || (!rel.startsWith("..") && !isAbsolute(rel));
 }
