@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { Runtime } from "../actors/index.js";
 import { DomainError } from "../domain/errors.js";
 import { limits } from "../domain/limits.js";
-import { authenticate } from "./auth.js";
+import { authenticate, requireAuth } from "./auth.js";
 import { idempotency } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
 import { koaPath, type Operation } from "./operation.js";
@@ -65,7 +65,7 @@ export interface AppOptions {
 /** The Koa application: small middleware, then one route per operation. */
 export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
   const app = new Koa();
-  const router = new Router();
+  const router = new Router({ sensitive: true });
   const operations = operationsOf(runtime);
   const document = openApiDocument(operations);
   const metrics = createMetrics(runtime);
@@ -79,6 +79,8 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
   });
   for (const op of operations) {
     router[op.method](koaPath(op.path), async (ctx) => {
+      // The operation's own word on who may call it, whatever the path looked like to authenticate.
+      requireAuth(ctx, op.auth);
       // The parser reads JSON only: any other body would reach the schema as {} and be misreported.
       if (op.body && carriesBytes(ctx) && !ctx.request.is("json")) {
         throw new DomainError(

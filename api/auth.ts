@@ -38,6 +38,18 @@ export function authenticate(runtime: Runtime) {
   };
 }
 
+/**
+ * Refuses a request that did not authenticate as the operation declares. `authenticate` decides by
+ * the path, before routing; this holds even if the router matched a path it did not expect.
+ */
+export function requireAuth(ctx: Context, auth: "admin" | "merchant"): void {
+  const authenticated = auth === "admin" ? ctx.state.admin === true : ctx.state.auth !== undefined;
+  if (!authenticated) {
+    const needs = auth === "admin" ? "the admin token" : "a merchant API key";
+    throw new DomainError("unauthorized", `this operation needs ${needs}`);
+  }
+}
+
 export function merchantOf(ctx: Context): MerchantAuth {
   const auth = ctx.state.auth as MerchantAuth | undefined;
   if (!auth) throw new DomainError("unauthorized", "this route needs a merchant API key");

@@ -33,7 +33,7 @@ const payRequest = z.object({ channel: z.enum(checkoutChannels) }).strict();
  * `/simulate` is the sandbox's pay button.
  */
 export function checkoutRoutes(runtime: Runtime): Router {
-  const router = new Router({ prefix: "/checkout" });
+  const router = new Router({ prefix: "/checkout", sensitive: true });
   const billing = new BillingCheckouts(runtime);
   const limiter = (requestsMax: number) =>
     new FixedWindowLimiter({ windowMs: checkoutPayWindowMs, requestsMax, keysMax: checkoutPayKeysMax });

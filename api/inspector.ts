@@ -260,7 +260,7 @@ async function inspectEntity(runtime: Runtime, ctx: Context, entity: string) {
 
 /** The state-machine inspector: a page (public; it signs in with a key) and its JSON route. */
 export function inspector(runtime: Runtime): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true });
   router.get("/inspector", (ctx) => {
     ctx.set("Cache-Control", "no-store");
     ctx.type = "text/html; charset=utf-8";

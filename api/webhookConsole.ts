@@ -9,7 +9,7 @@ import { renderWebhookConsolePage } from "./webhookConsolePage.js";
  * to this server.
  */
 export function webhookConsoleRoutes(): Router {
-  const router = new Router();
+  const router = new Router({ sensitive: true });
   router.get("/webhooks", (ctx) => {
     const nonce = randomBytes(16).toString("base64");
     ctx.set("Cache-Control", "no-store");

@@ -176,4 +176,28 @@ describe("HTTP conventions", () => {
     expect(body.apiKeys.test).toMatch(/^bm_test_/);
     expect(body.apiKeys.live).toMatch(/^bm_live_/);
   });
+
+  it("routes paths exactly as written: another case of a path reaches no operation, and nothing is made", async () => {
+    const headBefore = server.runtime.log.durableHead;
+    const attempts = [
+      { path: "/V1/admin/merchants", headers: {} },
+      { path: "/v1/Admin/merchants", headers: { Authorization: `Bearer ${key}` } },
+      { path: "/V1/Admin/Merchants", headers: { Authorization: `Bearer ${key}` } },
+      { path: "/v1/ADMIN/merchants", headers: { Authorization: `Bearer ${adminToken}` } },
+    ];
+    for (const { path, headers } of attempts) {
+      const response = await fetch(server.url + path, {
+        method: "POST",
+        headers: { ...headers, "Content-Type": "application/json" },
+        body: JSON.stringify({ name: "Uninvited" }),
+      });
+      expect([401, 404], path).toContain(response.status);
+      expect(JSON.stringify(await response.json())).not.toMatch(/bm_(test|live)_/);
+    }
+    const customer = await fetch(`${server.url}/V1/customers/u1`, {
+      headers: { Authorization: `Bearer ${key}` },
+    });
+    expect(customer.status).toBe(404);
+    expect(server.runtime.log.durableHead).toBe(headBefore);
+  });
 });

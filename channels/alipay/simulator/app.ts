@@ -98,7 +98,7 @@ export function createAlipaySimulator(options: AlipaySimulatorOptions): AlipaySi
     handlers[method]?.(ctx, method, biz, params);
   };
 
-  const router = new Router<SimulatorState>();
+  const router = new Router<SimulatorState>({ sensitive: true });
   router.get("/gateway.do", gateway);
   router.post("/gateway.do", gateway);
   router.get("/downloadBillFile.resource", downloadBillFile(sim, bills));

@@ -64,7 +64,7 @@ const waiting = (ctx: SimulatorContext, trade: AlipayTrade): boolean => {
 
 /** `/__sim/…`: act as the buyer and as Alipay's operations; sandbox only, unsigned JSON. */
 export function controlRouter(sim: AlipaySim): Router<SimulatorState> {
-  const router = new Router<SimulatorState>({ prefix: "/__sim" });
+  const router = new Router<SimulatorState>({ prefix: "/__sim", sensitive: true });
 
   router.get("/health", (ctx) => {
     ctx.body = { ok: true, channel: "alipay", now: sim.now() };

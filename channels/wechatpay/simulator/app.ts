@@ -80,7 +80,7 @@ export function createWechatPaySimulator(options: WechatPaySimulatorOptions): We
   );
   const bills = new Map<string, StoredBill>();
 
-  const api = new Router<SimulatorState>({ prefix: "/v3" });
+  const api = new Router<SimulatorState>({ prefix: "/v3", sensitive: true });
   api.use(merchantAuth(sim));
   api.post("/pay/transactions/native", createOrder(sim, "NATIVE"));
   api.post("/pay/transactions/jsapi", createOrder(sim, "JSAPI"));
@@ -130,7 +130,7 @@ export function createWechatPaySimulator(options: WechatPaySimulatorOptions): We
   app.use(simulatorFrame(options.mountPath ?? "", options.publicBaseUrl));
   app.use(api.routes());
   app.use(api.allowedMethods());
-  const cashier = new Router<SimulatorState>();
+  const cashier = new Router<SimulatorState>({ sensitive: true });
   cashier.get("/cgi-bin/mmpayweb-bin/checkmweb", h5Cashier(sim));
   app.use(cashier.routes());
   const control = controlRouter(sim);

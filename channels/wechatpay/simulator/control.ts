@@ -81,7 +81,7 @@ function jsapiProblem(
 
 /** `/__sim/…`: drive the simulated customer and channel; sandbox only, unsigned JSON. */
 export function controlRouter(sim: WechatSim): Router<SimulatorState> {
-  const router = new Router<SimulatorState>({ prefix: "/__sim" });
+  const router = new Router<SimulatorState>({ prefix: "/__sim", sensitive: true });
 
   router.get("/health", (ctx) => {
     ctx.body = { ok: true, channel: "wechatpay", now: sim.now() };
