@@ -5,7 +5,7 @@ import type { Logger } from "pino";
 import type { Runtime } from "../actors/index.js";
 import { DomainError } from "../domain/errors.js";
 import { limits } from "../domain/limits.js";
-import { authenticate, requireAuth } from "./auth.js";
+import { authenticate, isAdminRequest, requireAuth } from "./auth.js";
 import { idempotency } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
 import { koaPath, type Operation } from "./operation.js";
@@ -54,8 +54,11 @@ export function operationsOf(runtime: Runtime): Operation[] {
 }
 
 export interface AppOptions {
-  /** Mounts raw handlers before the body parser (bin/ mounts the sandbox channel simulators here). */
-  mount?: (app: Koa) => void;
+  /**
+   * Mounts raw handlers before the body parser (bin/ mounts the sandbox channel simulators here);
+   * `isAdmin` says whether a request carries the admin token.
+   */
+  mount?: (app: Koa, isAdmin: (ctx: Koa.Context) => boolean) => void;
   /** Structured logs: one line per request, and unhandled errors (bin/ passes pino; tests pass none). */
   logger?: Logger | undefined;
   /** When set, GET /metrics asks for `Authorization: Bearer <token>`; otherwise it is open. */
@@ -100,7 +103,7 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
 
   app.use(accessLog({ logger: options.logger, observe: (request) => metrics.observeRequest(request) }));
   // Mounted handlers answer on their own (raw bytes, their own errors), ahead of everything else.
-  options.mount?.(app);
+  options.mount?.(app, (ctx) => isAdminRequest(ctx, runtime));
   app.use(requestId);
   app.use(renderProblems(options.logger));
   app.use(channelCallbacks(runtime));

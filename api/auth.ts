@@ -15,6 +15,12 @@ function bearer(ctx: Context): string | undefined {
   return match?.[1];
 }
 
+/** Whether the request carries the admin token. */
+export function isAdminRequest(ctx: Context, runtime: Runtime): boolean {
+  const token = bearer(ctx);
+  return token !== undefined && adminTokenMatches(token, runtime.adminTokenSha256);
+}
+
 /** Admin routes take the admin token; everything else under /v1 takes a merchant's API key. */
 export function authenticate(runtime: Runtime) {
   return async (ctx: Context, next: Next): Promise<void> => {

@@ -61,8 +61,11 @@ export interface CollectionWiringOptions {
 
 export interface CollectionWiring {
   gateway: PaymentGateway;
-  /** Mounts the sandbox simulators on the server (before its body parser). */
-  mount: (app: Koa) => void;
+  /**
+   * Mounts the sandbox simulators on the server (before its body parser); their operator routes
+   * take the admin token (`isAdmin`).
+   */
+  mount: (app: Koa, isAdmin: (ctx: Koa.Context) => boolean) => void;
   sandboxKeys: { wechatpay: WechatPaySandboxKeys; alipay: AlipaySandboxKeys };
   /** The sandbox simulators (tests wait on their callback deliveries). */
   simulators: { wechatpay: WechatPaySimulator; alipay: AlipaySimulator };
@@ -211,9 +214,9 @@ export async function createCollectionWiring(options: CollectionWiringOptions): 
 
   return {
     gateway,
-    mount(app) {
-      app.use(mountSimulator(sandboxMounts.wechatpay, wechatSim.listener));
-      app.use(mountSimulator(sandboxMounts.alipay, alipaySim.listener));
+    mount(app, isAdmin) {
+      app.use(mountSimulator(sandboxMounts.wechatpay, wechatSim.listener, { authorizeOperator: isAdmin }));
+      app.use(mountSimulator(sandboxMounts.alipay, alipaySim.listener, { authorizeOperator: isAdmin }));
     },
     sandboxKeys: keys,
     simulators: { wechatpay: wechatSim, alipay: alipaySim },

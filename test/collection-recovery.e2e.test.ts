@@ -1,6 +1,6 @@
 import BuffMoneyClient, { type TopUp } from "@buffmoney/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestServer } from "./support/server.js";
+import { adminToken, startTestServer } from "./support/server.js";
 
 /**
  * A payment whose callback never arrives is still credited, with no call from anyone: reconcile
@@ -47,7 +47,7 @@ async function payWithoutCallback(server: TestServer, top: TopUp, callback: Reco
   if (top.action?.type === "alipay_form") await (await fetch(top.action.url)).text();
   const response = await fetch(`${server.url}/sandbox/${provider}/__sim/orders/${top.paymentId}/pay`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${adminToken}` },
     body: JSON.stringify({ callback }),
   });
   expect(response.status).toBe(200);
@@ -83,7 +83,7 @@ describe("a payment whose callback never comes", () => {
 
     await fetch(`${auto.url}/sandbox/wechatpay/__sim/callbacks/release`, {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${adminToken}` },
       body: JSON.stringify({ order: "fifo" }),
     });
     await auto.collection?.simulators.wechatpay.delivery.idle();

@@ -7,7 +7,7 @@ import BuffMoneyClient, {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { alipay } from "../channels/index.js";
 import { signSha256WithRsa, toPrivateKey } from "../channels/rsa.js";
-import { startTestServer } from "./support/server.js";
+import { adminToken, startTestServer } from "./support/server.js";
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 
@@ -57,7 +57,7 @@ const providerOf = (channel: CollectionChannel) => (channel.startsWith("wechat_"
 async function control(provider: "wechatpay" | "alipay", path: string, body: unknown = {}) {
   const response = await fetch(`${server.url}/sandbox/${provider}/__sim${path}`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${adminToken}` },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
@@ -200,6 +200,32 @@ describe("top-ups through each channel (sandbox)", () => {
   });
 });
 
+describe("the simulators on a shared server", () => {
+  it("take the admin token for operator routes (orders of every merchant, faults); an order's own routes stay its buyer's", async () => {
+    const { client, test } = await merchant("Sim access");
+    await client.customers.create({ externalId: "sim_buyer" });
+    const top = await client.wallets.topUp("sim_buyer", { amount: "5.00", channel: "wechat_native" });
+    const base = `${server.url}/sandbox/wechatpay/__sim`;
+    for (const headers of [{}, { Authorization: `Bearer ${test}` }]) {
+      expect((await fetch(`${base}/orders`, { headers })).status).toBe(401);
+      const faults = await fetch(`${base}/faults`, {
+        method: "POST",
+        headers: { ...headers, "Content-Type": "application/json" },
+        body: JSON.stringify({ callbacks: { hold: true } }),
+      });
+      expect(faults.status).toBe(401);
+    }
+    const listed = await fetch(`${base}/orders`, { headers: { Authorization: `Bearer ${adminToken}` } });
+    expect(listed.status).toBe(200);
+    expect(JSON.stringify(await listed.json())).toContain(top.paymentId);
+    // No fault was set: the buyer's payment is credited as usual.
+    expect((await fetch(`${base}/orders/${top.paymentId}`)).status).toBe(200);
+    await pay(top);
+    await callbacksDelivered();
+    expect((await client.wallets.retrieve("sim_buyer")).balance).toBe("5.00");
+  });
+});
+
 describe("callbacks", () => {
   it("a duplicated and replayed callback credits once", async () => {
     const { client } = await merchant("Duplicates");
@@ -285,7 +311,11 @@ describe("callbacks", () => {
     // The simulator's own tampered first send is refused the same way; its genuine retry is credited once.
     await pay(top, { tamper: "bad_signature" });
     await callbacksDelivered();
-    const attempts = (await (await fetch(`${server.url}/sandbox/alipay/__sim/callbacks`)).json()) as {
+    const attempts = (await (
+      await fetch(`${server.url}/sandbox/alipay/__sim/callbacks`, {
+        headers: { Authorization: `Bearer ${adminToken}` },
+      })
+    ).json()) as {
       attempts: Array<{ label: string; mode: string; status?: number; acknowledged: boolean }>;
     };
     const mine = attempts.attempts.filter((a) => a.label.endsWith(top.paymentId));

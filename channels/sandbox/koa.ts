@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import type { Middleware, ParameterizedContext } from "koa";
+import type { Context, Middleware, ParameterizedContext } from "koa";
 import { z } from "zod";
 import { channelLimits } from "../limits.js";
 import { callbackTampers, type CallbackFaults } from "./callbackDelivery.js";
@@ -97,16 +97,39 @@ export function parseControlBody<T>(ctx: SimulatorContext, schema: z.ZodType<T>)
 }
 
 /**
+ * Whether a path under the simulator's base is open to anyone holding it: its health, its public
+ * keys, and one order's own routes (read it, or act as its buyer), which name an order id only its
+ * checkout knows, like a QR code. Everything else under `/__sim` (listing orders, faults, held
+ * callbacks, refund outcomes, certificate rotation) is the channel operator's.
+ */
+export function isOpenSimulatorPath(path: string): boolean {
+  if (!path.startsWith("/__sim/")) return true;
+  return /^\/__sim\/(?:health|keys|orders\/[^/]+(?:\/[a-z]+)?)$/.test(path);
+}
+
+/**
  * Mounts a simulator's `(req, res)` listener inside a host Koa app under `prefix` (create the simulator
- * with the same `mountPath`). Use it before any body parser: signatures cover the raw bytes.
+ * with the same `mountPath`). Use it before any body parser: signatures cover the raw bytes. With
+ * `authorizeOperator`, the operator's control routes answer 401 to a request it refuses: on a shared
+ * server they act for every merchant at once.
  */
 export function mountSimulator(
   prefix: string,
   listener: (req: IncomingMessage, res: ServerResponse) => void,
+  options: { authorizeOperator?: (ctx: Context) => boolean } = {},
 ): Middleware {
   const base = prefix.replace(/\/+$/, "");
   return async (ctx, next) => {
     if (ctx.path !== base && !ctx.path.startsWith(`${base}/`)) return next();
+    const rest = ctx.path.slice(base.length);
+    if (options.authorizeOperator && !isOpenSimulatorPath(rest) && !options.authorizeOperator(ctx)) {
+      ctx.status = 401;
+      ctx.body = {
+        code: "unauthorized",
+        message: "the simulator's operator routes take the admin token: Authorization: Bearer <admin token>",
+      };
+      return;
+    }
     ctx.respond = false;
     listener(ctx.req, ctx.res);
   };

@@ -1,7 +1,7 @@
 import BuffMoneyClient, { BuffMoneyError, type Invoice } from "@buffmoney/sdk";
 import { expect } from "vitest";
 import { expectAuditClean } from "./auditClean.js";
-import type { startTestServer } from "./server.js";
+import { adminToken, type startTestServer } from "./server.js";
 
 /** Helpers the billing e2e tests share: merchants, a catalogue, paying, the ledger and the audit. */
 export type TestServer = Awaited<ReturnType<typeof startTestServer>>;
@@ -102,7 +102,7 @@ export async function control(
 ) {
   const response = await fetch(`${server.url}/sandbox/${provider}/__sim${path}`, {
     method: "POST",
-    headers: { "Content-Type": "application/json" },
+    headers: { "Content-Type": "application/json", Authorization: `Bearer ${adminToken}` },
     body: JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
