@@ -87,12 +87,13 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-/** BUFFMONEY_WEBHOOK_ALLOW_PRIVATE: true or false for both environments; unset, the sandbox only. */
+/** BUFFMONEY_WEBHOOK_ALLOW_PRIVATE: sandbox, true (both environments) or false; unset, neither. */
 function privateAddressesAllowed(setting: string | undefined): PrivateAddressesAllowed {
   if (!setting) return defaultPrivateAddressesAllowed;
+  if (setting === "sandbox") return { test: true, live: false };
   if (setting === "true" || setting === "false")
     return { test: setting === "true", live: setting === "true" };
-  throw new Error(`BUFFMONEY_WEBHOOK_ALLOW_PRIVATE is "${setting}": use true or false`);
+  throw new Error(`BUFFMONEY_WEBHOOK_ALLOW_PRIVATE is "${setting}": use sandbox, true or false`);
 }
 
 /** BUFFMONEY_RESIDENT_WALLETS_MAX: wallets kept in memory (about 500 bytes each); unset, the default. */

@@ -6,16 +6,20 @@ import type { Environment } from "./environment.js";
  * could reach the server's own network (loopback, the private LAN, cloud metadata at 169.254.169.254).
  */
 export interface WebhookUrlPolicy {
-  /** Loopback, private, link-local and other non-public addresses are allowed (the sandbox, by default). */
+  /** Loopback, private, link-local and other non-public addresses are allowed (by default, nowhere). */
   allowPrivate: boolean;
   /** Only https URLs (live). */
   httpsOnly: boolean;
 }
 
-/** Per environment; by default the sandbox may reach localhost receivers and live may not. */
+/**
+ * Per environment. By default neither may: every merchant holds a sandbox key, so a sandbox webhook
+ * to a private address would let any of them make the server call its own network and read the
+ * answer back in the delivery log. A server for one developer allows the sandbox (local receivers).
+ */
 export type PrivateAddressesAllowed = Record<Environment, boolean>;
 
-export const defaultPrivateAddressesAllowed: PrivateAddressesAllowed = { test: true, live: false };
+export const defaultPrivateAddressesAllowed: PrivateAddressesAllowed = { test: false, live: false };
 
 export function webhookUrlPolicy(
   env: Environment,

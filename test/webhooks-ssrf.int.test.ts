@@ -2,7 +2,11 @@ import type * as nodeDns from "node:dns";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { nonPublicAddressKind, webhookUrlRefusal } from "../domain/webhookUrls.js";
+import {
+  defaultPrivateAddressesAllowed,
+  nonPublicAddressKind,
+  webhookUrlRefusal,
+} from "../domain/webhookUrls.js";
 import { createWebhookSender, resolvedUrlRefusal } from "../effects/webhooks/index.js";
 import { jsonClient } from "./support/http.js";
 import { startTestServer } from "./support/server.js";
@@ -185,6 +189,25 @@ describe("registering an endpoint", () => {
       eventTypes: ["*"],
     });
     expect(local.status).toBe(201);
+  });
+
+  it("refuses the sandbox's private URLs too unless the server allows them: every merchant has a sandbox key", async () => {
+    const server = await startTestServer({
+      webhooks: { checkUrl: resolvedUrlRefusal, privateAddressesAllowed: defaultPrivateAddressesAllowed },
+    });
+    closers.push(() => server.remove());
+    const merchant = await server.admin.merchants.create({ name: "Sandbox SSRF" });
+    const testApi = jsonClient(server.url, merchant.apiKeys.test);
+    for (const url of [
+      "http://127.0.0.1:9/",
+      "http://169.254.169.254/latest/meta-data/",
+      "http://localhost/",
+    ]) {
+      const refused = await testApi.post("/v1/webhook-endpoints", { url, eventTypes: ["*"] });
+      expect(refused.status, url).toBe(422);
+      expect(refused.body.code, url).toBe("webhook_url_not_allowed");
+    }
+    expect((await testApi.get("/v1/webhook-endpoints")).body.data).toHaveLength(0);
   });
 });
 

@@ -59,6 +59,8 @@ export async function startServerProcess(options: {
       BUFFMONEY_ADMIN_TOKEN: options.adminToken,
       // One JSON line per request would fill `output` and measure the pipe; LOG_LEVEL=info measures it.
       LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
+      // The webhook benchmark's receiver listens on 127.0.0.1.
+      BUFFMONEY_WEBHOOK_ALLOW_PRIVATE: "sandbox",
       ...options.env?.(port),
     },
     stdio: ["ignore", "pipe", "pipe"],

@@ -34,6 +34,8 @@ export async function startChildServer(options: {
 }): Promise<ChildServer> {
   const env: NodeJS.ProcessEnv = {
     ...process.env,
+    // Receivers in tests listen on 127.0.0.1.
+    BUFFMONEY_WEBHOOK_ALLOW_PRIVATE: "sandbox",
     ...options.env,
     PORT: "0",
     HOST: "127.0.0.1",

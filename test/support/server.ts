@@ -42,7 +42,12 @@ export async function startTestServer(
     adminToken,
     startTimers: options.startTimers ?? true,
     secretKey: options.secretKey,
-    webhooks: { send: createWebhookSender(), ...options.webhooks },
+    // Tests receive webhooks on 127.0.0.1, as one developer's server would (BUFFMONEY_WEBHOOK_ALLOW_PRIVATE=sandbox).
+    webhooks: {
+      send: createWebhookSender(),
+      privateAddressesAllowed: { test: true, live: false },
+      ...options.webhooks,
+    },
     invoiceEffects: options.invoiceEffects ?? { renderPdf: renderInvoicePdf },
     ...(options.billing ? { billing: options.billing } : {}),
     ...(options.residentWalletsMax ? { residentWalletsMax: options.residentWalletsMax } : {}),
