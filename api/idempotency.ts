@@ -29,11 +29,7 @@ export function idempotency(runtime: Runtime) {
     const scope = IdempotencyStore.scope(ctx.state.admin ? "admin" : merchantScope(ctx), key);
     // Canonical JSON: the same bytes as fast-json-stable-stringify (so stored fingerprints still
     // match), about twice as fast on a 500-event usage batch.
-    const fingerprint = hash(
-      "sha256",
-      `${ctx.method} ${ctx.path}\n${canonicalJson(ctx.request.body ?? null)}`,
-      "hex",
-    );
+    const fingerprint = hash("sha256", `${ctx.method} ${ctx.path}\n${bodyText(ctx)}`, "hex");
     const claim = await runtime.idempotency.claim(scope, fingerprint);
     if (claim.kind === "in_use") {
       ctx.set("Retry-After", "1");
@@ -77,4 +73,15 @@ export function storedWith<T>(
     const response: StoredResponse = { fingerprint: state.fingerprint, ...render(result) };
     return IdempotencyStore.entry(state.scope, response);
   };
+}
+
+/** The body's canonical JSON; a body nested past the call stack (no schema is that deep) is refused. */
+function bodyText(ctx: Context): string {
+  try {
+    return canonicalJson(ctx.request.body ?? null);
+  } catch (error) {
+    if (error instanceof RangeError)
+      throw new DomainError("invalid_request", "the body is nested too deeply");
+    throw error;
+  }
 }

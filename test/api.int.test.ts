@@ -100,6 +100,15 @@ describe("HTTP conventions", () => {
     expect(body.errors.length).toBeGreaterThan(0);
   });
 
+  it("refuses a body nested too deeply to fingerprint with 400, not 500, and applies nothing", async () => {
+    const headBefore = server.runtime.log.durableHead;
+    const deep = `{"externalId":"deep","x":${'{"a":'.repeat(20_000)}1${"}".repeat(20_000)}}`;
+    const response = await post("/v1/customers", undefined, { "Idempotency-Key": "deep-1" }, deep);
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({ code: "invalid_request" });
+    expect(server.runtime.log.durableHead).toBe(headBefore);
+  });
+
   it("replays a stored response with Idempotent-Replayed and the same status and body", async () => {
     const headers = { "Idempotency-Key": "http-1" };
     const first = await post("/v1/customers/u1/wallet/debits", { amount: "1" }, headers);
