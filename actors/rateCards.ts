@@ -91,6 +91,12 @@ export class RateCardDirectory {
       const at = this.log.now();
       const last = current.versions[current.versions.length - 1];
       const version = this.validate(input, at, current.versions.length + 1, at);
+      if (last && version.currency !== last.currency) {
+        throw new DomainError(
+          "currency_mismatch",
+          `this rate card is in ${last.currency}: its versions keep that currency (create another card for ${version.currency})`,
+        );
+      }
       if (last && version.effectiveFrom < last.effectiveFrom) {
         throw new DomainError(
           "effective_from_in_past",

@@ -438,7 +438,7 @@ function fingerprintOf(event: UsageEventInput, occurredAt: number): string {
 const messages: Record<string, string> = {
   insufficient_balance: "the wallet's available balance does not cover this event",
   wallet_frozen: "the customer's wallet is frozen",
-  currency_mismatch: "a prepaid wallet is in CNY; the rate card version is in another currency",
+  currency_mismatch: "wallets and invoices are in CNY; the rate card version is in another currency",
   quantity_too_large: "the period's usage would exceed the quantity limit",
   amount_too_large: "the period's charges would exceed the amount limit",
 };

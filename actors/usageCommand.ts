@@ -29,8 +29,8 @@ export function usageCommandOf(
 ): { command: WalletCommand } | { rejected: string } {
   const rated = rateEvent(c.price, state.context.usage[c.counter] ?? "0", c.input.quantity);
   if (!rated.ok) return { rejected: rated.code };
-  const prepaid = c.customer.billingMode === "prepaid";
-  if (prepaid && c.version.currency !== "CNY") return { rejected: "currency_mismatch" };
+  // Wallets and invoices are in CNY: usage priced in another currency could be neither charged nor billed.
+  if (c.version.currency !== "CNY") return { rejected: "currency_mismatch" };
   // Keys in sorted order: the command logs this object as it is (walletCommandToLog).
   const detail: UsageDetail = {
     currency: c.version.currency,
@@ -45,7 +45,7 @@ export function usageCommandOf(
   };
   const { chargeMicros: amountMicros, cumulativeAfter } = rated.value;
   const usageKey = c.counter;
-  if (!prepaid) {
+  if (c.customer.billingMode !== "prepaid") {
     return {
       command: { type: "wallet.accrue", amountMicros, usageKey, cumulativeAfter, detail, transactionId, at },
     };

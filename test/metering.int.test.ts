@@ -463,21 +463,37 @@ describe("usage ingest", () => {
     expect((await api.get("/v1/customers/m4/wallet")).body.balance).toBe("-2.00");
   });
 
-  it("accrues postpaid usage in the card's currency without touching the wallet", async () => {
+  it("assigns only CNY rate cards, prepaid or postpaid, and keeps a card's versions in its currency", async () => {
     await api.post("/v1/customers", { externalId: "m5" });
     const usd = await api.post("/v1/rate-cards", {
       name: "USD card",
       currency: "USD",
       prices: [{ metric: "tokens_output", pricing: "per_unit", unitAmount: "0.00001" }],
     });
+    for (const billingMode of ["prepaid", "postpaid"]) {
+      const refused = await api.patch("/v1/customers/m5", { rateCardId: usd.body.id, billingMode });
+      expect(refused.status, billingMode).toBe(409);
+      expect(refused.body.code, billingMode).toBe("currency_mismatch");
+    }
+    expect((await api.get("/v1/customers/m5")).body.rateCardId ?? null).toBeNull();
+    const cny = await api.post("/v1/rate-cards", {
+      name: "CNY card",
+      currency: "CNY",
+      prices: [{ metric: "tokens_output", pricing: "per_unit", unitAmount: "0.00001" }],
+    });
+    const switched = await api.post(`/v1/rate-cards/${cny.body.id}/versions`, {
+      currency: "USD",
+      prices: [{ metric: "tokens_output", pricing: "per_unit", unitAmount: "0.00001" }],
+    });
+    expect(switched.status).toBe(409);
+    expect(switched.body.code).toBe("currency_mismatch");
+    expect((await api.get(`/v1/rate-cards/${cny.body.id}/versions`)).body.data).toHaveLength(1);
+    // Postpaid usage accrues in CNY without touching the wallet.
     expect(
-      (await api.patch("/v1/customers/m5", { rateCardId: usd.body.id, billingMode: "prepaid" })).body.code,
-    ).toBe("currency_mismatch");
-    expect(
-      (await api.patch("/v1/customers/m5", { rateCardId: usd.body.id, billingMode: "postpaid" })).status,
+      (await api.patch("/v1/customers/m5", { rateCardId: cny.body.id, billingMode: "postpaid" })).status,
     ).toBe(200);
     const results = await api.post("/v1/usage-events", { events: [event("m5", "tokens_output", "250000")] });
-    expect(results.body.results[0]).toMatchObject({ status: "accepted", amount: "2.50", currency: "USD" });
+    expect(results.body.results[0]).toMatchObject({ status: "accepted", amount: "2.50", currency: "CNY" });
     expect((await api.get("/v1/customers/m5/wallet")).body.balance).toBe("0.00");
     const history = await api.get("/v1/customers/m5/wallet/transactions");
     expect(history.body.data[0]).toMatchObject({ type: "usage_accrual", amount: "2.50" });

@@ -79,10 +79,11 @@ export function customerOperations(runtime: Runtime): Operation[] {
             if (!next.rateCardId) return;
             const card = await runtime.rateCards.require(env, merchantId, next.rateCardId);
             const latest = card.versions[card.versions.length - 1];
-            if (next.billingMode === "prepaid" && latest?.currency !== "CNY") {
+            // Prepaid usage is charged to the CNY wallet and postpaid usage is invoiced in CNY.
+            if (latest?.currency !== "CNY") {
               throw new DomainError(
                 "currency_mismatch",
-                "a prepaid customer's rate card must be in CNY (the wallet's currency)",
+                `a customer's rate card must be in CNY, the currency its wallet and invoices are in (this one is in ${latest?.currency ?? "no currency"})`,
               );
             }
           },
