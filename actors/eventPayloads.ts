@@ -1,7 +1,7 @@
 import { walletTransactionTypes } from "../machines/walletTransactionTypes.js";
 import { feeFen } from "../domain/collection.js";
 import { fenToMicros, formatMicros } from "../domain/money.js";
-import type { InvoiceContext } from "../machines/invoiceTypes.js";
+import { unitAmountOf, type InvoiceContext } from "../machines/invoiceTypes.js";
 import type { EntityState } from "../machines/kind.js";
 import type { PaymentContext } from "../machines/paymentOrderTypes.js";
 import { purchaseRefundableUntil } from "../machines/purchase.js";
@@ -225,7 +225,7 @@ export function invoiceData(state: EntityState<InvoiceContext>, customerExternal
       amount: yuanOfFen(line.amountFen),
       kind: line.kind ?? null,
       quantity: line.quantity ?? null,
-      unitAmount: line.unitAmount ?? null,
+      unitAmount: unitAmountOf(line),
     })),
     createdAt: iso(invoice.createdAt),
     finalizedAt: isoOrNull(invoice.finalizedAt),

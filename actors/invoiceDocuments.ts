@@ -3,7 +3,7 @@ import { beijingDate } from "../domain/billing/index.js";
 import type { Environment } from "../domain/environment.js";
 import { DomainError } from "../domain/errors.js";
 import type { EntityState } from "../machines/kind.js";
-import type { InvoiceContext } from "../machines/invoiceTypes.js";
+import { unitAmountOf, type InvoiceContext } from "../machines/invoiceTypes.js";
 
 /**
  * The invoice as the customer sees it, for the PDF and the email. Structurally the same as
@@ -45,7 +45,8 @@ export type InvoiceDocumentLine = {
   description: string;
   descriptionZh?: string;
   quantity: string;
-  unitAmount: string;
+  /** Null for a usage line: see unitAmountOf. */
+  unitAmount: string | null;
   amountFen: bigint;
 };
 export type InvoiceDocumentPayment = {
@@ -97,7 +98,7 @@ export function invoiceDocumentOf(
   const lines = context.lines.map((line) => ({
     description: line.description,
     quantity: line.quantity ?? "1",
-    unitAmount: line.unitAmount ?? yuanOf(line.amountFen),
+    unitAmount: line.kind === "usage" ? unitAmountOf(line) : (line.unitAmount ?? yuanOf(line.amountFen)),
     amountFen: line.amountFen,
   }));
   const subtotalFen = lines.reduce((sum, line) => sum + line.amountFen, 0n);

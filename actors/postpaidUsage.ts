@@ -1,5 +1,5 @@
 import type { Decimal } from "decimal.js";
-import { fenToMicros, formatMicros, microsPerFen } from "../domain/money.js";
+import { microsPerFen } from "../domain/money.js";
 import { RatingDecimal } from "../domain/rating/index.js";
 import type { InvoiceLine } from "../machines/invoiceTypes.js";
 import { walletEntity } from "../machines/walletKind.js";
@@ -59,7 +59,6 @@ export class PostpaidUsage {
         amountFen: fen,
         kind: "usage",
         quantity: total.quantity.toFixed(),
-        unitAmount: formatMicros(fenToMicros(fen)),
       });
     }
     return { lines, throughSeq };

@@ -1,3 +1,4 @@
+import { RatingDecimal } from "../domain/rating/index.js";
 /** Commands, context, facts and rejection codes of an invoice; amounts are bigint fen. */
 
 /** What a line bills: a top-up, a subscription period, a plan change's proration, metered usage, a purchase. */
@@ -8,7 +9,10 @@ export interface InvoiceLine {
   /** Negative only for a proration credit (unused time on the old price). */
   amountFen: bigint;
   kind?: InvoiceLineKind;
-  /** Decimal strings for the PDF, e.g. "1200000" tokens at "0.0002". */
+  /**
+   * Decimal strings for the PDF, e.g. "1200000" tokens at "0.0002". A usage line has no single unit
+   * price (tiers, packages, allowances): see unitAmountOf.
+   */
   quantity?: string;
   unitAmount?: string;
 }
@@ -147,4 +151,18 @@ export interface InvoiceFact {
   refundId?: string;
   /** On refunds: the amount refunded or restored (`amountFen` stays the invoice's total). */
   refundFen?: string;
+}
+
+/**
+ * A line's unit price as shown, or null. A usage line sums many events under tiers, packages and
+ * allowances, so it has one only when quantity × unit price is its amount; lines of that kind
+ * stored before kept their total here, which is not a unit price.
+ */
+export function unitAmountOf(line: InvoiceLine): string | null {
+  if (line.unitAmount === undefined) return null;
+  if (line.kind !== "usage") return line.unitAmount;
+  const fen = new RatingDecimal(line.quantity ?? "1").times(line.unitAmount).times(100);
+  return fen.toDecimalPlaces(0, RatingDecimal.ROUND_HALF_UP).eq(line.amountFen.toString())
+    ? line.unitAmount
+    : null;
 }

@@ -147,8 +147,12 @@ describe("a year of one subscription on a test clock", () => {
       const kinds = (await server.runtime.billing.invoice(invoiceId)).context.lines.map((line) => line.kind);
       expect(kinds).toEqual(lines.map((line) => line.kind));
       const usage = invoice.lines.filter((_, i) => lines[i]?.kind === "usage");
-      for (const line of usage)
+      for (const line of usage) {
         expect(line.description).toMatch(/^Usage 用量: tokens_output \(\d+ events?\)$/);
+        // Many events summed: no unit price, rather than the line's total shown as one.
+        expect(line).toMatchObject({ kind: "usage", unitAmount: null });
+        expect(Number(line.quantity)).toBeGreaterThan(0);
+      }
       if (period) {
         expect(Date.parse(invoice.periodStart!)).toBe(period[0]);
         expect(Date.parse(invoice.periodEnd!)).toBe(period[1]);

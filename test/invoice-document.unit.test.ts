@@ -90,6 +90,13 @@ describe("invoiceDocumentOf", () => {
       ]);
     });
 
+    it("shows no unit price for a usage line whose quantity × unit price is not its amount", () => {
+      // As postpaid usage lines were stored before: the total in unitAmount.
+      const summed: InvoiceLine = { ...tokens, quantity: "101", unitAmount: "100.00", amountFen: 10_000n };
+      const [line] = invoiceDocumentOf(sourceData([draft([summed], 0n), finalize])).lines;
+      expect(line).toMatchObject({ quantity: "101", unitAmount: null, amountFen: 10_000n });
+    });
+
     it("shows the credit applied as the discount: subtotal − credit = total, all of it due", () => {
       expect(document).toMatchObject({
         subtotalFen: 145_900n,

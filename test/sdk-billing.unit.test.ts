@@ -123,7 +123,15 @@ const invoice: Invoice = {
   periodEnd: "2026-04-01T00:00:00.000Z",
   currency: "CNY",
   amount: "149.00",
-  lines: [{ description: "Pro monthly", amount: "149.00" }],
+  lines: [
+    {
+      description: "Pro monthly",
+      amount: "149.00",
+      kind: "subscription",
+      quantity: "1",
+      unitAmount: "149.00",
+    },
+  ],
   subtotal: "149.00",
   creditApplied: "0.00",
   total: "149.00",

@@ -51,7 +51,8 @@ export type InvoiceLine = {
   descriptionZh?: string;
   /** Decimal strings, e.g. "1200000" and "0.0002"; unit amounts may be finer than a fen. */
   quantity: string;
-  unitAmount: string;
+  /** Null when the line has no single unit price (metered usage under tiers): shown as a dash. */
+  unitAmount: string | null;
   amountFen: bigint;
 };
 
@@ -79,7 +80,7 @@ export function assertInvoiceDocument(invoice: InvoiceDocument): void {
     const where = `invoice ${invoice.number} line ${index + 1}`;
     assert(decimalPattern.test(line.quantity), `${where}: quantity "${line.quantity}" is not a decimal`);
     assert(
-      decimalPattern.test(line.unitAmount),
+      line.unitAmount === null || decimalPattern.test(line.unitAmount),
       `${where}: unit amount "${line.unitAmount}" is not a decimal`,
     );
     assert(line.description.length <= effectLimits.invoiceLineDescriptionLengthMax, `${where}: too long`);

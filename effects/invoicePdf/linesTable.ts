@@ -78,6 +78,7 @@ function drawRow(doc: Pdf, line: InvoiceLine, top: number): void {
   }
   useFont(doc, "regular", descriptionSize);
   drawTextRight(doc, formatQuantity(line.quantity), columns.quantityRight, y);
-  drawTextRight(doc, formatDecimalYuan(line.unitAmount), columns.unitAmountRight, y);
+  const unit = line.unitAmount === null ? "—" : formatDecimalYuan(line.unitAmount);
+  drawTextRight(doc, unit, columns.unitAmountRight, y);
   drawTextRight(doc, formatFen(line.amountFen), columns.amountRight, y);
 }

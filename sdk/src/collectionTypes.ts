@@ -82,6 +82,15 @@ export type InvoicePurpose = "top_up" | "subscription" | "purchase";
 
 export type InvoiceStatus = "draft" | "open" | "paid" | "void" | "uncollectible" | (string & {});
 
+export interface InvoiceLine {
+  description: string;
+  amount: DecimalString;
+  kind: "top_up" | "subscription" | "proration" | "usage" | "purchase" | null;
+  quantity: DecimalString | null;
+  /** Null when the line has no single unit price: metered usage summed under tiers and allowances. */
+  unitAmount: DecimalString | null;
+}
+
 export interface Invoice {
   id: string;
   object: "invoice";
@@ -96,7 +105,7 @@ export interface Invoice {
   periodEnd: IsoTimestamp | null;
   currency: "CNY";
   amount: DecimalString;
-  lines: Array<{ description: string; amount: DecimalString }>;
+  lines: InvoiceLine[];
   subtotal: DecimalString;
   creditApplied: DecimalString;
   total: DecimalString;

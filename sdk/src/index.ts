@@ -61,6 +61,7 @@ export type {
   CollectionChannel,
   CurrencyBalance,
   Invoice,
+  InvoiceLine,
   InvoicePayment,
   InvoicePaymentStart,
   InvoicePurpose,
