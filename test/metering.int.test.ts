@@ -463,6 +463,42 @@ describe("usage ingest", () => {
     expect((await api.get("/v1/customers/m4/wallet")).body.balance).toBe("-2.00");
   });
 
+  it("charges volume pricing event by event as the change in the period's total: a cheaper tier reached credits back", async () => {
+    const card = {
+      prices: [
+        {
+          metric: "storage_gb_hours",
+          pricing: "volume",
+          tiers: [
+            { upTo: "100", unitAmount: "1.00" },
+            { upTo: null, unitAmount: "0.50" },
+          ],
+        },
+      ],
+    };
+    await customerOn("vol_pre", card, "prepaid", "200");
+    await customerOn("vol_post", card, "postpaid");
+    for (const customer of ["vol_pre", "vol_post"]) {
+      const first = await api.post("/v1/usage-events", {
+        events: [event(customer, "storage_gb_hours", "100")],
+      });
+      expect(first.body.results[0]).toMatchObject({ status: "accepted", amount: "100.00" });
+      // 101 units are all at 0.50: the period is due 50.50, so this event credits 49.50.
+      const second = await api.post("/v1/usage-events", {
+        events: [event(customer, "storage_gb_hours", "1")],
+      });
+      expect(second.body.results[0]).toMatchObject({ status: "accepted", amount: "-49.50" });
+      const summary = await api.get(`/v1/customers/${customer}/usage`);
+      expect(summary.body.groups).toEqual([
+        expect.objectContaining({ metric: "storage_gb_hours", quantity: "101", amount: "50.50", events: 2 }),
+      ]);
+    }
+    expect((await api.get("/v1/customers/vol_pre/wallet")).body).toMatchObject({ balance: "149.50" });
+    const [credit] = (await api.get("/v1/customers/vol_pre/wallet/transactions")).body.data;
+    expect(credit).toMatchObject({ type: "usage", amount: "-49.50", balanceAfter: "149.50" });
+    expect(credit.charges).toEqual([expect.objectContaining({ quantity: "1", amount: "-49.50" })]);
+  });
+
   it("assigns only CNY rate cards, prepaid or postpaid, and keeps a card's versions in its currency", async () => {
     await api.post("/v1/customers", { externalId: "m5" });
     const usd = await api.post("/v1/rate-cards", {

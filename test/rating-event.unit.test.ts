@@ -188,21 +188,17 @@ describe("rateEvent on volume", () => {
     ],
   });
 
-  it("charges nothing, rather than crediting, when usage crosses into a cheaper tier", () => {
+  it("credits the difference when usage crosses into a cheaper tier: the period is due 101 × 0.5", () => {
     const event = rated(steep, "100", "1");
-    expect(event.chargeMicros).toBe(0n);
-    expect(event.breakdown).toEqual([{ tier: 1, quantity: "1", amountMicros: 0n }]);
+    expect(event.chargeMicros).toBe(-49_500_000n);
+    expect(event.breakdown).toEqual([{ tier: 1, quantity: "1", amountMicros: -49_500_000n }]);
   });
 
-  it("charges again once the true total passes the period's high-water mark", () => {
-    // 100 units cost 100; at 0.5 the total passes 100 again only beyond 200 units.
-    expect(chargesOf(steep, ["100", "1", "99", "1", "2"])).toEqual([
-      100_000_000n,
-      0n,
-      0n,
-      500_000n,
-      1_000_000n,
-    ]);
+  it("charges each event the change in the period's volume total, so they always add up to it", () => {
+    // 100 units cost 100; 101 cost 50.5; 200 cost 100; 201 cost 100.5; 203 cost 101.5.
+    const charges = chargesOf(steep, ["100", "1", "99", "1", "2"]);
+    expect(charges).toEqual([100_000_000n, -49_500_000n, 49_500_000n, 500_000n, 1_000_000n]);
+    expect(charges.reduce((sum, charge) => sum + charge, 0n)).toBe(101_500_000n);
   });
 
   it("charges the reached tier's rate on the whole volume while the total rises", () => {

@@ -25,7 +25,7 @@ export { validateRateCardPrices, validateRateCardVersion } from "./validate.js";
 export { matchesFilters, priceKey, selectPrice } from "./select.js";
 export { isUsageQuantity, parseUsageQuantity } from "./quantity.js";
 export { rateEvent } from "./rate.js";
-export { periodTotalMicros, periodTrueUpMicros } from "./periodTotal.js";
+export { periodTotalMicros } from "./periodTotal.js";
 export { periodEnd, periodStart, ratingPeriodOf, usagePeriodAnchorMs } from "./period.js";
 export { divideRounded, type RoundingMode } from "./rounding.js";
 export {

@@ -6,7 +6,7 @@ import { perUnitLines } from "./perUnit.js";
 import { quantityDecimal } from "./quantity.js";
 import { roundToMicros } from "./rounding.js";
 import type { PeriodLine, Price, UsageQuantity } from "./types.js";
-import { volumeAmount, volumeLines } from "./volume.js";
+import { volumeLines } from "./volume.js";
 
 /** The price's cumulative amount for `cumulative` units of period usage, allowance taken off first. */
 export function periodLines(price: Price, cumulative: Decimal): PeriodLine[] {
@@ -38,14 +38,4 @@ export function sumMicros(values: readonly bigint[]): bigint {
  */
 export function periodTotalMicros(price: Price, cumulative: UsageQuantity): bigint {
   return sumMicros(periodLineMicros(periodLines(price, quantityDecimal(cumulative))));
-}
-
-/**
- * The credit owed back when the period closes: volume pricing charges events by its high-water mark
- * (volume.ts), so the amount due is periodTotalMicros minus this. Zero for every other model.
- */
-export function periodTrueUpMicros(price: Price, cumulative: UsageQuantity): bigint {
-  if (price.pricing !== "volume") return 0n;
-  const billable = billableQuantity(price, quantityDecimal(cumulative));
-  return periodTotalMicros(price, cumulative) - roundToMicros(volumeAmount(price.tiers, billable));
 }

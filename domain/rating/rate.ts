@@ -9,7 +9,7 @@ import { rateEventScaled } from "./scaledRate.js";
 import type { BreakdownLine, PeriodLine, Price, RatedEvent } from "./types.js";
 
 /**
- * Charges one event of `quantity` units, given the period's usage before it. The charge is the rise in
+ * Charges one event of `quantity` units, given the period's usage before it. The charge is the change in
  * the period's rounded cumulative total, line by line:
  *   charge = Σ roundHalfUp(line(cumulativeBefore + quantity)) − Σ roundHalfUp(line(cumulativeBefore))
  * so an event's breakdown adds up to its charge and the period's charges add up to periodTotalMicros,
@@ -53,10 +53,11 @@ export function rateEventDecimal(
   for (const [index, lineAfter] of linesAfter.entries()) {
     const lineBefore = linesBefore[index];
     const amountMicros = (microsAfter[index] ?? 0n) - (microsBefore[index] ?? 0n);
-    if (lineBefore === undefined || amountMicros < 0n) {
+    // A volume line's amount may fall (a cheaper tier reached: a credit); no line's quantity does.
+    const lineQuantity = lineBefore === undefined ? undefined : lineAfter.quantity.minus(lineBefore.quantity);
+    if (lineQuantity === undefined || lineQuantity.isNegative()) {
       throw new Error(`period lines must not shrink (line ${index}); was the price validated?`);
     }
-    const lineQuantity = lineAfter.quantity.minus(lineBefore.quantity);
     chargeMicros += amountMicros;
     if (lineQuantity.isZero() && amountMicros === 0n) continue;
     breakdown.push({

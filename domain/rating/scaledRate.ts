@@ -39,7 +39,8 @@ export function rateEventScaled(
     if (lineBefore === undefined) return undefined;
     const amountMicros = roundToMicros(lineAfter.amount) - roundToMicros(lineBefore.amount);
     const lineQuantity = lineAfter.quantity - lineBefore.quantity;
-    if (amountMicros < 0n || lineQuantity < 0n) return undefined;
+    // A volume line's amount may fall (a cheaper tier reached); no line's quantity does.
+    if (lineQuantity < 0n) return undefined;
     chargeMicros += amountMicros;
     if (lineQuantity === 0n && amountMicros === 0n) continue;
     breakdown.push({
@@ -146,7 +147,7 @@ function periodLines(price: ScaledPrice, cumulative: bigint): ScaledLine[] | und
       return graduatedLines(price.tiers, billable);
     case "volume": {
       const tier = volumeTierIndex(price.tiers, billable);
-      return [{ tier, quantity: billable, amount: volumeHighWaterAmount(price.tiers, billable) }];
+      return [{ tier, quantity: billable, amount: volumeAmount(price.tiers, billable) }];
     }
   }
 }
@@ -174,16 +175,6 @@ function volumeAmount(tiers: readonly ScaledTier[], billable: bigint): bigint {
   if (billable === 0n) return 0n;
   const tier = tiers[volumeTierIndex(tiers, billable)] as ScaledTier;
   return billable * tier.unitAmount + tier.flatAmount * amountToLine;
-}
-
-/** volume.ts's volumeHighWaterAmount: the highest amount at any usage up to `billable`. */
-function volumeHighWaterAmount(tiers: readonly ScaledTier[], billable: bigint): bigint {
-  let highest = volumeAmount(tiers, billable);
-  for (const { upTo } of tiers) {
-    if (upTo === null || billable < upTo) break;
-    highest = maxOf(highest, volumeAmount(tiers, upTo));
-  }
-  return highest;
 }
 
 /** Half up, as rounding.ts's roundToMicros; line amounts are never negative. */

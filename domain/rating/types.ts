@@ -68,7 +68,10 @@ export type BreakdownLine = {
 };
 
 export type RatedEvent = {
-  /** What the wallet is debited; never negative, the sum of `breakdown`. */
+  /**
+   * What the wallet is debited, the sum of `breakdown`. Negative only under volume pricing, when the
+   * event takes usage into a cheaper tier and the period's total falls: a credit.
+   */
   readonly chargeMicros: bigint;
   readonly freeQuantityUsed: UsageQuantity;
   readonly cumulativeAfter: UsageQuantity;

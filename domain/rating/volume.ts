@@ -1,5 +1,5 @@
 import type { Decimal } from "decimal.js";
-import { RatingDecimal, zero } from "./decimal.js";
+import { zero } from "./decimal.js";
 import type { PeriodLine, Tier, VolumePrice } from "./types.js";
 
 /** The tier `billable` reaches: the first whose `upTo` is at or above it. */
@@ -18,26 +18,13 @@ export function volumeAmount(tiers: readonly Tier[], billable: Decimal): Decimal
 }
 
 /**
- * The highest volumeAmount at any usage up to `billable`. Within a tier the amount only grows, so the
- * peak is either here or at the top of a tier already passed.
- *
- * Why per-event charges follow this high-water mark rather than volumeAmount itself: crossing into a
- * cheaper tier can lower the true total (100 units at 1.00 cost 100, 101 units at 0.50 cost 50.50).
- * A negative charge would turn usage into a wallet credit mid-period, and a charge clamped at zero
- * would make the sum depend on how usage was split into events. Charging the rise of the high-water
- * mark is never negative, depends only on cumulative usage (so replay and any event split agree),
- * and the overcharge is returned once at period close as periodTrueUpMicros.
+ * The period's amount is volumeAmount itself, so an event's charge is the change in it. Crossing
+ * into a cheaper tier can lower the total (100 units at 1.00 cost 100, 101 units at 0.50 cost 50.50):
+ * that event's charge is negative, a credit of what the earlier events paid beyond the new total.
+ * So the period's charges always add up to what volume pricing says is due, however the usage was
+ * split into events, with nothing left to settle at period close.
  */
-export function volumeHighWaterAmount(tiers: readonly Tier[], billable: Decimal): Decimal {
-  let highest = volumeAmount(tiers, billable);
-  for (const { upTo } of tiers) {
-    if (upTo === null || billable.lt(upTo)) break;
-    highest = RatingDecimal.max(highest, volumeAmount(tiers, new RatingDecimal(upTo)));
-  }
-  return highest;
-}
-
 export function volumeLines(price: VolumePrice, billable: Decimal): PeriodLine[] {
   const tier = volumeTierIndex(price.tiers, billable);
-  return [{ tier, quantity: billable, amount: volumeHighWaterAmount(price.tiers, billable) }];
+  return [{ tier, quantity: billable, amount: volumeAmount(price.tiers, billable) }];
 }

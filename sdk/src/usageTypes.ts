@@ -34,7 +34,10 @@ export interface UsageEventResult {
   /** When rejected. */
   code?: UsageRejectionCode;
   message?: string;
-  /** When accepted: the charge (prepaid) or accrual (postpaid). */
+  /**
+   * When accepted: the charge (prepaid) or accrual (postpaid). Negative under volume pricing when the
+   * event reaches a cheaper tier and the period's total falls: a credit.
+   */
   amount?: DecimalString;
   currency?: Currency;
 }
