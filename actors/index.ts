@@ -59,7 +59,12 @@ export {
   type InsufficientBalancePolicy,
 } from "./rateCards.js";
 export { MetricDirectory, type Metric } from "./metrics.js";
-export { UsageService, type UsageEventInput, type UsageEventResult } from "./usage.js";
+export {
+  UsageService,
+  type InvalidUsageEvent,
+  type UsageEventInput,
+  type UsageEventResult,
+} from "./usage.js";
 export { auditEntity, type Actor } from "./audit.js";
 export type { BillingMode, CustomerChanges } from "./customers.js";
 export { EventCatalogue, eventTypes, eventApiVersion, type BillingEvent, type EventType } from "./events.js";

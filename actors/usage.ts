@@ -28,6 +28,16 @@ export interface UsageEventInput {
   dimensions?: Record<string, string> | undefined;
 }
 
+/**
+ * An item of a batch that is not an event the API can read (a field of the wrong type or length, an
+ * unknown field): rejected alone with `invalid_event`, so the rest of its batch still applies.
+ */
+export interface InvalidUsageEvent {
+  invalid: string;
+  /** The item's key when it has a readable one, else "". */
+  idempotencyKey: string;
+}
+
 export type UsageEventResult =
   | { idempotencyKey: string; status: "accepted"; chargeMicros: bigint; currency: string }
   | { idempotencyKey: string; status: "duplicate" }
@@ -88,6 +98,33 @@ export class UsageService {
    * batch's record (a batch that accepts nothing writes nothing, and a retry answers the same).
    */
   async ingest(
+    env: Environment,
+    merchantId: string,
+    items: readonly (UsageEventInput | InvalidUsageEvent)[],
+    respond?: StoreResponse,
+  ): Promise<UsageEventResult[]> {
+    const events = items.filter((item): item is UsageEventInput => !("invalid" in item));
+    if (events.length === items.length) return this.ingestEvents(env, merchantId, events, respond);
+    // Invalid items take their place in the results (and in a stored response) around the events'.
+    const merged = (eventResults: readonly UsageEventResult[]): UsageEventResult[] => {
+      let next = 0;
+      return items.map((item) =>
+        "invalid" in item
+          ? {
+              idempotencyKey: item.idempotencyKey,
+              status: "rejected",
+              code: "invalid_event",
+              message: item.invalid,
+            }
+          : (eventResults[next++] as UsageEventResult),
+      );
+    };
+    if (events.length === 0) return merged([]);
+    const store = respond && ((results: UsageEventResult[]) => respond(merged(results)));
+    return merged(await this.ingestEvents(env, merchantId, events, store));
+  }
+
+  private async ingestEvents(
     env: Environment,
     merchantId: string,
     events: readonly UsageEventInput[],

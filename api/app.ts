@@ -93,7 +93,7 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
       }
       const params = op.params ? op.params.parse(ctx.params) : {};
       const query = op.query ? op.query.parse(ctx.query) : {};
-      const body = op.body ? op.body.parse(ctx.request.body ?? {}) : {};
+      const body = op.body ? (op.parseBody ?? op.body).parse(ctx.request.body ?? {}) : {};
       const result = await op.handle(ctx, { params, query, body });
       ctx.status = result.status;
       ctx.body = result.body;

@@ -20,6 +20,11 @@ export interface Operation<
   params?: TParams;
   query?: TQuery;
   body?: TBody;
+  /**
+   * Parses the body instead of `body`, which still documents it: for a batch whose items are
+   * checked one by one (usage events), so one bad item does not refuse the rest.
+   */
+  parseBody?: z.ZodType;
   response: z.ZodType;
   /** The success body's media type when it is not JSON (e.g. "application/pdf": the handler returns bytes). */
   responseType?: string;

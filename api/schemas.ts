@@ -272,9 +272,19 @@ export const usageEvent = z
   .meta({ id: "UsageEvent" });
 
 export const ingestRequest = z
-  .object({ events: z.array(usageEvent).min(1).max(limits.usageBatchEventsMax) })
+  .object({
+    events: z.array(usageEvent).min(1).max(limits.usageBatchEventsMax).meta({
+      description:
+        "Each event is checked alone: one that does not fit UsageEvent is rejected with invalid_event (its message names the field), and the rest of the batch applies.",
+    }),
+  })
   .strict()
   .meta({ id: "IngestUsageRequest" });
+
+/** What the ingest route parses: the batch's shape; each event is then parsed alone (usageEvent). */
+export const ingestBatchShape = z
+  .object({ events: z.array(z.unknown()).min(1).max(limits.usageBatchEventsMax) })
+  .strict();
 
 export const ingestResult = z
   .object({

@@ -597,11 +597,42 @@ describe("usage ingest", () => {
     expect(results[1]?.message).toMatch(/dimension model must be at most 100 characters/);
     expect(results[2]?.message).toMatch(/dimension key "bad key"/);
     expect((await api.get("/v1/customers/m1d/wallet")).body.balance).toBe("9.99");
-    // Not a string at all is the request's shape, not one event's: the batch is refused.
-    const shape = await api.post("/v1/usage-events", {
-      events: [event("m1d", "tokens_output", "1", { dimensions: { model: 5 } })],
+    // An item the API cannot read as an event (a field of the wrong type or length, an unknown
+    // field) is rejected alone too, invalid_event naming the field; the rest of the batch applies.
+    const items = [
+      event("m1d", "tokens_output", "1", { dimensions: { model: 5 } }),
+      { ...event("m1d", "tokens_output", "1"), quantity: 5 },
+      event("m1d", "tokens_output", "1".repeat(41)),
+      event("m1d", "", "1"),
+      event("m1d", "tokens_output", "1", { idempotencyKey: "" }),
+      event("m1d", "tokens_output", "1", { colour: "blue" }),
+      "not an event",
+      event("m1d", "tokens_output", "1"),
+    ];
+    const shape = await api.post("/v1/usage-events", { events: items }, { "Idempotency-Key": "lenient-1" });
+    expect(shape.status).toBe(200);
+    const shaped = shape.body.results as Array<{
+      idempotencyKey: string;
+      status: string;
+      code?: string;
+      message?: string;
+    }>;
+    expect(shaped.map((r) => r.code ?? r.status)).toEqual([...Array(7).fill("invalid_event"), "accepted"]);
+    expect(shaped[0]).toMatchObject({
+      idempotencyKey: (items[0] as { idempotencyKey: string }).idempotencyKey,
+      message: expect.stringMatching(/^dimensions\.model: /),
     });
-    expect(shape.status).toBe(400);
+    expect(shaped[1]?.message).toMatch(/^quantity: /);
+    expect(shaped[5]?.message).toMatch(/colour/);
+    expect(shaped[6]).toMatchObject({ idempotencyKey: "" });
+    expect((await api.get("/v1/customers/m1d/wallet")).body.balance).toBe("9.98");
+    // Retried with its key, the batch answers the same, invalid items in their places.
+    const again = await api.post("/v1/usage-events", { events: items }, { "Idempotency-Key": "lenient-1" });
+    expect(again.body).toEqual(shape.body);
+    expect((await api.get("/v1/customers/m1d/wallet")).body.balance).toBe("9.98");
+    // The batch itself must still be a batch.
+    expect((await api.post("/v1/usage-events", { events: [] })).status).toBe(400);
+    expect((await api.post("/v1/usage-events", { events: items[7], extra: 1 })).status).toBe(400);
     // A price's dimension filter has the same bounds, and the same words.
     const card = await api.post("/v1/rate-cards", {
       name: "eleven",

@@ -1,5 +1,13 @@
 import type { Decimal } from "decimal.js";
-import { RateCardDirectory, type Runtime, type UsageEventResult } from "../../actors/index.js";
+import type { z } from "zod";
+import {
+  RateCardDirectory,
+  type InvalidUsageEvent,
+  type Runtime,
+  type UsageEventInput,
+  type UsageEventResult,
+} from "../../actors/index.js";
+import { limits } from "../../domain/limits.js";
 import { DomainError } from "../../domain/errors.js";
 import { formatMicros } from "../../domain/money.js";
 import {
@@ -14,11 +22,25 @@ import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
 import {
   externalIdParams,
+  ingestBatchShape,
   ingestRequest,
   ingestResponse,
+  usageEvent,
   usageSummary,
   usageSummaryQuery,
 } from "../schemas.js";
+
+/** One item of a batch, parsed alone: an event, or why it is not one. */
+function eventOrInvalid(item: unknown): UsageEventInput | InvalidUsageEvent {
+  const parsed = usageEvent.safeParse(item);
+  if (parsed.success) return parsed.data;
+  const key = (item as { idempotencyKey?: unknown } | null)?.idempotencyKey;
+  const idempotencyKey = typeof key === "string" && key.length <= limits.idempotencyKeyLengthMax ? key : "";
+  const invalid = parsed.error.issues
+    .map((issue) => (issue.path.length > 0 ? `${issue.path.join(".")}: ${issue.message}` : issue.message))
+    .join("; ");
+  return { invalid, idempotencyKey };
+}
 
 function resultView(result: UsageEventResult) {
   if (result.status !== "accepted") return result;
@@ -37,6 +59,7 @@ export function usageOperations(runtime: Runtime): Operation[] {
       tag: "Usage",
       auth: "merchant",
       body: ingestRequest,
+      parseBody: ingestBatchShape,
       response: ingestResponse,
       status: 200,
       handle: async (ctx, { body }) => {
@@ -45,7 +68,8 @@ export function usageOperations(runtime: Runtime): Operation[] {
         let rendered: { status: number; body: unknown } | undefined;
         const render = (results: UsageEventResult[]) =>
           (rendered ??= { status: 200, body: { object: "list", results: results.map(resultView) } });
-        return render(await runtime.usage.ingest(env, merchantId, body.events, storedWith(ctx, render)));
+        const items = (body as unknown as z.output<typeof ingestBatchShape>).events.map(eventOrInvalid);
+        return render(await runtime.usage.ingest(env, merchantId, items, storedWith(ctx, render)));
       },
     }),
     operation({

@@ -9,6 +9,8 @@ export type UsageRejectionCode =
   | "invalid_quantity"
   /** Too many dimensions, or a key or value out of bounds. */
   | "invalid_dimensions"
+  /** Not readable as an event: a field of the wrong type or length, or an unknown field (see message). */
+  | "invalid_event"
   | "occurred_at_out_of_range"
   | "metric_not_found"
   | "customer_not_found"
