@@ -78,7 +78,8 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
   });
   router.get("/metrics", serveMetrics(metrics, options.metricsToken));
   router.get("/api/openapi", (ctx) => {
-    ctx.body = document;
+    // The server as the client reached it, not a fixed port.
+    ctx.body = { ...document, servers: [{ url: `${ctx.protocol}://${ctx.host}` }] };
   });
   for (const op of operations) {
     router[op.method](koaPath(op.path), async (ctx) => {

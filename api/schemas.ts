@@ -237,8 +237,17 @@ export const problem = z
     detail: z.string(),
     requestId: z.string(),
     errors: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    ratingCode: z
+      .string()
+      .optional()
+      .meta({ description: "invalid_rate_card: the rating engine's own code." }),
+    reservationStatus: z
+      .string()
+      .optional()
+      .meta({ description: "reservation_not_active: the reservation's status now." }),
   })
-  .meta({ id: "Problem" });
+  .loose()
+  .meta({ id: "Problem", description: "RFC 9457 problem details; a code may add members of its own." });
 
 /** A price's dimension filter, within the same bounds as an event's (domain/dimensions.ts). */
 const dimensionMap = z.record(z.string(), z.string()).superRefine((dimensions, ctx) => {
@@ -350,7 +359,10 @@ const insufficientBalance = z
 
 const versionFields = {
   currency: z.string().length(3),
-  effectiveFrom: validTime.optional().meta({ description: "Default: now. Never in the past." }),
+  effectiveFrom: validTime.optional().meta({
+    description:
+      "When the version takes effect. A card's first version defaults to the start of time (it prices every event, however late); a later one defaults to now and may not be in the past or before the previous version.",
+  }),
   prices: z.array(priceInput).min(1).max(limits.pricesPerRateCardMax),
   insufficientBalance: insufficientBalance.optional(),
 };

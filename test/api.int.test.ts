@@ -172,6 +172,8 @@ describe("HTTP conventions", () => {
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     expect(validator.version).toBe("3.1");
+    // The server as the client reached it, not a fixed port.
+    expect(document.servers).toEqual([{ url: server.url }]);
   });
 
   it("admin routes take the admin token", async () => {

@@ -13,7 +13,10 @@ import type { List, RequestOptions } from "../types.js";
 export interface PublishRateCardVersionParams {
   currency: Currency;
   prices: readonly Price[];
-  /** Default: now. Never in the past. */
+  /**
+   * When the version takes effect. A card's first version defaults to the start of time (it prices
+   * every event, however late); a later one defaults to now and may not be in the past.
+   */
   effectiveFrom?: Timestamp | undefined;
   insufficientBalance?: InsufficientBalancePolicy | undefined;
 }
