@@ -4,6 +4,7 @@ import { walletKind } from "../machines/walletKind.js";
 import { loadAtCheckpoint, type LoadedEntity } from "../snapshots/load.js";
 import { replayRecord } from "../snapshots/replay.js";
 import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
+import { LogIntegrityError } from "../wal/errors.js";
 import { Log, type LogOptions } from "../wal/log.js";
 import { keys } from "../wal/keys.js";
 import type { CommittedRecord } from "../wal/record.js";
@@ -236,9 +237,27 @@ export class Runtime {
     let checkpoint: Checkpoint = { atSeq: 0, hash: "" };
     if (stored) {
       const parsed = JSON.parse(stored) as Checkpoint;
+      // The checkpoint was written once its record was durable: a log that no longer holds that
+      // record, or holds it changed, lost or rewrote acknowledged history. Serving on it would answer
+      // from stored responses for records that are gone, and reuse their sequence numbers.
+      const head = this.log.head.seq;
+      if (parsed.atSeq > head) {
+        throw new LogIntegrityError(
+          parsed.atSeq,
+          "checkpoint_ahead_of_log",
+          `the checkpoint was taken at ledger record ${parsed.atSeq}, but the ledger ends at ${head}: durable records were lost (audit: npx buffmoney audit verify)`,
+        );
+      }
       // The record's header line names its hash: no need to decode it (often a large usage batch).
       const [hash] = parsed.atSeq > 0 ? await this.log.hashesAt([parsed.atSeq]) : [];
-      if (hash !== undefined && hash === parsed.hash) checkpoint = parsed;
+      if (parsed.atSeq > 0 && hash !== parsed.hash) {
+        throw new LogIntegrityError(
+          parsed.atSeq,
+          "checkpoint_mismatch",
+          `ledger record ${parsed.atSeq} no longer has the hash the checkpoint saw: it was changed`,
+        );
+      }
+      checkpoint = parsed;
     }
     // One pass over the tail, a chunk at a time: the wallets a chunk touches first are loaded as of the
     // checkpoint (snapshot, or their records up to it) in one batch, then the chunk is replayed through

@@ -223,6 +223,37 @@ describe("restart, snapshots and replay", () => {
     }
   });
 
+  it("stops startup when the ledger no longer holds its checkpoint's record as it was: lost or rewritten", async () => {
+    const runtime = await openRuntime(dir.path);
+    const { customers } = await seedCustomers(runtime, 1);
+    await runtime.wallets.execute(customers[0]!, grantOf(yuan(30)));
+    await runtime.wallets.execute(customers[0]!, debitOf(yuan(3)));
+    const head = runtime.log.head.seq;
+    await runtime.close(); // a checkpoint at the head
+    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    await db.open();
+    const value = (await db.get(keys.record(head))) ?? "";
+    const decoded = decodeRecord(value);
+    if (!decoded.ok) throw new Error("unreadable");
+    // The last record rewritten consistently (checksum and chain hold: nothing follows it).
+    const { hash: _hash, ...body } = decoded.record;
+    const forged = { ...body, facts: [{ ...body.facts[0], amountMicros: String(yuan(2)) }] };
+    await db.put(keys.record(head), encodeRecord(forged as LogRecord).value);
+    await db.close();
+    const rewritten = await openRuntime(dir.path).catch((e: unknown) => e);
+    expect(rewritten).toBeInstanceOf(LogIntegrityError);
+    expect(rewritten).toMatchObject({ seq: head, problem: "checkpoint_mismatch" });
+
+    // The acknowledged debit lost altogether: the ledger now ends before the checkpoint.
+    await db.open();
+    await db.del(keys.record(head));
+    await db.close();
+    const lost = await openRuntime(dir.path).catch((e: unknown) => e);
+    expect(lost).toBeInstanceOf(LogIntegrityError);
+    expect(lost).toMatchObject({ seq: head, problem: "checkpoint_ahead_of_log" });
+    expect((lost as Error).message).toMatch(new RegExp(`ends at ${head - 1}: durable records were lost`));
+  });
+
   it("restarts from snapshots with the chain verified by worker threads", async () => {
     const runtime = await openRuntime(dir.path, { snapshotIntervalRecords: 10 });
     const { customers } = await seedCustomers(runtime, 4);

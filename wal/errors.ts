@@ -2,7 +2,15 @@
 export class LogIntegrityError extends Error {
   constructor(
     readonly seq: number,
-    readonly problem: "gap" | "bad_checksum" | "broken_chain" | "malformed" | "sequence_mismatch",
+    readonly problem:
+      | "gap"
+      | "bad_checksum"
+      | "broken_chain"
+      | "malformed"
+      | "sequence_mismatch"
+      /** The runtime's checkpoint names a record the log no longer holds, or holds changed. */
+      | "checkpoint_ahead_of_log"
+      | "checkpoint_mismatch",
     message: string,
   ) {
     super(message);
