@@ -277,7 +277,9 @@ export class Log {
     const index = this.index;
     if (index.discarded !== null) this.indexRepair.rebuilt = `it could not be opened (${index.discarded})`;
     if (index.indexedThrough > this.lastSeq) {
-      this.indexRepair.rebuilt = `it listed records up to ${index.indexedThrough}, beyond the log's head`;
+      // The index is written only after its records are durable: unless the ledger was restored from a
+      // backup beside a newer index, the ledger lost records it had acknowledged.
+      this.indexRepair.rebuilt = `it listed records up to ${index.indexedThrough}, beyond the ledger's head at ${this.lastSeq}: unless this ledger was restored from a backup, it lost records it had acknowledged (check with: npx buffmoney audit verify)`;
       await index.clear();
     } else if (index.storedFormat !== "" && index.format !== "" && index.storedFormat !== index.format) {
       this.indexRepair.rebuilt = `its values were in format "${index.storedFormat}", not "${index.format}"`;
