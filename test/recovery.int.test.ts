@@ -223,6 +223,36 @@ describe("restart, snapshots and replay", () => {
     }
   });
 
+  it("stops startup for a record rewritten with a fresh hash and its successor's header patched to match", async () => {
+    const runtime = await openRuntime(dir.path);
+    const { customers } = await seedCustomers(runtime, 2);
+    for (const c of customers) await runtime.wallets.execute(c, grantOf(yuan(30)));
+    for (const c of customers) await runtime.wallets.execute(c, debitOf(yuan(1)));
+    const early = runtime.log.head.seq - 2;
+    await runtime.close();
+    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
+    await db.open();
+    const decoded = decodeRecord((await db.get(keys.record(early))) ?? "");
+    if (!decoded.ok) throw new Error("unreadable");
+    const { hash: _hash, ...body } = decoded.record;
+    const forged = encodeRecord({
+      ...body,
+      facts: [{ ...body.facts[0], amountMicros: "31000000" }],
+    } as LogRecord);
+    await db.put(keys.record(early), forged.value);
+    // The next record's header now names the forged hash; its hashed body still names the original.
+    const next = (await db.get(keys.record(early + 1))) ?? "";
+    await db.put(keys.record(early + 1), `${next.slice(0, 65)}${forged.hash}${next.slice(129)}`);
+    await db.close();
+    for (const parallelVerifyMinRecords of [Infinity, 1]) {
+      const error = await openRuntime(dir.path, { log: { parallelVerifyMinRecords } }).catch(
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(LogIntegrityError);
+      expect(error).toMatchObject({ seq: early + 1, problem: "broken_chain" });
+    }
+  });
+
   it("stops startup when the ledger no longer holds its checkpoint's record as it was: lost or rewritten", async () => {
     const runtime = await openRuntime(dir.path);
     const { customers } = await seedCustomers(runtime, 1);

@@ -1,6 +1,7 @@
 export type PeekResult =
   | { ok: true; hash: string; prevHash: string; body: string }
-  | { ok: false; reason: "malformed" | "bad_checksum" };
+  /** broken_chain: the header's previous hash is not the one the hashed body names. */
+  | { ok: false; reason: "malformed" | "bad_checksum" | "broken_chain" };
 
 /** Where and how the log stops being trustworthy. */
 export type IntegrityFailure =

@@ -22,8 +22,18 @@ export function peekRecord(value) {
   const recordHash = value.slice(0, hashLength);
   const body = value.slice(bodyStart);
   if (hash("sha256", body, "hex") !== recordHash) return { ok: false, reason: "bad_checksum" };
-  return { ok: true, hash: recordHash, prevHash: value.slice(hashLength + 1, hashLength * 2 + 1), body };
+  const prevHash = value.slice(hashLength + 1, hashLength * 2 + 1);
+  // The hash covers the body's own prevHash, not the header's: the chain holds only if they agree.
+  // The last `"prevHash":"` of a canonical body is the record's own (only touches and seq follow it;
+  // a quote inside a string is escaped), so this reads a few characters from the end.
+  const at = body.lastIndexOf(prevHashMember);
+  if (at < 0 || !body.startsWith(`${prevHash}"`, at + prevHashMember.length)) {
+    return { ok: false, reason: "broken_chain" };
+  }
+  return { ok: true, hash: recordHash, prevHash, body };
 }
+
+const prevHashMember = '"prevHash":"';
 
 /**
  * Checks records fromSeq..toSeq: contiguous sequence, checksums, and the chain inside the range.

@@ -43,7 +43,8 @@ const sha256Hex = (text: string): string => digest("sha256", text, "hex");
 export { peekRecord, type PeekResult } from "./chainRange.js";
 
 export type DecodeResult =
-  { ok: true; record: CommittedRecord } | { ok: false; reason: "malformed" | "bad_checksum" };
+  | { ok: true; record: CommittedRecord }
+  | { ok: false; reason: "malformed" | "bad_checksum" | "broken_chain" };
 
 export function decodeRecord(value: string): DecodeResult {
   const peeked = peekRecord(value);

@@ -529,8 +529,7 @@ export class Log {
     const value = await this.db.get(keys.record(seq));
     if (value === undefined) return undefined;
     const decoded = decodeRecord(value);
-    if (!decoded.ok)
-      throw new LogIntegrityError(seq, decoded.reason, `ledger record ${seq} fails its checksum`);
+    if (!decoded.ok) throw integrityError({ seq, problem: decoded.reason });
     return decoded.record;
   }
 

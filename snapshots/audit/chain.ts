@@ -79,10 +79,11 @@ export class ChainCheck {
       report({
         seq,
         check: decoded.reason,
-        message:
-          decoded.reason === "bad_checksum"
-            ? `ledger record ${seq} fails its checksum: its bytes were changed`
-            : `ledger record ${seq} cannot be read`,
+        message: {
+          bad_checksum: `ledger record ${seq} fails its checksum: its bytes were changed`,
+          broken_chain: `ledger record ${seq} does not chain to record ${seq - 1}: its header names another previous hash than its hashed body`,
+          malformed: `ledger record ${seq} cannot be read`,
+        }[decoded.reason],
       });
       this.prevHash = claimedHash.test(entry.value) ? entry.value.slice(0, 64) : null;
       this.lastHash = this.prevHash;

@@ -145,7 +145,7 @@ export class AuditLedger {
       throw new AuditIntegrityError({
         seq,
         check: decoded.reason,
-        message: `ledger record ${seq} ${decoded.reason === "bad_checksum" ? "fails its checksum" : "cannot be read"}`,
+        message: `ledger record ${seq} ${{ bad_checksum: "fails its checksum", broken_chain: "does not chain to the record before it", malformed: "cannot be read" }[decoded.reason]}`,
       });
     }
     if (decoded.record.seq !== seq) {
