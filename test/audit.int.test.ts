@@ -438,22 +438,36 @@ describe("audit balances, entity, compare-snapshots, export", () => {
       findings: [],
     });
     const dir = await copyOfLedger("doctored-snapshot");
-    const entity = `wallet:${customers[1]!.id}`;
-    let atSeq = 0;
+    // One snapshot's balance changed in place (its checksum no longer holds), another's changed with
+    // its checksum written anew to match (it then differs only from the replay).
+    const [changed, forged] = [customers[0]!, customers[1]!].map((c) => `wallet:${c.id}`) as [string, string];
+    const atSeqs: Record<string, number> = {};
     await tamper(dir, async (db) => {
-      const snapshot = JSON.parse((await db.get(keys.snapshot(entity))) ?? "{}") as {
-        atSeq: number;
-        context: Record<string, unknown>;
-      };
-      atSeq = snapshot.atSeq;
-      await db.put(
-        keys.snapshot(entity),
-        JSON.stringify({ ...snapshot, context: { ...snapshot.context, balanceMicros: "999" } }),
-      );
+      for (const entity of [changed, forged]) {
+        const { sum: _sum, ...snapshot } = JSON.parse((await db.get(keys.snapshot(entity))) ?? "{}") as {
+          atSeq: number;
+          sum: string;
+          context: Record<string, unknown>;
+        };
+        atSeqs[entity] = snapshot.atSeq;
+        const doctored = { ...snapshot, context: { ...snapshot.context, balanceMicros: "999" } };
+        const sum =
+          entity === forged ? createHash("sha256").update(JSON.stringify(doctored)).digest("hex") : _sum;
+        await db.put(keys.snapshot(entity), JSON.stringify({ ...doctored, sum }));
+      }
     });
     const report = await withLedger(dir, (ledger) => compareSnapshots(ledger));
-    expect(report.findings).toEqual([
-      expect.objectContaining({ seq: atSeq, check: "snapshot_mismatch", entity }),
+    expect(report.findings).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ seq: atSeqs[changed], check: "snapshot_checksum", entity: changed }),
+        expect.objectContaining({ seq: atSeqs[forged], check: "snapshot_mismatch", entity: forged }),
+      ]),
+    );
+    expect(report.findings).toHaveLength(2);
+    // verify reads every snapshot's checksum (not its content: that is compare-snapshots').
+    const verified = await withLedger(dir, (ledger) => verifyLedger(ledger));
+    expect(verified.findings).toEqual([
+      expect.objectContaining({ seq: atSeqs[changed], check: "snapshot_checksum", entity: changed }),
     ]);
     const { code } = await cli(["audit", "compare-snapshots", "--data-dir", dir]);
     expect(code).toBe(1);

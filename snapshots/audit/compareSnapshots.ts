@@ -2,7 +2,7 @@ import stableStringify from "fast-json-stable-stringify";
 import type { EntityState } from "../../machines/kind.js";
 import type { CommittedRecord } from "../../wal/record.js";
 import { replayRecord, type AnyKind } from "../replay.js";
-import { decodeSnapshot, type StoredSnapshot } from "../snapshot.js";
+import { decodeSnapshot, snapshotIntegrity, type StoredSnapshot } from "../snapshot.js";
 import { concerns } from "./entity.js";
 import { FindingList, type Finding } from "./findings.js";
 import { kindOfEntity } from "./kinds.js";
@@ -61,6 +61,15 @@ async function candidatesOf(
         seq: null,
         check: "snapshot_unreadable",
         message: `snapshot ${key} cannot be read`,
+        entity,
+      });
+      continue;
+    }
+    if (snapshotIntegrity(parsed) === "corrupt") {
+      findings.add({
+        seq: parsed.atSeq,
+        check: "snapshot_checksum",
+        message: `the snapshot of ${entity} fails its checksum: its bytes were changed (the server does not use it)`,
         entity,
       });
       continue;

@@ -24,6 +24,7 @@ export type FindingCheck =
   | "snapshot_ahead_of_log"
   | "snapshot_anchor_mismatch"
   | "snapshot_unreadable"
+  | "snapshot_checksum"
   | "snapshot_mismatch";
 
 export interface Finding {

@@ -1,3 +1,4 @@
+import { snapshotIntegrity, type StoredSnapshot } from "../snapshot.js";
 import { accounts } from "../../domain/accounts.js";
 import type { Environment } from "../../domain/environment.js";
 import { walletKind } from "../../machines/walletKind.js";
@@ -310,6 +311,37 @@ class Verification {
     }
   }
 
+  /**
+   * Each snapshot's bytes are as written (its checksum): the server would not use a changed one, but
+   * it is a sign of a failing disk or a hand in the store. Whether its content equals a replay is
+   * compare-snapshots' work.
+   */
+  async checkSnapshotChecksums(): Promise<void> {
+    for await (const { key, value } of this.ledger.range("s!", "s~")) {
+      const entity = key.slice(2);
+      let parsed: StoredSnapshot;
+      try {
+        parsed = JSON.parse(value) as StoredSnapshot;
+      } catch {
+        this.report({
+          seq: null,
+          check: "snapshot_unreadable",
+          message: `snapshot ${key} cannot be read`,
+          entity,
+        });
+        continue;
+      }
+      if (snapshotIntegrity(parsed) === "corrupt") {
+        this.report({
+          seq: Number.isInteger(parsed.atSeq) ? parsed.atSeq : null,
+          check: "snapshot_checksum",
+          message: `the snapshot of ${entity} fails its checksum: its bytes were changed (the server does not use it)`,
+          entity,
+        });
+      }
+    }
+  }
+
   /** The runtime's checkpoint names a record it saw durable: the log must still hold it, unchanged. */
   async checkCheckpoint(): Promise<VerifyReport["checkpoint"]> {
     const stored = await this.ledger.get(keys.meta("checkpoint"));
@@ -378,6 +410,7 @@ export async function verifyLedger(ledger: AuditLedger, options: VerifyOptions =
   const totalsMicros = run.totals();
   await run.checkEntityIndex();
   const checkpoint = await run.checkCheckpoint();
+  await run.checkSnapshotChecksums();
   const counts = run.counts();
   return {
     ok: run.findings.count === 0,
