@@ -461,6 +461,15 @@ describe("usage ingest", () => {
       "insufficient_balance",
     ]);
     expect((await api.get("/v1/customers/m4/wallet")).body.balance).toBe("-2.00");
+    // The limit is an amount like any other: at most ¥1,000,000,000.
+    const unbounded = await api.post("/v1/rate-cards", {
+      name: "unbounded",
+      currency: "CNY",
+      prices: [{ metric: "images", pricing: "per_unit", unitAmount: "1.00" }],
+      insufficientBalance: { mode: "allow_negative", limit: "999999999999999.999999" },
+    });
+    expect(unbounded.status).toBe(400);
+    expect(unbounded.body.code).toBe("invalid_amount");
   });
 
   it("charges volume pricing event by event as the change in the period's total: a cheaper tier reached credits back", async () => {

@@ -2,6 +2,7 @@ import type { Context } from "koa";
 import type { InsufficientBalancePolicy, PublishedVersion, RateCard, Runtime } from "../../actors/index.js";
 import { DomainError } from "../../domain/errors.js";
 import { formatMicros, parseDecimalToMicros } from "../../domain/money.js";
+import { limits } from "../../domain/limits.js";
 import type { z } from "zod";
 import { actorOf, merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
@@ -33,6 +34,12 @@ function policyOf(body: VersionBody): InsufficientBalancePolicy | undefined {
   if (!policy || policy.mode === "reject") return policy;
   const parsed = parseDecimalToMicros(policy.limit);
   if (!parsed.ok) throw new DomainError("invalid_amount", `insufficientBalance.limit ${parsed.reason}`);
+  if (parsed.micros > limits.amountMicrosMax) {
+    throw new DomainError(
+      "invalid_amount",
+      `insufficientBalance.limit must be at most ${formatMicros(limits.amountMicrosMax)}`,
+    );
+  }
   return { mode: "allow_negative", limitMicros: parsed.micros.toString() };
 }
 
