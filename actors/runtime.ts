@@ -210,7 +210,10 @@ export class Runtime {
       await log.close();
       throw error;
     }
-    if (options.startTimers ?? true) runtime.timers.start();
+    if (options.startTimers ?? true) {
+      await runtime.timers.catchUp();
+      runtime.timers.start();
+    }
     return runtime;
   }
 

@@ -40,6 +40,18 @@ export class TimerSweeper {
     this.handle.unref();
   }
 
+  /**
+   * Fires what came due while the server was down, before it takes requests: a hold that expired
+   * meanwhile must not keep its funds from a debit until the first periodic sweep. A failure is left
+   * to the periodic sweeps, which retry.
+   */
+  async catchUp(): Promise<void> {
+    for (let sweeps = 0; sweeps < limits.timerCatchUpSweepsMax; sweeps++) {
+      const fired = await this.sweep().catch(() => 0);
+      if (fired === 0) return;
+    }
+  }
+
   async stop(): Promise<void> {
     if (this.handle) clearInterval(this.handle);
     this.handle = null;

@@ -347,6 +347,38 @@ describe("restart, snapshots and replay", () => {
     await reopened.close();
   });
 
+  it("releases holds that expired while it was down before it opens: their funds are available at once", async () => {
+    const runtime = await openRuntime(dir.path);
+    const { customers } = await seedCustomers(runtime, 1);
+    const customer = customers[0]!;
+    await runtime.wallets.execute(customer, grantOf(yuan(10)));
+    for (const [id, amount] of [
+      ["rsv_a", 3],
+      ["rsv_b", 4],
+    ] as const) {
+      await runtime.wallets.execute(customer, ({ at }) => ({
+        type: "wallet.reserve",
+        reservationId: id,
+        amountMicros: yuan(amount),
+        expiresAt: at + 50,
+        transactionId: `wtx_${id}`,
+        at,
+      }));
+    }
+    await runtime.close();
+    await new Promise((resolve) => setTimeout(resolve, 80));
+
+    const reopened = await openRuntime(dir.path, { startTimers: true });
+    try {
+      const state = await reopened.wallets.state(customer);
+      expect(state.context.reservedMicros).toBe(0n);
+      await reopened.wallets.execute(customer, debitOf(yuan(8)));
+      expect((await reopened.wallets.state(customer)).context.balanceMicros).toBe(yuan(2));
+    } finally {
+      await reopened.close();
+    }
+  });
+
   it("a sweep asked for a later time while another runs fires what is due by then", async () => {
     const runtime = await openRuntime(dir.path);
     // A kind of timer that fires by the sweep's time, as payment-order expiries do.
