@@ -95,7 +95,8 @@ export class UsageService {
 
   /**
    * `respond`, when given, turns the batch's results into an idempotency entry written with the
-   * batch's record (a batch that accepts nothing writes nothing, and a retry answers the same).
+   * batch's record. A batch that accepts nothing writes nothing and stores nothing: its retry is
+   * decided afresh.
    */
   async ingest(
     env: Environment,
