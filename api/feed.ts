@@ -3,7 +3,7 @@ import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { z } from "zod";
 import type { ApiKeyOwner, Runtime } from "../actors/index.js";
-import { DomainError } from "../domain/errors.js";
+import { DomainError, statusOf } from "../domain/errors.js";
 import { limits } from "../domain/limits.js";
 import { operation, type Operation } from "./operation.js";
 import { billingEvent } from "./eventSchemas.js";
@@ -17,6 +17,8 @@ export interface FeedOptions {
   backlogRecordsMax?: number;
   pingIntervalMs?: number;
   connectionsMax?: number;
+  /** Connections one merchant may hold open in one environment. */
+  connectionsPerMerchantMax?: number;
 }
 
 export interface FeedServer {
@@ -72,9 +74,18 @@ export function attachFeed(server: Server, runtime: Runtime, options: FeedOption
     sendHighWaterBytes: options.sendHighWaterBytes ?? limits.feedSendHighWaterBytes,
     backlogRecordsMax: options.backlogRecordsMax ?? limits.feedBacklogRecordsMax,
     connectionsMax: options.connectionsMax ?? limits.feedConnectionsMax,
+    connectionsPerMerchantMax: options.connectionsPerMerchantMax ?? limits.feedConnectionsPerMerchantMax,
   };
   const wss = new WebSocketServer({ noServer: true, maxPayload: 4_096 });
   const sessions = new Set<FeedSession>();
+  /** Connections held per merchant and environment, counted from acceptance to close. */
+  const held = new Map<string, number>();
+  const ownerKey = (owner: ApiKeyOwner) => `${owner.env}:${owner.merchantId}`;
+  const release = (owner: ApiKeyOwner) => {
+    const count = (held.get(ownerKey(owner)) ?? 1) - 1;
+    if (count > 0) held.set(ownerKey(owner), count);
+    else held.delete(ownerKey(owner));
+  };
   /** The key each session signed in with, held to notice when it is rolled and expires. */
   const keys = new Map<FeedSession, string>();
   const recheckKeys = async () => {
@@ -91,21 +102,32 @@ export function attachFeed(server: Server, runtime: Runtime, options: FeedOption
     socket.on("error", () => socket.destroy());
     accept(request).then(
       ({ owner, after, token }) => {
-        if (closing) return refuse(socket, 503, "overloaded", "the server is shutting down");
+        if (closing || socket.destroyed) {
+          release(owner);
+          if (closing) refuse(socket, 503, "overloaded", "the server is shutting down");
+          return;
+        }
+        // Released when the session closes, or with the socket if the upgrade never completes.
+        let upgraded = false;
+        socket.once("close", () => {
+          if (!upgraded) release(owner);
+        });
         wss.handleUpgrade(request, socket, head, (ws) => {
+          upgraded = true;
           const session = new FeedSession(ws, runtime, owner, after, settings);
           sessions.add(session);
           keys.set(session, token);
           ws.once("close", () => {
             sessions.delete(session);
             keys.delete(session);
+            release(owner);
           });
           void session.run();
         });
       },
       (error: unknown) => {
         if (error instanceof DomainError)
-          return refuse(socket, statusOfCode(error.code), error.code, error.message);
+          return refuse(socket, statusOf(error.code), error.code, error.message);
         console.error("feed upgrade failed", error);
         refuse(socket, 500, "internal_error", "an unexpected error occurred");
       },
@@ -130,6 +152,15 @@ export function attachFeed(server: Server, runtime: Runtime, options: FeedOption
     if (after !== null && !/^\d{1,16}$/.test(after)) {
       throw new DomainError("invalid_request", "after must be a ledger sequence (a non-negative integer)");
     }
+    const holding = held.get(ownerKey(owner)) ?? 0;
+    if (holding >= settings.connectionsPerMerchantMax) {
+      throw new DomainError(
+        "rate_limited",
+        `this merchant has ${holding} feed connections open in ${owner.env === "live" ? "live" : "the sandbox"}, the most it may: close one first`,
+      );
+    }
+    // Counted from here, not once upgraded: connections opened at once cannot all pass the check.
+    held.set(ownerKey(owner), holding + 1);
     return { owner, after: after === null ? runtime.log.durableHead : Number(after), token };
   };
 
@@ -153,17 +184,6 @@ export function attachFeed(server: Server, runtime: Runtime, options: FeedOption
       wss.close();
     },
   };
-}
-
-const statuses: Record<string, number> = {
-  not_found: 404,
-  unauthorized: 401,
-  invalid_request: 400,
-  overloaded: 503,
-};
-
-function statusOfCode(code: string): number {
-  return statuses[code] ?? 500;
 }
 
 function refuse(socket: Duplex, status: number, code: string, detail: string): void {

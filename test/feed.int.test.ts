@@ -138,6 +138,34 @@ describe("the event feed", () => {
   });
 });
 
+describe("feed connections", () => {
+  it("are bounded per merchant and environment, so one key cannot take every connection", async () => {
+    const bounded = await startTestServer({ feed: { connectionsPerMerchantMax: 2 } });
+    try {
+      const greedy = await bounded.admin.merchants.create({ name: "Greedy" });
+      const other = await bounded.admin.merchants.create({ name: "Other" });
+      const open = [
+        await connect(bounded.url, greedy.apiKeys.test),
+        await connect(bounded.url, greedy.apiKeys.test),
+      ];
+      await expect(connect(bounded.url, greedy.apiKeys.test)).rejects.toThrow(/429/);
+      // Another merchant, and the same merchant's other environment, are not held back.
+      const others = [
+        await connect(bounded.url, other.apiKeys.test),
+        await connect(bounded.url, greedy.apiKeys.live),
+      ];
+      // A closed connection makes room again.
+      open[0]!.ws.close();
+      await open[0]!.closed;
+      await waitFor(() => bounded.feed.connections === 3);
+      const again = await connect(bounded.url, greedy.apiKeys.test);
+      for (const client of [open[1]!, ...others, again]) client.ws.close();
+    } finally {
+      await bounded.remove();
+    }
+  });
+});
+
 describe("the event feed across restarts and slow readers", () => {
   it("tells clients where to resume when the server restarts, and resumes there", async () => {
     const dir = await tempDir();
