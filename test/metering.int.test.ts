@@ -545,6 +545,14 @@ describe("usage ingest", () => {
   });
 
   it("accepts custom metrics and dimensions, and groups usage by a dimension", async () => {
+    // A card may price only metrics that exist: a misspelt one would price nothing.
+    const misspelt = await api.post("/v1/rate-cards", {
+      name: "typo",
+      currency: "CNY",
+      prices: [{ metric: "video_seconds", pricing: "per_unit", unitAmount: "0.01" }],
+    });
+    expect(misspelt.status).toBe(404);
+    expect(misspelt.body.code).toBe("metric_not_found");
     expect(
       (await api.post("/v1/metrics", { key: "video_seconds", name: "Video", unit: "second" })).status,
     ).toBe(201);

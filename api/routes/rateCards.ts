@@ -1,6 +1,7 @@
 import type { Context } from "koa";
 import type { InsufficientBalancePolicy, PublishedVersion, RateCard, Runtime } from "../../actors/index.js";
 import { DomainError } from "../../domain/errors.js";
+import type { Environment } from "../../domain/environment.js";
 import { formatMicros, parseDecimalToMicros } from "../../domain/money.js";
 import { limits } from "../../domain/limits.js";
 import type { z } from "zod";
@@ -41,6 +42,26 @@ function policyOf(body: VersionBody): InsufficientBalancePolicy | undefined {
     );
   }
   return { mode: "allow_negative", limitMicros: parsed.micros.toString() };
+}
+
+/**
+ * Every price names a metric that exists (built in, or the merchant's own): a misspelt one would
+ * make a card that prices nothing, and its events would be rejected as price_not_found.
+ */
+async function requireMetrics(
+  runtime: Runtime,
+  env: Environment,
+  merchantId: string,
+  prices: readonly { metric: string }[],
+): Promise<void> {
+  for (const metric of new Set(prices.map((price) => price.metric))) {
+    if (!(await runtime.metrics.exists(env, merchantId, metric))) {
+      throw new DomainError(
+        "metric_not_found",
+        `no metric ${metric}: use a built-in one or define it first (POST /v1/metrics)`,
+      );
+    }
+  }
 }
 
 function versionInput(body: VersionBody) {
@@ -102,6 +123,7 @@ export function rateCardOperations(runtime: Runtime): Operation[] {
       status: 201,
       handle: async (ctx, { body }) => {
         const { env, merchantId } = merchantOf(ctx);
+        await requireMetrics(runtime, env, merchantId, body.prices);
         const card = await runtime.rateCards.create(
           env,
           merchantId,
@@ -126,6 +148,7 @@ export function rateCardOperations(runtime: Runtime): Operation[] {
       status: 201,
       handle: async (ctx, { params, body }) => {
         const { env, merchantId } = merchantOf(ctx);
+        await requireMetrics(runtime, env, merchantId, body.prices);
         const card = await runtime.rateCards.publish(
           env,
           merchantId,
