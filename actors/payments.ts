@@ -594,7 +594,16 @@ export class PaymentService {
   /** Sandbox: act as the buyer at the simulator, then wait (bounded) for what the ledger makes of it. */
   async simulate(env: Environment, merchantId: string | null, invoiceId: string, outcome: SimulatedOutcome) {
     if (env !== "test") throw new DomainError("sandbox_only", "payments are simulated in the sandbox only");
-    const ref = await this.requireInvoice(env, merchantId, invoiceId);
+    const ref = await this.requireInvoice(env, merchantId, invoiceId).catch((error: unknown) => {
+      // A subscription or purchase invoice has a payment only once one is started.
+      if (error instanceof DomainError && error.code === "invoice_not_found") {
+        throw new DomainError(
+          "invoice_not_found",
+          `no invoice ${invoiceId} with a payment: start one first (POST /v1/invoices/${invoiceId}/payments), then simulate its outcome`,
+        );
+      }
+      throw error;
+    });
     const { payment } = await this.ledger.read(ref);
     if (payment.value !== "pending" || !payment.context.action) {
       throw new DomainError("invoice_not_open", `the invoice's payment is ${payment.value}`);

@@ -55,6 +55,11 @@ describe("a second payment attempt", () => {
     await client.customers.create({ externalId: "a1" });
     const sub = await client.subscriptions.create({ customerExternalId: "a1", priceId: standard.id });
     const invoiceId = sub.latestInvoiceId!;
+    // Nothing to simulate before a payment is started: the answer says how to start one.
+    const early = await client.sandbox
+      .simulatePayment(invoiceId, { outcome: "succeeded" })
+      .catch((e: unknown) => e);
+    expect(early).toMatchObject({ code: "invoice_not_found", message: expect.stringContaining("/payments") });
 
     const first = await client.invoices.pay(invoiceId, { channel: "wechat_native" });
     // The same channel while it is payable is the same attempt; another channel must wait.
