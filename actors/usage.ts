@@ -5,7 +5,7 @@ import type { Environment } from "../domain/environment.js";
 import { newId } from "../domain/ids.js";
 import { parseOffsetTime } from "../domain/offsetTime.js";
 import { limits } from "../domain/limits.js";
-import { isUsageQuantity, selectPrice } from "../domain/rating/index.js";
+import { isUsageQuantity, ratingLimits, selectPrice } from "../domain/rating/index.js";
 import { walletEntity } from "../machines/walletKind.js";
 import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
 import { walletCommandToLog, walletFactToLog } from "../machines/walletUsageLog.js";
@@ -174,7 +174,7 @@ export class UsageService {
         reject(
           i,
           "invalid_quantity",
-          "quantity must be a non-negative decimal string with at most 9 decimals",
+          `quantity must be a non-negative decimal string of at most ${ratingLimits.quantityIntegerDigitsMax} digits before the point and ${ratingLimits.quantityFractionDigitsMax} after it`,
         );
         continue;
       }

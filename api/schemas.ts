@@ -450,10 +450,14 @@ export const usageSummaryQuery = z.object({
     .optional()
     .meta({ description: "Exclusive. Default: now (a sandbox customer's test clock time)." }),
   groupBy: z
-    .string()
-    .regex(/^[A-Za-z0-9_.,-]*$/)
+    .union([z.string(), z.array(z.string()).max(limits.dimensionsPerEventMax)])
+    .transform((value) => (Array.isArray(value) ? value.join(",") : value))
+    .pipe(z.string().regex(/^[A-Za-z0-9_.,-]*$/))
     .optional()
-    .meta({ description: "Comma-separated dimension keys to group by, besides the metric." }),
+    .meta({
+      description:
+        "Dimension keys to group by, besides the metric: comma-separated (groupBy=model,region) or repeated (groupBy=model&groupBy=region).",
+    }),
 });
 
 export const usageSummary = z

@@ -544,6 +544,36 @@ describe("usage ingest", () => {
     expect(history.body.data[0]).toMatchObject({ type: "usage_accrual", amount: "2.50" });
   });
 
+  it("reads groupBy comma-separated or repeated; an empty customer update records nothing", async () => {
+    await customerOn(
+      "m8",
+      { prices: [{ metric: "images", pricing: "per_unit", unitAmount: "0.10" }] },
+      "prepaid",
+      "5",
+    );
+    await api.post("/v1/usage-events", {
+      events: [
+        event("m8", "images", "1", { dimensions: { model: "flux", region: "cn-east" } }),
+        event("m8", "images", "2", { dimensions: { model: "flux", region: "cn-north" } }),
+      ],
+    });
+    const comma = await api.get("/v1/customers/m8/usage?groupBy=model,region");
+    const repeated = await api.get("/v1/customers/m8/usage?groupBy=model&groupBy=region");
+    expect(repeated.status).toBe(200);
+    expect(repeated.body.groups).toEqual(comma.body.groups);
+    expect(comma.body.groups).toHaveLength(2);
+    const head = server.runtime.log.durableHead;
+    const unchanged = await api.patch("/v1/customers/m8", {});
+    expect(unchanged.status).toBe(200);
+    expect(unchanged.body).toMatchObject({ externalId: "m8", billingMode: "prepaid" });
+    expect(server.runtime.log.durableHead).toBe(head);
+    const tooLong = await api.post("/v1/usage-events", { events: [event("m8", "images", "1".repeat(16))] });
+    expect(tooLong.body.results[0]).toMatchObject({
+      code: "invalid_quantity",
+      message: expect.stringContaining("at most 15 digits before the point and 9 after it"),
+    });
+  });
+
   it("accepts custom metrics and dimensions, and groups usage by a dimension", async () => {
     // A card may price only metrics that exist: a misspelt one would price nothing.
     const misspelt = await api.post("/v1/rate-cards", {

@@ -65,6 +65,8 @@ export function customerOperations(runtime: Runtime): Operation[] {
         const current = await runtime.customers.require(env, merchantId, params.externalId);
         const changes = Object.fromEntries(Object.entries(body).filter(([, v]) => v !== undefined));
         const render = (updated: Customer) => ({ status: 200, body: customerView(updated) });
+        // Nothing to change: nothing to record (no ledger record, no audit entry).
+        if (Object.keys(changes).length === 0) return render(current);
         const updated = await runtime.customers.update(
           current,
           changes,
