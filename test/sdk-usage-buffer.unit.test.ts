@@ -61,6 +61,34 @@ describe("usageEvents.buffer", () => {
     expect(buffer.size).toBe(0);
   });
 
+  it("keeps each call's JSON under maxBatchBytes, so events with large dimensions stay under the body limit", async () => {
+    const sent: Array<{ count: number; bytes: number }> = [];
+    const buffer = new UsageBuffer(
+      async (events) => {
+        sent.push({ count: events.length, bytes: Buffer.byteLength(JSON.stringify({ events })) });
+        return answer(events);
+      },
+      { flushIntervalMs: 60_000 },
+    );
+    // Ten dimensions of 100 Chinese characters: about 3 KB of JSON each, 500 of them 1.5 MB.
+    const big = (n: number): UsageEventParams => ({
+      ...event(n),
+      dimensions: Object.fromEntries(Array.from({ length: 10 }, (_, i) => [`k${i}`, "模".repeat(100)])),
+    });
+    const records = Array.from({ length: 500 }, (_, n) => buffer.record(big(n)));
+    await tick();
+    // Full by bytes, calls left at once, long before the interval.
+    expect(sent.length).toBeGreaterThanOrEqual(1);
+    await buffer.flush();
+    expect(sent.reduce((sum, call) => sum + call.count, 0)).toBe(500);
+    expect(sent.length).toBeGreaterThan(1);
+    for (const call of sent) expect(call.bytes).toBeLessThanOrEqual(900_000 + 100);
+    expect(sent[0]!.bytes).toBeGreaterThan(800_000);
+    expect((await Promise.all(records)).map((r) => r.idempotencyKey)).toEqual(
+      Array.from({ length: 500 }, (_, n) => `evt_${n}`),
+    );
+  });
+
   it("sends a partial batch once its first event has waited flushIntervalMs", async () => {
     const { calls, send } = heldCalls();
     const buffer = new UsageBuffer(send, { flushIntervalMs: 30 });
@@ -161,6 +189,9 @@ describe("usageEvents.buffer", () => {
   });
 
   it("refuses options out of range", () => {
+    expect(() => new UsageBuffer(async () => answer([]), { maxBatchBytes: 2_000_000 })).toThrow(
+      /maxBatchBytes/,
+    );
     const send = async (events: UsageEventParams[]) => answer(events);
     expect(() => new UsageBuffer(send, { maxBatchSize: 501 })).toThrow(TypeError);
     expect(() => new UsageBuffer(send, { maxConcurrentBatches: 0 })).toThrow(TypeError);

@@ -4,6 +4,11 @@ import type { UsageEventResult, UsageIngestResult } from "./usageTypes.js";
 export interface UsageBufferOptions {
   /** Events per call, 1–500. Default 500. */
   maxBatchSize?: number;
+  /**
+   * Bytes of JSON per call: a batch leaves before it would pass this, so events with large
+   * dimensions stay under the server's 1 MiB body limit. Default 900,000.
+   */
+  maxBatchBytes?: number;
   /** How long the first event of a partial batch waits for company before it is sent. Default 100 ms. */
   flushIntervalMs?: number;
   /** Calls in flight at once; a full batch waits for a free one. Default 4. */
@@ -20,6 +25,8 @@ export interface UsageBufferOptions {
 
 interface Waiting {
   event: UsageEventParams;
+  /** The event's JSON in UTF-8 bytes, and a comma. */
+  bytes: number;
   resolve: (result: UsageEventResult) => void;
   reject: (error: unknown) => void;
 }
@@ -38,11 +45,13 @@ export class UsageBufferError extends Error {
  */
 export class UsageBuffer {
   private readonly maxBatchSize: number;
+  private readonly maxBatchBytes: number;
   private readonly flushIntervalMs: number;
   private readonly maxConcurrentBatches: number;
   private readonly maxBufferedEvents: number;
   private readonly onError: UsageBufferOptions["onError"];
   private waiting: Waiting[] = [];
+  private waitingBytes = 0;
   private inFlight = new Set<Promise<void>>();
   private inFlightEvents = 0;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -55,6 +64,7 @@ export class UsageBuffer {
     options: UsageBufferOptions = {},
   ) {
     this.maxBatchSize = whole("maxBatchSize", options.maxBatchSize ?? 500, 1, 500);
+    this.maxBatchBytes = whole("maxBatchBytes", options.maxBatchBytes ?? 900_000, 1_024, 1_048_000);
     this.flushIntervalMs = whole("flushIntervalMs", options.flushIntervalMs ?? 100, 0, 60_000);
     this.maxConcurrentBatches = whole("maxConcurrentBatches", options.maxConcurrentBatches ?? 4, 1, 64);
     this.maxBufferedEvents = whole(
@@ -81,8 +91,10 @@ export class UsageBuffer {
         ),
       );
     }
+    const bytes = utf8.encode(JSON.stringify(event)).length + 1;
     const recorded = new Promise<UsageEventResult>((resolve, reject) => {
-      this.waiting.push({ event, resolve, reject });
+      this.waiting.push({ event, bytes, resolve, reject });
+      this.waitingBytes += bytes;
       this.pump(false);
     });
     // Recording without awaiting is the common use: its failure is told to onError, not thrown.
@@ -108,9 +120,11 @@ export class UsageBuffer {
   private pump(all: boolean): void {
     while (
       this.inFlight.size < this.maxConcurrentBatches &&
-      (this.waiting.length >= this.maxBatchSize || ((all || this.due) && this.waiting.length > 0))
+      (this.waiting.length >= this.maxBatchSize ||
+        this.waitingBytes >= this.maxBatchBytes ||
+        ((all || this.due) && this.waiting.length > 0))
     ) {
-      this.dispatch(this.waiting.splice(0, this.maxBatchSize));
+      this.dispatch(this.nextBatch());
     }
     if (this.waiting.length === 0) {
       clearTimeout(this.timer);
@@ -123,6 +137,19 @@ export class UsageBuffer {
         this.pump(false);
       }, this.flushIntervalMs);
     }
+  }
+
+  /** The oldest waiting events that fit one call: at most maxBatchSize, and maxBatchBytes (one at least). */
+  private nextBatch(): Waiting[] {
+    let count = 0;
+    let bytes = 0;
+    for (const w of this.waiting) {
+      if (count === this.maxBatchSize || (count > 0 && bytes + w.bytes > this.maxBatchBytes)) break;
+      count += 1;
+      bytes += w.bytes;
+    }
+    this.waitingBytes -= bytes;
+    return this.waiting.splice(0, count);
   }
 
   private dispatch(batch: Waiting[]): void {
@@ -153,6 +180,8 @@ export class UsageBuffer {
     this.inFlight.add(call);
   }
 }
+
+const utf8 = new TextEncoder();
 
 function whole(name: string, value: number, min: number, max: number): number {
   if (!Number.isInteger(value) || value < min || value > max) {
