@@ -114,7 +114,8 @@ async function openRuntime(label: string) {
     dataDir: dir.path,
     adminToken: "bench-admin",
     startTimers: false,
-    webhooks: { send: createWebhookSender() },
+    // The receiver listens on 127.0.0.1, as on one developer's server.
+    webhooks: { send: createWebhookSender(), privateAddressesAllowed: { test: true, live: false } },
   });
   const { merchant, apiKeys } = await runtime.merchants.create("Fan-out bench");
   return { dir, runtime, merchantId: merchant.id, apiKey: apiKeys.test };

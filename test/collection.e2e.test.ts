@@ -200,12 +200,22 @@ describe("top-ups through each channel (sandbox)", () => {
   });
 });
 
+/** A counter's value in the server's /metrics (0 before it is first counted). */
+async function metric(series: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${series} `));
+  return line === undefined ? 0 : Number(line.slice(series.length + 1));
+}
+
 describe("the simulators on a shared server", () => {
   it("take the admin token for operator routes (orders of every merchant, faults); an order's own routes stay its buyer's", async () => {
     const { client, test } = await merchant("Sim access");
     await client.customers.create({ externalId: "sim_buyer" });
     const top = await client.wallets.topUp("sim_buyer", { amount: "5.00", channel: "wechat_native" });
     const base = `${server.url}/sandbox/wechatpay/__sim`;
+    const refusedGets =
+      'buffmoney_http_requests_total{method="GET",route="/sandbox/wechatpay/*",status="401"}';
+    const before = await metric(refusedGets);
     for (const headers of [{}, { Authorization: `Bearer ${test}` }]) {
       expect((await fetch(`${base}/orders`, { headers })).status).toBe(401);
       const faults = await fetch(`${base}/faults`, {
@@ -215,6 +225,8 @@ describe("the simulators on a shared server", () => {
       });
       expect(faults.status).toBe(401);
     }
+    // Logged and counted under their prefix with the status they were answered with, not as unmatched.
+    expect((await metric(refusedGets)) - before).toBe(2);
     const listed = await fetch(`${base}/orders`, { headers: { Authorization: `Bearer ${adminToken}` } });
     expect(listed.status).toBe(200);
     expect(JSON.stringify(await listed.json())).toContain(top.paymentId);

@@ -122,6 +122,8 @@ export function mountSimulator(
   return async (ctx, next) => {
     if (ctx.path !== base && !ctx.path.startsWith(`${base}/`)) return next();
     const rest = ctx.path.slice(base.length);
+    // Logs and metrics name the prefix, never the raw path (ids).
+    ctx.state.rawRoute = `${base}/*`;
     if (options.authorizeOperator && !isOpenSimulatorPath(rest) && !options.authorizeOperator(ctx)) {
       ctx.status = 401;
       ctx.body = {
