@@ -69,6 +69,10 @@ for (let i = 0; i < workerData.count; i++) {
   });
   ws.on("close", (code) => (client.closed = code));
   ws.on("error", () => {});
+  // A refused connection never catches up: say so rather than leave the benchmark waiting.
+  ws.on("unexpected-response", (_request, response) => {
+    throw new Error("a subscriber was refused: HTTP " + response.statusCode);
+  });
   client.ws = ws;
   clients.push(client);
 }

@@ -82,7 +82,7 @@ export const limits = {
   tailReadRecordsMax: 500,
   feedConnectionsMax: 1_000,
   /** One merchant's connections in one environment: no key can take the whole server's share. */
-  feedConnectionsPerMerchantMax: 50,
+  feedConnectionsPerMerchantMax: 200,
   feedBufferedBytesMax: 4 * 1_048_576,
   feedSendHighWaterBytes: 1_048_576,
   feedBacklogRecordsMax: 10_000,
