@@ -92,22 +92,19 @@ async function drive(
   };
 }
 
-async function baseline() {
-  const dir = await tempDir("bare-ingest");
+/** Runs `drive` against a child server (`script <port> <dataDir> …args`) that prints "listening". */
+async function againstChild(script: string, label: string, args: string[] = []) {
+  const dir = await tempDir(label);
   const port = await freePort();
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "bench/lib/bareIngestServer.ts", String(port), dir.path],
-    {
-      cwd: repoRoot,
-      stdio: ["ignore", "pipe", "inherit"],
-    },
-  );
+  const child = spawn(process.execPath, ["--import", "tsx", script, String(port), dir.path, ...args], {
+    cwd: repoRoot,
+    stdio: ["ignore", "pipe", "inherit"],
+  });
   await new Promise<void>((resolve, reject) => {
     child.stdout?.on("data", (chunk: Buffer) => {
       if (chunk.toString().includes("listening")) resolve();
     });
-    child.once("exit", () => reject(new Error("baseline server exited")));
+    child.once("exit", () => reject(new Error(`${label} server exited`)));
   });
   try {
     const client = new BuffMoneyClient({
@@ -115,13 +112,18 @@ async function baseline() {
       baseUrl: `http://127.0.0.1:${port}`,
       maxRetries: 0,
     });
-    return await drive(client, "base", concurrency);
+    return await drive(client, label, concurrency);
   } finally {
     child.kill("SIGTERM");
     await new Promise((resolve) => child.once("exit", resolve));
     await dir.remove();
   }
 }
+
+const baseline = () => againstChild("bench/lib/bareIngestServer.ts", "bare-ingest");
+
+/** The floor (bench/lib/floorIngestServer.ts): the issue's per-event rules alone, no BuffMoney structure. */
+const floor = () => againstChild("bench/lib/floorIngestServer.ts", "floor-ingest", [String(customers)]);
 
 async function seed(server: ServerProcess): Promise<BuffMoneyClient> {
   const response = await fetch(`${server.url}/v1/admin/merchants`, {
@@ -202,6 +204,8 @@ export async function ingest(): Promise<{ rows: BenchRow[]; details: Record<stri
   );
   const base = await baseline();
   log(name, `baseline ${round(base.eventsPerSecond)} events/s, p99 ${round(base.p99)} ms per batch`);
+  const least = await floor();
+  log(name, `floor ${round(least.eventsPerSecond)} events/s, p99 ${round(least.p99)} ms per batch`);
 
   const dir = await tempDir("ingest");
   const server = await startServerProcess({ dataDir: dir.path, adminToken });
@@ -246,6 +250,15 @@ export async function ingest(): Promise<{ rows: BenchRow[]; details: Record<stri
         notes: `${ours.batches} batches of ${ingestBatchEvents} over ${customers} prepaid customers, ${concurrency} in flight; ${ours.rejected} rejected; server CPU ${((cpu * 1e6) / Math.max(1, ours.accepted)).toFixed(1)} µs/event`,
       },
       {
+        name: "  floor: the issue's per-event rules alone, no BuffMoney structure",
+        unit: "events/s",
+        measured: round(least.eventsPerSecond),
+        baseline: round(base.eventsPerSecond),
+        ratio: Math.round((least.eventsPerSecond / base.eventsPerSecond) * 100) / 100,
+        pass: null,
+        notes: `bench/lib/floorIngestServer.ts: key read + fingerprint, rating engine, in-memory prepaid balance, one synced hash-chained write per batch; p99 ${round(least.p99)} ms; ${least.rejected} rejected; ours is ${(ours.eventsPerSecond / least.eventsPerSecond).toFixed(2)}× the floor`,
+      },
+      {
         name: "Ingest p99 per 500-event batch",
         unit: "ms",
         measured: round(ours.p99),
@@ -283,6 +296,7 @@ export async function ingest(): Promise<{ rows: BenchRow[]; details: Record<stri
       rows,
       details: {
         base: { ...base, chargedMicros: base.chargedMicros.toString() },
+        floor: { ...least, chargedMicros: least.chargedMicros.toString() },
         ours: { ...ours, chargedMicros: ours.chargedMicros.toString() },
         low: { ...low, chargedMicros: low.chargedMicros.toString() },
         concurrency,
