@@ -2,7 +2,8 @@ import stableStringify from "fast-json-stable-stringify";
 import type { EntityState } from "../../machines/kind.js";
 import type { CommittedRecord } from "../../wal/record.js";
 import { replayRecord, type AnyKind } from "../replay.js";
-import { decodeSnapshot, snapshotIntegrity, type StoredSnapshot } from "../snapshot.js";
+import { decodeSnapshot, type StoredSnapshot } from "../snapshot.js";
+import { snapshotChecksumFinding, unreadableSnapshot } from "./snapshotFindings.js";
 import { concerns } from "./entity.js";
 import { FindingList, type Finding } from "./findings.js";
 import { kindOfEntity } from "./kinds.js";
@@ -57,21 +58,12 @@ async function candidatesOf(
       parsed.atSeq < 1 ||
       typeof parsed.hash !== "string"
     ) {
-      findings.add({
-        seq: null,
-        check: "snapshot_unreadable",
-        message: `snapshot ${key} cannot be read`,
-        entity,
-      });
+      findings.add(unreadableSnapshot(key, entity));
       continue;
     }
-    if (snapshotIntegrity(parsed) === "corrupt") {
-      findings.add({
-        seq: parsed.atSeq,
-        check: "snapshot_checksum",
-        message: `the snapshot of ${entity} fails its checksum: its bytes were changed (the server does not use it)`,
-        entity,
-      });
+    const corrupt = snapshotChecksumFinding(entity, parsed);
+    if (corrupt) {
+      findings.add(corrupt);
       continue;
     }
     const decoded = decodeSnapshot(found.kind, value);

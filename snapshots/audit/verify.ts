@@ -1,4 +1,5 @@
-import { snapshotIntegrity, type StoredSnapshot } from "../snapshot.js";
+import type { StoredSnapshot } from "../snapshot.js";
+import { snapshotChecksumFinding, unreadableSnapshot } from "./snapshotFindings.js";
 import { accounts } from "../../domain/accounts.js";
 import type { Environment } from "../../domain/environment.js";
 import { walletKind } from "../../machines/walletKind.js";
@@ -323,22 +324,11 @@ class Verification {
       try {
         parsed = JSON.parse(value) as StoredSnapshot;
       } catch {
-        this.report({
-          seq: null,
-          check: "snapshot_unreadable",
-          message: `snapshot ${key} cannot be read`,
-          entity,
-        });
+        this.report(unreadableSnapshot(key, entity));
         continue;
       }
-      if (snapshotIntegrity(parsed) === "corrupt") {
-        this.report({
-          seq: Number.isInteger(parsed.atSeq) ? parsed.atSeq : null,
-          check: "snapshot_checksum",
-          message: `the snapshot of ${entity} fails its checksum: its bytes were changed (the server does not use it)`,
-          entity,
-        });
-      }
+      const corrupt = snapshotChecksumFinding(entity, parsed);
+      if (corrupt) this.report(corrupt);
     }
   }
 
