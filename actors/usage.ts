@@ -40,7 +40,8 @@ export interface InvalidUsageEvent {
 
 export type UsageEventResult =
   | { idempotencyKey: string; status: "accepted"; chargeMicros: bigint; currency: string }
-  | { idempotencyKey: string; status: "duplicate" }
+  /** A duplicate of an event applied by an earlier call says what that event was charged. */
+  | { idempotencyKey: string; status: "duplicate"; chargeMicros?: bigint; currency?: string }
   | { idempotencyKey: string; status: "rejected"; code: string; message: string };
 
 /** A permanent usage key: (environment, merchant, the merchant's idempotency key). */
@@ -49,6 +50,9 @@ const usageKey = (env: string, merchantId: string, key: string) => `u!${env}!${m
 interface StoredUsageKey {
   fingerprint: string;
   seq: number;
+  /** What the event was charged (or accrued), for the answer to a duplicate; absent in older keys. */
+  amountMicros?: string;
+  currency?: string;
 }
 
 /** An event whose permanent key this batch holds (UsageService.inFlight). */
@@ -254,9 +258,15 @@ export class UsageService {
       const previous = stored[n];
       const fingerprint = fingerprints.get(event.idempotencyKey) ?? "";
       if (previous !== undefined) {
-        const { fingerprint: applied } = JSON.parse(previous) as StoredUsageKey;
-        if (applied === fingerprint)
-          results[i] = { idempotencyKey: event.idempotencyKey, status: "duplicate" };
+        const applied = JSON.parse(previous) as StoredUsageKey;
+        if (applied.fingerprint === fingerprint)
+          results[i] = {
+            idempotencyKey: event.idempotencyKey,
+            status: "duplicate",
+            ...(applied.amountMicros === undefined || applied.currency === undefined
+              ? {}
+              : { chargeMicros: BigInt(applied.amountMicros), currency: applied.currency }),
+          };
         else reject(i, "idempotency_key_reused", "this key was applied to an event with other content");
         return;
       }
@@ -372,8 +382,15 @@ export class UsageService {
           const ops: IndexOp[] = [];
           const keys: string[] = [];
           for (const { index } of accepted) {
-            const { permanentKey, fingerprint } = candidates[index] as Candidate;
-            const value: StoredUsageKey = { fingerprint, seq: ctx.seq };
+            const { permanentKey, fingerprint, index: eventIndex } = candidates[index] as Candidate;
+            const outcome = results[eventIndex];
+            const value: StoredUsageKey = {
+              fingerprint,
+              seq: ctx.seq,
+              ...(outcome?.status === "accepted"
+                ? { amountMicros: outcome.chargeMicros.toString(), currency: outcome.currency }
+                : {}),
+            };
             ops.push({ type: "put", key: permanentKey, value: JSON.stringify(value) });
             keys.push(permanentKey);
           }

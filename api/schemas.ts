@@ -301,10 +301,10 @@ export const ingestResult = z
     status: z.enum(["accepted", "duplicate", "rejected"]),
     code: z.string().optional(),
     message: z.string().optional(),
-    amount: z
-      .string()
-      .optional()
-      .meta({ description: "The charge (prepaid) or accrual (postpaid) of an accepted event." }),
+    amount: z.string().optional().meta({
+      description:
+        "The charge (prepaid) or accrual (postpaid) of an accepted event, or of the event a duplicate repeats (when an earlier call applied it).",
+    }),
     currency: z.string().optional(),
   })
   .meta({ id: "UsageEventResult" });

@@ -732,9 +732,20 @@ describe("request idempotency on ingest", () => {
     expect(first.body.results.map((r: { status: string }) => r.status)).toEqual(["accepted", "accepted"]);
     expect(again.body).toEqual(first.body);
     const withoutKey = await api.post("/v1/usage-events", body);
-    expect(withoutKey.body.results.map((r: { status: string }) => r.status)).toEqual([
-      "duplicate",
-      "duplicate",
+    // Sent again without the request key, each event is a duplicate that says what it was charged.
+    expect(withoutKey.body.results).toEqual([
+      {
+        idempotencyKey: body.events[0]!.idempotencyKey,
+        status: "duplicate",
+        amount: "0.50",
+        currency: "CNY",
+      },
+      {
+        idempotencyKey: body.events[1]!.idempotencyKey,
+        status: "duplicate",
+        amount: "1.00",
+        currency: "CNY",
+      },
     ]);
     expect((await api.get("/v1/customers/m7/wallet")).body.balance).toBe("8.50");
   });

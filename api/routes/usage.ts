@@ -43,8 +43,9 @@ function eventOrInvalid(item: unknown): UsageEventInput | InvalidUsageEvent {
 }
 
 function resultView(result: UsageEventResult) {
-  if (result.status !== "accepted") return result;
+  if (result.status === "rejected") return result;
   const { idempotencyKey, status, currency, chargeMicros } = result;
+  if (chargeMicros === undefined) return { idempotencyKey, status };
   return { idempotencyKey, status, currency, amount: formatMicros(chargeMicros) };
 }
 

@@ -37,7 +37,8 @@ export interface UsageEventResult {
   code?: UsageRejectionCode;
   message?: string;
   /**
-   * When accepted: the charge (prepaid) or accrual (postpaid). Negative under volume pricing when the
+   * When accepted: the charge (prepaid) or accrual (postpaid); for a duplicate of an event an
+   * earlier call applied, what that event was charged. Negative under volume pricing when the
    * event reaches a cheaper tier and the period's total falls: a credit.
    */
   amount?: DecimalString;
