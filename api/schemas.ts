@@ -446,9 +446,10 @@ export const usageSummaryQuery = z.object({
     description:
       "Default: start of the current calendar month in Beijing time (UTC+8), for a sandbox customer on a test clock the clock's month.",
   }),
-  to: validTime
-    .optional()
-    .meta({ description: "Exclusive. Default: now (a sandbox customer's test clock time)." }),
+  to: validTime.optional().meta({
+    description:
+      "Exclusive. Default: just past 5 minutes from now (a sandbox customer's test clock time), so every event accepted so far counts, including those sent up to 5 minutes ahead.",
+  }),
   groupBy: z
     .union([z.string(), z.array(z.string()).max(limits.dimensionsPerEventMax)])
     .transform((value) => (Array.isArray(value) ? value.join(",") : value))

@@ -394,7 +394,8 @@ describe("usage ingest", () => {
     const summary = await api.get("/v1/customers/m2c/usage");
     expect(summary.status).toBe(200);
     expect(summary.body.from).toBe(iso(clockMonthStart));
-    expect(summary.body.to).toBe(iso(frozenTime));
+    // Just past 5 minutes after the clock: events it accepted ahead of its time count too.
+    expect(summary.body.to).toBe(iso(frozenTime + 5 * 60_000 + 1));
     expect(summary.body.groups).toEqual([expect.objectContaining({ metric: "agent_runs", quantity: "3" })]);
     expect(summary.body.allowances).toEqual([
       expect.objectContaining({ periodStart: iso(clockMonthStart), used: "3", remaining: "7" }),
@@ -719,6 +720,25 @@ describe("usage ingest", () => {
 });
 
 describe("request idempotency on ingest", () => {
+  it("counts events sent up to 5 minutes ahead in the default usage summary, as its allowances do", async () => {
+    await customerOn(
+      "m10",
+      { prices: [{ metric: "images", pricing: "per_unit", unitAmount: "0.10" }] },
+      "prepaid",
+      "5",
+    );
+    const ahead = iso(Date.now() + 4 * 60_000);
+    const sent = await api.post("/v1/usage-events", {
+      events: [event("m10", "images", "1"), event("m10", "images", "2", { occurredAt: ahead })],
+    });
+    expect(sent.body.results.map((r: { status: string }) => r.status)).toEqual(["accepted", "accepted"]);
+    const summary = await api.get("/v1/customers/m10/usage");
+    expect(summary.body.groups).toEqual([
+      expect.objectContaining({ metric: "images", quantity: "3", events: 2 }),
+    ]);
+    expect(Date.parse(summary.body.to)).toBeGreaterThan(Date.parse(ahead));
+  });
+
   it("a retried ingest request with the same Idempotency-Key gets the first response back", async () => {
     await customerOn(
       "m7",

@@ -91,7 +91,9 @@ export function usageOperations(runtime: Runtime): Operation[] {
         // The customer's now: a sandbox customer on a test clock lives at the clock's time.
         const now = await runtime.billing.nowFor(customer);
         const from = query.from ? Date.parse(query.from) : periodStart("month", now, usagePeriodAnchorMs);
-        const to = query.to ? Date.parse(query.to) : now;
+        // By default every event accepted so far, including those sent up to 5 minutes ahead (the
+        // allowances count them too).
+        const to = query.to ? Date.parse(query.to) : now + limits.usageFutureToleranceMs + 1;
         if (Number.isNaN(from) || Number.isNaN(to) || from > to) {
           throw new DomainError(
             "invalid_request",

@@ -6,7 +6,7 @@ import type { UsageSummary } from "../usageTypes.js";
 export interface UsageSummaryParams {
   /** Default: the start of the current calendar month in Beijing time (UTC+8); a test clock's month. */
   from?: Timestamp | undefined;
-  /** Exclusive. Default: now. */
+  /** Exclusive. Default: just past 5 minutes from now, so events sent ahead of time count too. */
   to?: Timestamp | undefined;
   /** Dimension keys to group by besides the metric, e.g. `["model"]`. */
   groupBy?: readonly string[] | undefined;
