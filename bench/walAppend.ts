@@ -82,8 +82,16 @@ function valuePool(size: number): string[] {
   return pool;
 }
 
-async function baseline(pool: string[]): Promise<Window & { batches: number }> {
-  const dir = await tempDir("wal-baseline");
+/**
+ * Drives appends through a minimal group commit on a fresh raw LevelDB store: `valueOf(seq, producer)`
+ * gives record `seq`'s stored value; `written` checks the last one as read back.
+ */
+async function raw(
+  label: string,
+  valueOf: (seq: number, producer: number) => string,
+  written: (last: string) => boolean,
+): Promise<Window & { batches: number }> {
+  const dir = await tempDir(`wal-${label}`);
   try {
     const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
     await db.open();
@@ -91,10 +99,10 @@ async function baseline(pool: string[]): Promise<Window & { batches: number }> {
     let seq = 0;
     const result = await drive((producer) => {
       seq += 1;
-      return committer.put(keys.record(seq), pool[(seq + producer) % pool.length] ?? "");
+      return committer.put(keys.record(seq), valueOf(seq, producer));
     });
     const last = await db.get(keys.record(seq));
-    if (last === undefined || last.length < 100) throw new Error(`baseline: record ${seq} was not written`);
+    if (last === undefined || !written(last)) throw new Error(`${label}: record ${seq} was not written`);
     await db.close();
     return { ...result, batches: committer.batches };
   } finally {
@@ -102,36 +110,33 @@ async function baseline(pool: string[]): Promise<Window & { batches: number }> {
   }
 }
 
+/** The baseline: values encoded and hashed up front, so only the group commit and the write remain. */
+const baseline = (pool: string[]) =>
+  raw(
+    "baseline",
+    (seq, producer) => pool[(seq + producer) % pool.length] ?? "",
+    (last) => last.length >= 100,
+  );
+
 /**
  * The floor: the baseline plus the least the issue asks of each record, on one thread and nothing
  * else: the record written as JSON with its sequence, time and the previous record's hash, and a
  * SHA-256 chained over it. No canonical order, writer thread, entity index or checks.
  */
-async function floor(drafts: RecordDraft[]): Promise<Window & { batches: number }> {
-  const dir = await tempDir("wal-floor");
-  try {
-    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
-    await db.open();
-    const committer = new RawGroupCommit(db, limits.commitBatchRecordsMax);
-    let seq = 0;
-    let prevHash = genesisHash;
-    const result = await drive((producer) => {
-      seq += 1;
+function floor(drafts: RecordDraft[]): Promise<Window & { batches: number }> {
+  let prevHash = genesisHash;
+  return raw(
+    "floor",
+    (seq, producer) => {
       const draft = drafts[(seq + producer) % drafts.length] as RecordDraft;
       const body = JSON.stringify({ ...draft, at: Date.now(), prevHash, seq });
       const recordHash = hash("sha256", body, "hex");
       const value = `${recordHash}\n${prevHash}\n${body}`;
       prevHash = recordHash;
-      return committer.put(keys.record(seq), value);
-    });
-    const last = await db.get(keys.record(seq));
-    if (last === undefined || !last.startsWith(prevHash))
-      throw new Error(`floor: record ${seq} was not written`);
-    await db.close();
-    return { ...result, batches: committer.batches };
-  } finally {
-    await dir.remove();
-  }
+      return value;
+    },
+    (last) => last.startsWith(prevHash),
+  );
 }
 
 /** Realistic wallet drafts (what the registry hands to Log.append for a debit), built once up front. */
