@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { cp, readFile, readdir, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Level } from "level";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Customer, Runtime } from "../actors/index.js";
 import { accounts } from "../domain/accounts.js";
@@ -18,6 +17,7 @@ import {
 } from "../snapshots/audit/index.js";
 import { decodeRecord, encodeRecord, entityIndexDir, keys, Log, type LogRecord } from "../wal/index.js";
 import { grantOf, openRuntime, seedCustomers } from "./support/runtimeFixture.js";
+import { editStore } from "./support/editStore.js";
 import { tempDir } from "./support/tempDir.js";
 import { cli } from "./support/cli.js";
 
@@ -107,13 +107,7 @@ async function copyOfLedger(name: string): Promise<string> {
   return path;
 }
 
-/** Edits a closed store directly, as corruption or a hand with a hex editor would. */
-async function tamper(dir: string, edit: (db: Level<string, string>) => Promise<void>): Promise<void> {
-  const db = new Level<string, string>(dir, { keyEncoding: "utf8", valueEncoding: "utf8" });
-  await db.open();
-  await edit(db);
-  await db.close();
-}
+const tamper = editStore;
 
 /**
  * Name, size and mtime of every file LevelDB does not touch on its own (LOCK, the LOG info files),

@@ -1,10 +1,10 @@
 import { readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { entityIndexDir, keys, Log } from "../wal/index.js";
 import { draft } from "./support/draft.js";
 import { slowIndexWrites } from "./support/slowWrites.js";
+import { editStore } from "./support/editStore.js";
 import { tempDir } from "./support/tempDir.js";
 
 let dir: { path: string; remove: () => Promise<void> };
@@ -39,16 +39,7 @@ async function expectComplete(log: Log, count: number): Promise<void> {
   for (const entity of entities) expect(await log.entitySeqs(entity)).toEqual(expectedSeqs(entity, count));
 }
 
-/** Opens one of the two stores of a closed ledger directly. */
-async function withStore(path: string, edit: (db: Level<string, string>) => Promise<void>): Promise<void> {
-  const db = new Level<string, string>(path, { keyEncoding: "utf8", valueEncoding: "utf8" });
-  await db.open();
-  try {
-    await edit(db);
-  } finally {
-    await db.close();
-  }
-}
+const withStore = editStore;
 
 /** The entity index's own store inside an open ledger. */
 async function keysOf(path: string, gte: string, lt: string): Promise<string[]> {

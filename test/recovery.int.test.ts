@@ -1,8 +1,8 @@
-import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LogIntegrityError, ReplayDivergedError, type Runtime } from "../actors/index.js";
 import { decodeRecord, encodeRecord, keys, Log, type LogRecord } from "../wal/index.js";
 import { debitOf, grantOf, openRuntime, seedCustomers } from "./support/runtimeFixture.js";
+import { editStore } from "./support/editStore.js";
 import { tempDir } from "./support/tempDir.js";
 
 let dir: { path: string; remove: () => Promise<void> };
@@ -160,22 +160,21 @@ describe("restart, snapshots and replay", () => {
     const customer = customers[0]!;
     await runtime.wallets.execute(customer, grantOf(yuan(30)));
     await runtime.close();
-    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
-    await db.open();
-    const snapshot = JSON.parse((await db.get(keys.snapshot(`wallet:${customer.id}`))) ?? "{}") as Record<
-      string,
-      unknown
-    >;
-    // A snapshot claiming a different balance, and a hash that matches nothing.
-    await db.put(
-      keys.snapshot(`wallet:${customer.id}`),
-      JSON.stringify({
-        ...snapshot,
-        hash: "0".repeat(64),
-        context: { balanceMicros: "999", reservedMicros: "0", reservations: {} },
-      }),
-    );
-    await db.close();
+    await editStore(dir.path, async (db) => {
+      const snapshot = JSON.parse((await db.get(keys.snapshot(`wallet:${customer.id}`))) ?? "{}") as Record<
+        string,
+        unknown
+      >;
+      // A snapshot claiming a different balance, and a hash that matches nothing.
+      await db.put(
+        keys.snapshot(`wallet:${customer.id}`),
+        JSON.stringify({
+          ...snapshot,
+          hash: "0".repeat(64),
+          context: { balanceMicros: "999", reservedMicros: "0", reservations: {} },
+        }),
+      );
+    });
     const reopened = await openRuntime(dir.path);
     expect((await reopened.wallets.state(customer)).context.balanceMicros).toBe(yuan(30));
     await reopened.close();
@@ -187,13 +186,12 @@ describe("restart, snapshots and replay", () => {
     const customer = customers[0]!;
     await runtime.wallets.execute(customer, grantOf(yuan(30)));
     await runtime.close();
-    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
-    await db.open();
-    const key = keys.snapshot(`wallet:${customer.id}`);
-    const stored = (await db.get(key)) ?? "";
-    expect(stored).toContain(`"balanceMicros":"${yuan(30)}"`);
-    await db.put(key, stored.replace(`"balanceMicros":"${yuan(30)}"`, `"balanceMicros":"${yuan(130)}"`));
-    await db.close();
+    await editStore(dir.path, async (db) => {
+      const key = keys.snapshot(`wallet:${customer.id}`);
+      const stored = (await db.get(key)) ?? "";
+      expect(stored).toContain(`"balanceMicros":"${yuan(30)}"`);
+      await db.put(key, stored.replace(`"balanceMicros":"${yuan(30)}"`, `"balanceMicros":"${yuan(130)}"`));
+    });
     const reopened = await openRuntime(dir.path);
     expect((await reopened.wallets.state(customer)).context.balanceMicros).toBe(yuan(30));
     await reopened.close();
@@ -205,15 +203,14 @@ describe("restart, snapshots and replay", () => {
     await runtime.wallets.execute(customers[0]!, grantOf(yuan(30)));
     const last = runtime.log.head.seq;
     await runtime.log.close();
-    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
-    await db.open();
-    const decoded = decodeRecord((await db.get(keys.record(last))) ?? "");
-    if (!decoded.ok) throw new Error("unreadable");
-    const { hash: _hash, ...body } = decoded.record;
-    // The last record, rewritten consistently (valid checksum and chain) but claiming a bigger grant in its facts.
-    const forged = { ...body, facts: [{ ...body.facts[0], amountMicros: String(yuan(31)) }] };
-    await db.put(keys.record(last), encodeRecord(forged as LogRecord).value);
-    await db.close();
+    await editStore(dir.path, async (db) => {
+      const decoded = decodeRecord((await db.get(keys.record(last))) ?? "");
+      if (!decoded.ok) throw new Error("unreadable");
+      const { hash: _hash, ...body } = decoded.record;
+      // The last record, rewritten consistently (valid checksum and chain) but claiming a bigger grant in its facts.
+      const forged = { ...body, facts: [{ ...body.facts[0], amountMicros: String(yuan(31)) }] };
+      await db.put(keys.record(last), encodeRecord(forged as LogRecord).value);
+    });
     const error = await openRuntime(dir.path).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReplayDivergedError);
     expect((error as ReplayDivergedError).seq).toBe(last);
@@ -226,11 +223,13 @@ describe("restart, snapshots and replay", () => {
     for (const c of customers) await runtime.wallets.execute(c, debitOf(yuan(1)));
     const early = runtime.log.head.seq - 2;
     await runtime.close(); // snapshots of both wallets and a checkpoint at the head
-    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
-    await db.open();
-    const value = (await db.get(keys.record(early))) ?? "";
-    await db.put(keys.record(early), value.replace('"amountMicros":"30000000"', '"amountMicros":"31000000"'));
-    await db.close();
+    await editStore(dir.path, async (db) => {
+      const value = (await db.get(keys.record(early))) ?? "";
+      await db.put(
+        keys.record(early),
+        value.replace('"amountMicros":"30000000"', '"amountMicros":"31000000"'),
+      );
+    });
     for (const parallelVerifyMinRecords of [Infinity, 1]) {
       const error = await openRuntime(dir.path, { log: { parallelVerifyMinRecords } }).catch(
         (e: unknown) => e,
@@ -248,20 +247,19 @@ describe("restart, snapshots and replay", () => {
     for (const c of customers) await runtime.wallets.execute(c, debitOf(yuan(1)));
     const early = runtime.log.head.seq - 2;
     await runtime.close();
-    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
-    await db.open();
-    const decoded = decodeRecord((await db.get(keys.record(early))) ?? "");
-    if (!decoded.ok) throw new Error("unreadable");
-    const { hash: _hash, ...body } = decoded.record;
-    const forged = encodeRecord({
-      ...body,
-      facts: [{ ...body.facts[0], amountMicros: "31000000" }],
-    } as LogRecord);
-    await db.put(keys.record(early), forged.value);
-    // The next record's header now names the forged hash; its hashed body still names the original.
-    const next = (await db.get(keys.record(early + 1))) ?? "";
-    await db.put(keys.record(early + 1), `${next.slice(0, 65)}${forged.hash}${next.slice(129)}`);
-    await db.close();
+    await editStore(dir.path, async (db) => {
+      const decoded = decodeRecord((await db.get(keys.record(early))) ?? "");
+      if (!decoded.ok) throw new Error("unreadable");
+      const { hash: _hash, ...body } = decoded.record;
+      const forged = encodeRecord({
+        ...body,
+        facts: [{ ...body.facts[0], amountMicros: "31000000" }],
+      } as LogRecord);
+      await db.put(keys.record(early), forged.value);
+      // The next record's header now names the forged hash; its hashed body still names the original.
+      const next = (await db.get(keys.record(early + 1))) ?? "";
+      await db.put(keys.record(early + 1), `${next.slice(0, 65)}${forged.hash}${next.slice(129)}`);
+    });
     for (const parallelVerifyMinRecords of [Infinity, 1]) {
       const error = await openRuntime(dir.path, { log: { parallelVerifyMinRecords } }).catch(
         (e: unknown) => e,
@@ -278,24 +276,23 @@ describe("restart, snapshots and replay", () => {
     await runtime.wallets.execute(customers[0]!, debitOf(yuan(3)));
     const head = runtime.log.head.seq;
     await runtime.close(); // a checkpoint at the head
-    const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
-    await db.open();
-    const value = (await db.get(keys.record(head))) ?? "";
-    const decoded = decodeRecord(value);
-    if (!decoded.ok) throw new Error("unreadable");
-    // The last record rewritten consistently (checksum and chain hold: nothing follows it).
-    const { hash: _hash, ...body } = decoded.record;
-    const forged = { ...body, facts: [{ ...body.facts[0], amountMicros: String(yuan(2)) }] };
-    await db.put(keys.record(head), encodeRecord(forged as LogRecord).value);
-    await db.close();
+    await editStore(dir.path, async (db) => {
+      const value = (await db.get(keys.record(head))) ?? "";
+      const decoded = decodeRecord(value);
+      if (!decoded.ok) throw new Error("unreadable");
+      // The last record rewritten consistently (checksum and chain hold: nothing follows it).
+      const { hash: _hash, ...body } = decoded.record;
+      const forged = { ...body, facts: [{ ...body.facts[0], amountMicros: String(yuan(2)) }] };
+      await db.put(keys.record(head), encodeRecord(forged as LogRecord).value);
+    });
     const rewritten = await openRuntime(dir.path).catch((e: unknown) => e);
     expect(rewritten).toBeInstanceOf(LogIntegrityError);
     expect(rewritten).toMatchObject({ seq: head, problem: "checkpoint_mismatch" });
 
     // The acknowledged debit lost altogether: the ledger now ends before the checkpoint.
-    await db.open();
-    await db.del(keys.record(head));
-    await db.close();
+    await editStore(dir.path, async (db) => {
+      await db.del(keys.record(head));
+    });
     const lost = await openRuntime(dir.path).catch((e: unknown) => e);
     expect(lost).toBeInstanceOf(LogIntegrityError);
     expect(lost).toMatchObject({ seq: head, problem: "checkpoint_ahead_of_log" });

@@ -1,4 +1,3 @@
-import { Level } from "level";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { execFile } from "node:child_process";
 import { promisify } from "node:util";
@@ -6,6 +5,7 @@ import type { Worker } from "node:worker_threads";
 import { decodeRecord, encodeRecord, genesisHash, keys, Log, LogIntegrityError } from "../wal/index.js";
 import { draft } from "./support/draft.js";
 import { slowLogWrites } from "./support/slowWrites.js";
+import { editStore } from "./support/editStore.js";
 import { tempDir } from "./support/tempDir.js";
 
 let dir: { path: string; remove: () => Promise<void> };
@@ -23,12 +23,7 @@ async function writeRecords(count: number): Promise<void> {
 }
 
 /** Edits the raw store, as disk corruption or a LevelDB silent drop would. */
-async function tamper(edit: (db: Level<string, string>) => Promise<void>): Promise<void> {
-  const db = new Level<string, string>(dir.path, { keyEncoding: "utf8", valueEncoding: "utf8" });
-  await db.open();
-  await edit(db);
-  await db.close();
-}
+const tamper = (edit: Parameters<typeof editStore>[1]) => editStore(dir.path, edit);
 
 describe("write-ahead log", () => {
   it("assigns contiguous sequences, chains hashes, and reopens with the same head", async () => {
