@@ -26,14 +26,19 @@ export function peekRecord(value) {
   // The hash covers the body's own prevHash, not the header's: the chain holds only if they agree.
   // The last `"prevHash":"` of a canonical body is the record's own (only touches and seq follow it;
   // a quote inside a string is escaped), so this reads a few characters from the end.
-  const at = body.lastIndexOf(prevHashMember);
-  if (at < 0 || !body.startsWith(`${prevHash}"`, at + prevHashMember.length)) {
+  const at = body.lastIndexOf(prevHashMember) + prevHashMember.length;
+  if (
+    at < prevHashMember.length ||
+    !body.startsWith(prevHash, at) ||
+    body.charCodeAt(at + hashLength) !== quote
+  ) {
     return { ok: false, reason: "broken_chain" };
   }
   return { ok: true, hash: recordHash, prevHash, body };
 }
 
 const prevHashMember = '"prevHash":"';
+const quote = 34;
 
 /**
  * Checks records fromSeq..toSeq: contiguous sequence, checksums, and the chain inside the range.
