@@ -143,6 +143,10 @@ export class UsageService {
 
     // 1. Shape, time window, metric; duplicates inside the batch.
     const fingerprints = new Map<string, string>();
+    /** A later copy of an event in this batch → the first copy's index: it is answered as that one was. */
+    const copies = new Map<number, number>();
+    const firstIndex = new Map<string, number>();
+    const complete = () => completeResults(results, events, copies);
     const knownMetrics = new Map<string, boolean>();
     const fresh: Array<{ index: number; occurredAt: number }> = [];
     // Events of one batch often share a time: each distinct text in a row is parsed once.
@@ -155,7 +159,7 @@ export class UsageService {
       const fingerprint = fingerprintOf(event, occurredAt);
       const seen = fingerprints.get(event.idempotencyKey);
       if (seen !== undefined) {
-        if (seen === fingerprint) results[i] = { idempotencyKey: event.idempotencyKey, status: "duplicate" };
+        if (seen === fingerprint) copies.set(i, firstIndex.get(event.idempotencyKey) ?? i);
         else
           reject(
             i,
@@ -165,6 +169,7 @@ export class UsageService {
         continue;
       }
       fingerprints.set(event.idempotencyKey, fingerprint);
+      firstIndex.set(event.idempotencyKey, i);
       if (Number.isNaN(occurredAt)) {
         reject(i, "invalid_request", offsetTimeMessage);
         continue;
@@ -225,6 +230,7 @@ export class UsageService {
         results,
         reject,
         respond,
+        complete,
       );
       for (const listener of this.ingestListeners) listener(settled);
       return settled;
@@ -248,6 +254,7 @@ export class UsageService {
     results: Array<UsageEventResult | undefined>,
     reject: (i: number, code: string, message: string) => void,
     respond: StoreResponse | undefined,
+    complete: () => UsageEventResult[],
   ): Promise<UsageEventResult[]> {
     const undecided: Claim[] = [];
     const stored = await this.log.db.getMany(claims.map(({ key }) => key));
@@ -338,8 +345,8 @@ export class UsageService {
       });
     }
 
-    if (candidates.length > 0) await this.charge(env, merchantId, candidates, results, events, respond);
-    return completeResults(results, events);
+    if (candidates.length > 0) await this.charge(env, merchantId, candidates, results, complete, respond);
+    return complete();
   }
 
   /** Decides every candidate against its wallet and commits the accepted ones as one record. */
@@ -348,7 +355,7 @@ export class UsageService {
     merchantId: string,
     candidates: Candidate[],
     results: Array<UsageEventResult | undefined>,
-    events: readonly UsageEventInput[],
+    complete: () => UsageEventResult[],
     respond: StoreResponse | undefined,
   ): Promise<void> {
     const residents = new Map<string, Resident<WalletContext>>();
@@ -394,7 +401,7 @@ export class UsageService {
             ops.push({ type: "put", key: permanentKey, value: JSON.stringify(value) });
             keys.push(permanentKey);
           }
-          const stored = respond?.(completeResults(results, events));
+          const stored = respond?.(complete());
           if (stored) {
             ops.push(stored.op);
             keys.push(stored.scope);
@@ -461,20 +468,34 @@ function recordOutcomes(
   });
 }
 
+/**
+ * Every event's result: a later copy of an event in the same batch is answered as its first copy
+ * was (a duplicate of what it was charged, or the same refusal), since only the first is applied.
+ */
 function completeResults(
   results: ReadonlyArray<UsageEventResult | undefined>,
   events: readonly UsageEventInput[],
+  copies: ReadonlyMap<number, number>,
 ): UsageEventResult[] {
-  return Array.from(
-    { length: events.length },
-    (_, i) =>
-      results[i] ?? {
+  return Array.from({ length: events.length }, (_, i) => {
+    const first = copies.get(i);
+    const result = results[first ?? i];
+    if (result === undefined) {
+      return {
         idempotencyKey: events[i]?.idempotencyKey ?? "",
         status: "rejected",
         code: "internal_error",
         message: "",
-      },
-  );
+      };
+    }
+    if (first === undefined || result.status !== "accepted") return result;
+    return {
+      idempotencyKey: result.idempotencyKey,
+      status: "duplicate",
+      chargeMicros: result.chargeMicros,
+      currency: result.currency,
+    };
+  });
 }
 
 /** Stored with the permanent key: the same bytes as fast-json-stable-stringify wrote before. */

@@ -89,6 +89,40 @@ describe("usage ingest", () => {
     ]);
   });
 
+  it("answers a repeated event in one batch as its first copy was: refused alike, or a duplicate of its charge", async () => {
+    await customerOn(
+      "m1b",
+      { prices: [{ metric: "images", pricing: "per_unit", unitAmount: "1.00" }] },
+      "prepaid",
+    );
+    const refused = event("m1b", "images", "1");
+    const first = await api.post("/v1/usage-events", { events: [refused, refused] });
+    expect(first.body.results).toEqual([
+      expect.objectContaining({ status: "rejected", code: "insufficient_balance" }),
+      expect.objectContaining({
+        idempotencyKey: refused.idempotencyKey,
+        status: "rejected",
+        code: "insufficient_balance",
+      }),
+    ]);
+    const unassigned = event("nobody_assigned", "images", "1");
+    await api.post("/v1/customers", { externalId: "nobody_assigned" });
+    const second = await api.post("/v1/usage-events", { events: [unassigned, unassigned] });
+    expect(second.body.results.map((r: { code?: string }) => r.code)).toEqual([
+      "rate_card_not_assigned",
+      "rate_card_not_assigned",
+    ]);
+
+    await api.post("/v1/customers/m1b/wallet/grants", { amount: "5", reason: "test" });
+    const third = await api.post("/v1/usage-events", { events: [refused, refused] });
+    expect(third.body.results).toEqual([
+      { idempotencyKey: refused.idempotencyKey, status: "accepted", amount: "1.00", currency: "CNY" },
+      { idempotencyKey: refused.idempotencyKey, status: "duplicate", amount: "1.00", currency: "CNY" },
+    ]);
+    const wallet = await api.get("/v1/customers/m1b/wallet");
+    expect(wallet.body.balance).toBe("4.00");
+  });
+
   it("takes times only with their offset: the event without one is rejected, the rest of its batch applies", async () => {
     await customerOn(
       "m1z",
