@@ -65,14 +65,13 @@ export class CustomerDirectory {
     // Recorded only when set: a customer without a clock is recorded as before clocks existed.
     const input = { externalId, name, email, ...(testClockId === null ? {} : { testClockId }) };
     const indexKey = customerIndex(env, merchantId, externalId);
-    if (this.creating.has(indexKey) || (await this.find(env, merchantId, input.externalId))) {
-      throw new DomainError(
-        "customer_exists",
-        `a customer with externalId "${input.externalId}" already exists`,
-      );
-    }
+    const exists = () =>
+      new DomainError("customer_exists", `a customer with externalId "${input.externalId}" already exists`);
+    if (this.creating.has(indexKey)) throw exists();
+    // Claimed before the lookup awaits: a concurrent create of the same externalId sees the claim.
     this.creating.add(indexKey);
     try {
+      if (await this.find(env, merchantId, input.externalId)) throw exists();
       const at = this.log.now();
       const customer: Customer = {
         id: newId("cus"),

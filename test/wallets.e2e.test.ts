@@ -144,4 +144,22 @@ describe("wallets through the SDK", () => {
     expect(await codeOf(client.customers.create({ externalId: "strict" }))).toBe("customer_exists");
     expect((await client.wallets.transactions("strict")).data).toHaveLength(0);
   });
+
+  it("creates one customer per externalId when many create it at once", async () => {
+    for (let round = 0; round < 5; round++) {
+      const externalId = `racer_${round}`;
+      const outcomes = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          client.customers.create({ externalId }).then(
+            (customer) => customer.id,
+            (error: unknown) => (error instanceof BuffMoneyError ? error.code : "other"),
+          ),
+        ),
+      );
+      const created = outcomes.filter((outcome) => outcome.startsWith("cus_"));
+      expect(created).toHaveLength(1);
+      expect(outcomes.filter((outcome) => outcome === "customer_exists")).toHaveLength(19);
+      expect((await client.customers.retrieve(externalId)).id).toBe(created[0]);
+    }
+  });
 });
