@@ -3,7 +3,7 @@ import { DomainError, type ErrorCode } from "../domain/errors.js";
 import { limits } from "../domain/limits.js";
 import type { EntityState } from "../machines/kind.js";
 import { walletEntity } from "../machines/walletKind.js";
-import type { WalletCommand, WalletContext, WalletFact } from "../machines/walletTypes.js";
+import type { WalletCommand, WalletContext, WalletFact, WalletRejection } from "../machines/walletTypes.js";
 import type { Log } from "../wal/log.js";
 import type { IndexOp } from "../wal/record.js";
 import type { Customer } from "./customers.js";
@@ -84,7 +84,7 @@ export class WalletService {
         ...(idempotency ? { idempotency } : {}),
       },
     );
-    if (!outcome.ok) throw new DomainError(outcome.code as ErrorCode, rejectionMessage(outcome.code));
+    if (!outcome.ok) throw walletRefusal(outcome.code);
     return outcome.result;
   }
 
@@ -141,7 +141,8 @@ export class WalletService {
   }
 }
 
-const messages: Record<string, string> = {
+/** Each of the wallet machine's refusals: every one is an API error code, so the compiler holds the table whole. */
+const messages: Record<WalletRejection & ErrorCode, string> = {
   insufficient_balance: "the wallet's available balance is lower than the amount",
   wallet_frozen: "the wallet is frozen: it refuses debits, reservations and captures",
   wallet_already_frozen: "the wallet is already frozen",
@@ -154,6 +155,12 @@ const messages: Record<string, string> = {
   reservations_limit_reached: "the wallet holds the maximum number of open reservations",
 };
 
-function rejectionMessage(code: string): string {
-  return messages[code] ?? code;
+function walletRefusal(code: string): DomainError {
+  return Object.hasOwn(messages, code)
+    ? new DomainError(code as WalletRejection & ErrorCode, messages[code as keyof typeof messages])
+    : new DomainError("internal_error", `the wallet refused with an unknown code: ${code}`);
 }
+
+// Fails to compile when the machine gains a refusal the error table does not map to HTTP.
+const everyRefusalHasAStatus: WalletRejection extends ErrorCode ? true : never = true;
+void everyRefusalHasAStatus;

@@ -21,6 +21,8 @@ export const errorStatus = {
   wallet_already_frozen: 409,
   reservation_not_active: 409,
   reservation_expired: 409,
+  reservation_not_expired: 409,
+  reservations_limit_reached: 409,
   capture_exceeds_reservation: 422,
   rate_card_not_found: 404,
   metric_not_found: 404,

@@ -1,5 +1,6 @@
 import BuffMoneyClient, { BuffMoneyError } from "@buffmoney/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { limits } from "../domain/limits.js";
 import { startTestServer } from "./support/server.js";
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
@@ -143,6 +144,23 @@ describe("wallets through the SDK", () => {
     expect(await codeOf(client.wallets.debit("strict", { amount: "0" }))).toBe("invalid_amount");
     expect(await codeOf(client.customers.create({ externalId: "strict" }))).toBe("customer_exists");
     expect((await client.wallets.transactions("strict")).data).toHaveLength(0);
+  });
+
+  it("refuses a reservation past the wallet's open-reservation limit with 409, not a server error", async () => {
+    await client.customers.create({ externalId: "many_holds" });
+    await client.wallets.grant("many_holds", { amount: "2000", reason: "r" });
+    for (let held = 0; held < limits.reservationsPerWalletMax; held += 50) {
+      const batch = Math.min(50, limits.reservationsPerWalletMax - held);
+      await Promise.all(
+        Array.from({ length: batch }, () => client.wallets.reserve("many_holds", { amount: "1" })),
+      );
+    }
+    const refused = await client.wallets.reserve("many_holds", { amount: "1" }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(BuffMoneyError);
+    expect(refused).toMatchObject({ code: "reservations_limit_reached", status: 409 });
+    expect((await client.wallets.retrieve("many_holds")).reserved).toBe(
+      `${limits.reservationsPerWalletMax}.00`,
+    );
   });
 
   it("creates one customer per externalId when many create it at once", async () => {

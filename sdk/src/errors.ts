@@ -18,6 +18,8 @@ export type BuffMoneyErrorCode =
   | "wallet_already_frozen"
   | "reservation_not_active"
   | "reservation_expired"
+  | "reservation_not_expired"
+  | "reservations_limit_reached"
   | "capture_exceeds_reservation"
   | "rate_card_not_found"
   | "metric_not_found"
