@@ -220,6 +220,9 @@ export class Runtime {
   private async setUpAdminToken(configured: string | undefined): Promise<void> {
     if (configured) {
       this.adminTokenSha256 = sha256Hex(configured);
+      // A token generated before is retired: unsetting the setting later must not revive it.
+      if (await this.log.get(keys.meta("admin_token_sha256")))
+        await this.log.db.del(keys.meta("admin_token_sha256"), { sync: true });
       return;
     }
     const stored = await this.log.get(keys.meta("admin_token_sha256"));

@@ -63,6 +63,11 @@ export interface AppOptions {
   logger?: Logger | undefined;
   /** When set, GET /metrics asks for `Authorization: Bearer <token>`; otherwise it is open. */
   metricsToken?: string | undefined;
+  /**
+   * True once the server is stopping: each response closes its connection, so clients reconnect
+   * elsewhere instead of sending more on a kept-alive one, and /health answers 503.
+   */
+  draining?: () => boolean;
 }
 
 /** The Koa application: small middleware, then one route per operation. */
@@ -73,8 +78,11 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
   const document = openApiDocument(operations);
   const metrics = createMetrics(runtime);
 
+  const draining = options.draining ?? (() => false);
   router.get("/health", (ctx) => {
-    ctx.body = { status: "ok", ledgerSeq: runtime.log.durableHead };
+    const stopping = draining();
+    ctx.status = stopping ? 503 : 200;
+    ctx.body = { status: stopping ? "stopping" : "ok", ledgerSeq: runtime.log.durableHead };
   });
   router.get("/metrics", serveMetrics(metrics, options.metricsToken));
   router.get("/api/openapi", (ctx) => {
@@ -102,6 +110,12 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
     });
   }
 
+  app.use(async (ctx, next) => {
+    if (draining()) ctx.set("Connection", "close");
+    await next();
+    // A request already running when the server began stopping closes its connection too.
+    if (draining() && !ctx.headerSent) ctx.set("Connection", "close");
+  });
   app.use(accessLog({ logger: options.logger, observe: (request) => metrics.observeRequest(request) }));
   // Mounted handlers answer on their own (raw bytes, their own errors), ahead of everything else.
   options.mount?.(app, (ctx) => isAdminRequest(ctx, runtime));

@@ -1,6 +1,7 @@
 import type { Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Runtime } from "../actors/index.js";
+import { limits } from "../domain/limits.js";
 import { createApp, type AppOptions } from "./app.js";
 import { attachFeed, type FeedOptions, type FeedServer } from "./feed.js";
 
@@ -9,18 +10,25 @@ export interface RunningServer {
   port: number;
   server: Server;
   feed: FeedServer;
-  /** Stops accepting requests, lets running ones finish, then flushes and closes the ledger. */
+  /**
+   * Stops accepting connections and requests: each response from now on closes its connection, idle
+   * connections are closed at once, and whatever is still open after the drain time is cut. Then
+   * the ledger is flushed and closed. A request cut before its answer may or may not have been
+   * applied (a retry with its Idempotency-Key tells); nothing answered is lost.
+   */
   close(): Promise<void>;
 }
 
 export async function startServer(
   runtime: Runtime,
-  options: { port: number; host?: string; feed?: FeedOptions } & AppOptions,
+  options: { port: number; host?: string; feed?: FeedOptions; drainMs?: number } & AppOptions,
 ): Promise<RunningServer> {
+  let draining = false;
   const app = createApp(runtime, {
     ...(options.mount ? { mount: options.mount } : {}),
     logger: options.logger,
     metricsToken: options.metricsToken,
+    draining: () => draining,
   });
   const server = app.listen(options.port, options.host ?? "0.0.0.0");
   server.keepAliveTimeout = 65_000;
@@ -38,9 +46,20 @@ export async function startServer(
     feed,
     close() {
       closing ??= (async () => {
+        draining = true;
         await feed.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
+          // A connection between two requests is closed as soon as it is seen idle.
+          const idle = setInterval(() => server.closeIdleConnections(), 50);
+          const cut = setTimeout(
+            () => server.closeAllConnections(),
+            options.drainMs ?? limits.shutdownDrainMs,
+          );
+          server.once("close", () => {
+            clearInterval(idle);
+            clearTimeout(cut);
+          });
           server.closeIdleConnections();
         });
         await runtime.close();

@@ -1,4 +1,5 @@
 import { pino } from "pino";
+import { limits } from "../domain/limits.js";
 import { Runtime } from "../actors/index.js";
 import { startServer } from "../api/index.js";
 import { defaultPrivateAddressesAllowed, type PrivateAddressesAllowed } from "../domain/webhookUrls.js";
@@ -12,8 +13,9 @@ const dataDir = process.env.BUFFMONEY_DATA_DIR ?? "./data";
 async function main(): Promise<void> {
   // JSON lines to stdout, written synchronously so nothing is lost on process.exit.
   const logger = pino({ level: process.env.LOG_LEVEL ?? "info" }, pino.destination({ dest: 1, sync: true }));
-  const port = Number(process.env.PORT ?? 4000);
-  // Settings are checked before anything touches the data directory.
+  // Settings are checked before anything touches the data directory (or a token is shown once).
+  const port = listenPort(process.env.PORT);
+  const adminToken = configuredAdminToken(process.env.BUFFMONEY_ADMIN_TOKEN);
   const residentWallets = residentWalletsMax(process.env.BUFFMONEY_RESIDENT_WALLETS_MAX);
   const privateAddresses = privateAddressesAllowed(process.env.BUFFMONEY_WEBHOOK_ALLOW_PRIVATE);
   // Checkout pages and channel callbacks point here; with PORT=0 it is known once listening.
@@ -32,7 +34,7 @@ async function main(): Promise<void> {
   });
   const runtime = await Runtime.open({
     dataDir,
-    adminToken: process.env.BUFFMONEY_ADMIN_TOKEN || undefined,
+    adminToken,
     secretKey: process.env.BUFFMONEY_SECRET_KEY || undefined,
     webhooks: {
       send: createWebhookSender(),
@@ -69,12 +71,19 @@ async function main(): Promise<void> {
 
   let stopping = false;
   const stop = (signal: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // Every answered request is already durable: stopping now loses only unanswered ones.
+      console.log(`${signal} again: stopping now, without waiting for requests in flight`);
+      process.exit(1);
+    }
     stopping = true;
-    console.log(`${signal}: finishing requests, flushing the ledger`);
+    console.log(
+      `${signal}: finishing requests (at most ${limits.shutdownDrainMs / 1000} s), flushing the ledger; ${signal} again stops at once`,
+    );
     Promise.all([collection.close(), running.close()]).then(
       () => {
         invoices.close();
+        console.log(`stopped: the ledger is flushed and closed at record ${runtime.log.durableHead}`);
         process.exit(0);
       },
       (error: unknown) => {
@@ -85,6 +94,28 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+/** PORT: 0 to 65535 (0: any free port); unset or empty, 4000. */
+function listenPort(setting: string | undefined): number {
+  if (!setting) return 4000;
+  const value = Number(setting);
+  if (!/^\d+$/.test(setting) || value > 65_535)
+    throw new Error(`PORT is "${setting}": use a whole number from 0 to 65535 (0 picks any free port)`);
+  return value;
+}
+
+/** Shorter tokens could be guessed; the generated ones have 32 random characters. */
+const adminTokenLengthMin = 16;
+
+/** BUFFMONEY_ADMIN_TOKEN: at least 16 characters; unset or empty, one is generated on first start. */
+function configuredAdminToken(setting: string | undefined): string | undefined {
+  if (!setting) return undefined;
+  if (setting.length < adminTokenLengthMin || /\s/.test(setting))
+    throw new Error(
+      `BUFFMONEY_ADMIN_TOKEN is too weak: use at least ${adminTokenLengthMin} characters and no spaces (e.g. openssl rand -hex 24)`,
+    );
+  return setting;
 }
 
 /** BUFFMONEY_WEBHOOK_ALLOW_PRIVATE: sandbox, true (both environments) or false; unset, neither. */

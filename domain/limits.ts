@@ -19,6 +19,8 @@ export const limits = {
   residentActorsMax: 100_000,
   snapshotIntervalRecords: 50_000,
   timerSweepIntervalMs: 250,
+  /** On SIGTERM, requests already sent get this long to be answered before their connections are cut. */
+  shutdownDrainMs: 10_000,
   /** Sweeps run back to back at startup for what came due while the server was down (1,000 each). */
   timerCatchUpSweepsMax: 100,
   /** Subscriptions and purchases one customer may hold (listing and entitlement checks read them all). */

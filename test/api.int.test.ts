@@ -1,6 +1,8 @@
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Runtime } from "../actors/index.js";
 import { adminToken, startTestServer } from "./support/server.js";
+import { tempDir } from "./support/tempDir.js";
 
 let server: Awaited<ReturnType<typeof startTestServer>>;
 let key: string;
@@ -210,5 +212,32 @@ describe("HTTP conventions", () => {
     });
     expect(customer.status).toBe(404);
     expect(server.runtime.log.durableHead).toBe(headBefore);
+  });
+});
+
+describe("the admin token", () => {
+  it("retires a generated token once one is configured: unsetting the setting later makes a new one", async () => {
+    const dir = await tempDir("admin-token");
+    try {
+      const reopen = async (adminToken?: string) => {
+        const runtime = await Runtime.open({
+          dataDir: dir.path,
+          startTimers: false,
+          ...(adminToken ? { adminToken } : {}),
+        });
+        const generated = runtime.generatedAdminToken;
+        await runtime.close();
+        return generated;
+      };
+      const first = await reopen();
+      expect(first).toMatch(/^bm_admin_/);
+      expect(await reopen()).toBeNull();
+      expect(await reopen("bm_admin_configured_0123456789")).toBeNull();
+      const second = await reopen();
+      expect(second).toMatch(/^bm_admin_/);
+      expect(second).not.toBe(first);
+    } finally {
+      await dir.remove();
+    }
   });
 });

@@ -28,6 +28,28 @@ describe("the server's resident-wallet bound", () => {
   });
 });
 
+describe("the port and the admin token", () => {
+  afterAll(killChildServers);
+
+  it("refuses a bad PORT or a weak admin token before touching the data directory, naming the setting", async () => {
+    const dir = await tempDir("buffmoney-port-");
+    try {
+      for (const port of ["abc", "99999", "4000.5"]) {
+        await expect(
+          startChildServer({ dataDir: dir.path, adminToken, env: { PORT: port } }),
+        ).rejects.toThrow(`PORT is "${port}"`);
+      }
+      await expect(startChildServer({ dataDir: dir.path, adminToken: "short" })).rejects.toThrow(
+        "BUFFMONEY_ADMIN_TOKEN is too weak",
+      );
+      // Refused before anything was written.
+      expect(await readdir(dir.path)).toEqual([]);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
+
 describe("a data directory another server has open", () => {
   afterAll(killChildServers);
 

@@ -36,9 +36,9 @@ export async function startChildServer(options: {
     ...process.env,
     // Receivers in tests listen on 127.0.0.1.
     BUFFMONEY_WEBHOOK_ALLOW_PRIVATE: "sandbox",
-    ...options.env,
     PORT: "0",
     HOST: "127.0.0.1",
+    ...options.env,
     BUFFMONEY_DATA_DIR: options.dataDir,
     BUFFMONEY_ADMIN_TOKEN: options.adminToken,
     // Request logs off: output is kept for failure messages (startup lines are plain console text).
