@@ -1,7 +1,7 @@
 import { readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { entityIndexDir, keys, Log } from "../wal/index.js";
+import { entityIndexDir, keys, Log, LogIntegrityError } from "../wal/index.js";
 import { draft } from "./support/draft.js";
 import { slowIndexWrites } from "./support/slowWrites.js";
 import { editStore } from "./support/editStore.js";
@@ -100,7 +100,7 @@ describe("entity index", () => {
     await reopened.close();
   });
 
-  it("builds itself again when it lists records beyond the log's head", async () => {
+  it("stops the ledger from opening when it lists records beyond the log's head, until the operator deletes it", async () => {
     const log = await Log.open(dir.path);
     await writeRecords(log, 1, 20);
     await log.close();
@@ -108,14 +108,19 @@ describe("entity index", () => {
       await db.put(keys.entityRecord("wallet:cus_0", 99), "");
       await db.put(keys.meta("indexed_through"), "99");
     });
+    const refused = await Log.open(dir.path).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(LogIntegrityError);
+    expect(refused).toMatchObject({ seq: 21, problem: "index_ahead_of_log" });
+    expect((refused as Error).message).toMatch(
+      /lists ledger records up to 99, but the ledger ends at 20: records 21–99 were durable and are lost/,
+    );
+    // The evidence is kept: a second start refuses alike.
+    await expect(Log.open(dir.path)).rejects.toMatchObject({ problem: "index_ahead_of_log" });
+
+    // The operator chose this ledger: without the index, it is built again and the ledger serves.
+    await rm(entityIndexDir(dir.path), { recursive: true });
     const reopened = await Log.open(dir.path);
     await expectComplete(reopened, 20);
-    expect(reopened.indexRepair).toEqual({
-      listedRecords: 20,
-      rebuilt: expect.stringMatching(
-        /^it listed records up to 99, beyond the ledger's head at 20: unless this ledger was restored from a backup, it lost records it had acknowledged/,
-      ),
-    });
     await writeRecords(reopened, 21, 5);
     await expectComplete(reopened, 25);
     await reopened.close();

@@ -10,7 +10,9 @@ export class LogIntegrityError extends Error {
       | "sequence_mismatch"
       /** The runtime's checkpoint names a record the log no longer holds, or holds changed. */
       | "checkpoint_ahead_of_log"
-      | "checkpoint_mismatch",
+      | "checkpoint_mismatch"
+      /** The entity index lists records past the log's head: the log lost acknowledged records. */
+      | "index_ahead_of_log",
     message: string,
   ) {
     super(message);

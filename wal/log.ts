@@ -277,10 +277,14 @@ export class Log {
     const index = this.index;
     if (index.discarded !== null) this.indexRepair.rebuilt = `it could not be opened (${index.discarded})`;
     if (index.indexedThrough > this.lastSeq) {
-      // The index is written only after its records are durable: unless the ledger was restored from a
-      // backup beside a newer index, the ledger lost records it had acknowledged.
-      this.indexRepair.rebuilt = `it listed records up to ${index.indexedThrough}, beyond the ledger's head at ${this.lastSeq}: unless this ledger was restored from a backup, it lost records it had acknowledged (check with: npx buffmoney audit verify)`;
-      await index.clear();
+      // The index is written only after its records are durable: the ledger lost records it had
+      // acknowledged. Serving on would answer retries from stored responses for records that are
+      // gone and reuse their sequence numbers. (Backups leave the index out, so a restore is not this.)
+      throw new LogIntegrityError(
+        this.lastSeq + 1,
+        "index_ahead_of_log",
+        `the entity index lists ledger records up to ${index.indexedThrough}, but the ledger ends at ${this.lastSeq}: records ${this.lastSeq + 1}–${index.indexedThrough} were durable and are lost. Restore the ledger from a backup; only if this older ledger is the one to serve, delete ${index.location} (it is built again from the ledger) and start again`,
+      );
     } else if (index.storedFormat !== "" && index.format !== "" && index.storedFormat !== index.format) {
       this.indexRepair.rebuilt = `its values were in format "${index.storedFormat}", not "${index.format}"`;
       await index.clear();
