@@ -42,7 +42,14 @@ export interface WebhookEndpoint {
   activeUntil: number | null;
 }
 
-export type EndpointChange = "created" | "enabled" | "disabled" | "rotated";
+export type EndpointChange = "created" | "enabled" | "disabled" | "rotated" | "updated" | "deleted";
+
+/** What an update may change; a member left out stays as it is. */
+export interface EndpointChanges {
+  url?: string;
+  eventTypes?: string[];
+  description?: string | null;
+}
 export type EndpointListener = (change: EndpointChange, endpoint: WebhookEndpoint) => void;
 
 /** The system, when the outbox disables a failing endpoint. */
@@ -278,14 +285,85 @@ export class WebhookEndpointDirectory {
     });
   }
 
+  /**
+   * Changes the URL, event types or description (the secret stays); a no-op (no record) when nothing
+   * differs. Events already fanned out to it keep going to the URL they were queued for.
+   */
+  update(
+    env: Environment,
+    merchantId: string,
+    id: string,
+    changes: EndpointChanges,
+    by: Actor,
+    idempotency?: (endpoint: WebhookEndpoint) => { scope: string; op: IndexOp },
+  ): Promise<WebhookEndpoint> {
+    return this.serially(id, async () => {
+      const current = this.require(env, merchantId, id);
+      const changed: EndpointChanges = {};
+      if (changes.url !== undefined && changes.url !== current.url) changed.url = changes.url;
+      if (changes.eventTypes !== undefined && changes.eventTypes.join() !== current.eventTypes.join())
+        changed.eventTypes = changes.eventTypes;
+      if (changes.description !== undefined && changes.description !== current.description)
+        changed.description = changes.description;
+      if (Object.keys(changed).length === 0) return current;
+      if (changed.url !== undefined) {
+        const refusal = await this.checkUrl(changed.url, this.urlPolicy(env));
+        if (refusal !== null) {
+          throw new DomainError("webhook_url_not_allowed", `webhooks cannot be sent to this URL: ${refusal}`);
+        }
+      }
+      const endpoint: WebhookEndpoint = { ...current, ...changed };
+      const fact = { type: "webhook_endpoint.updated", endpointId: id, ...changed, by };
+      await this.write(endpoint, this.log.now(), "webhook_endpoint.update", fact, idempotency?.(endpoint));
+      this.notify("updated", endpoint);
+      return endpoint;
+    });
+  }
+
+  /**
+   * Deletes the endpoint: nothing more is sent to it, its id is unknown from now on, and it no longer
+   * counts towards the limit. The ledger keeps its history (the record names its URL and types).
+   */
+  delete(
+    env: Environment,
+    merchantId: string,
+    id: string,
+    by: Actor,
+    idempotency?: (endpoint: WebhookEndpoint) => { scope: string; op: IndexOp },
+  ): Promise<WebhookEndpoint> {
+    return this.serially(id, async () => {
+      const current = this.require(env, merchantId, id);
+      const { url, eventTypes, description, createdAt } = current;
+      const fact = {
+        type: "webhook_endpoint.deleted",
+        endpointId: id,
+        endpoint: { url, eventTypes, description, createdAt },
+        by,
+      };
+      const at = this.log.now();
+      const endpoint: WebhookEndpoint = {
+        ...current,
+        status: "disabled",
+        disabledReason: "manual",
+        activeUntil: this.log.nextSeq,
+      };
+      await this.write(endpoint, at, "webhook_endpoint.delete", fact, idempotency?.(endpoint), true);
+      this.notify("deleted", endpoint);
+      return endpoint;
+    });
+  }
+
   private async write(
     endpoint: WebhookEndpoint,
     at: number,
     command: string,
     fact: LoggedFact,
     idem: { scope: string; op: IndexOp } | undefined,
+    deleted = false,
   ): Promise<void> {
-    const ops: IndexOp[] = [this.indexOp(endpoint)];
+    const ops: IndexOp[] = [
+      deleted ? { type: "del", key: endpointKey(endpoint.id) } : this.indexOp(endpoint),
+    ];
     if (idem) ops.push(idem.op);
     const { type: _fact, ...details } = fact;
     const record = await this.log.append(
@@ -302,7 +380,8 @@ export class WebhookEndpointDirectory {
       at,
       ops,
     );
-    this.put(endpoint);
+    if (deleted) this.remove(endpoint);
+    else this.put(endpoint);
     this.onCommitted(record);
   }
 
@@ -326,6 +405,12 @@ export class WebhookEndpointDirectory {
       return { secret, ...times };
     });
     return { ...stored, secrets };
+  }
+
+  private remove(endpoint: WebhookEndpoint): void {
+    this.byId.delete(endpoint.id);
+    const scope = scopeOf(endpoint.env, endpoint.merchantId);
+    this.byScope.get(scope)?.delete(endpoint.id);
   }
 
   private put(endpoint: WebhookEndpoint): void {

@@ -91,6 +91,12 @@ export class FanOut {
     this.joinedIn.set(endpoint.id, this.tail?.generation ?? 0);
   }
 
+  /** A deleted endpoint: it takes nothing more, and its cursor no longer holds the tail back. */
+  left(endpointId: string): void {
+    this.cursors.delete(endpointId);
+    this.joinedIn.delete(endpointId);
+  }
+
   async stop(): Promise<void> {
     this.tail?.close();
     await this.running;

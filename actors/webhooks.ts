@@ -302,6 +302,13 @@ export class WebhookService implements QueueHost {
 
   private changed(change: string, endpoint: WebhookEndpoint): void {
     if (change === "created" || change === "enabled") this.fanOut.joined(endpoint);
+    if (change === "deleted") {
+      this.fanOut.left(endpoint.id);
+      const queue = this.queues.get(endpoint.id);
+      this.queues.delete(endpoint.id);
+      void queue?.stop();
+      return;
+    }
     if (change !== "enabled") return;
     // A fresh start: failures before it was disabled no longer count towards disabling it again.
     const queue = this.queueOf(endpoint.id);

@@ -19,7 +19,7 @@ export interface IdempotencyState {
 export function idempotency(runtime: Runtime) {
   return async (ctx: Context, next: Next): Promise<void> => {
     const key = ctx.get("Idempotency-Key");
-    if (!key || (ctx.method !== "POST" && ctx.method !== "PATCH")) return next();
+    if (!key || ctx.method === "GET" || ctx.method === "HEAD" || ctx.method === "OPTIONS") return next();
     if (key.length > limits.idempotencyKeyLengthMax) {
       throw new DomainError(
         "invalid_request",

@@ -11,7 +11,7 @@ export interface Operation<
   TBody extends z.ZodType = z.ZodType,
 > {
   operationId: string;
-  method: "get" | "post" | "patch";
+  method: "get" | "post" | "patch" | "delete";
   /** OpenAPI style: /v1/customers/{externalId}. */
   path: string;
   summary: string;

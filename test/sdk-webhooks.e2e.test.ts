@@ -128,4 +128,62 @@ describe("the SDK's webhooks: endpoints, deliveries and verifyWebhook on real de
     expect(all).toHaveLength(2);
     expect((await endpoints.retryDelivery(summary.id)).id).toBe(summary.id);
   });
+
+  it("updates an endpoint's URL and types, and deletes endpoints to make room under the limit", async () => {
+    const { apiKeys } = await server.admin.merchants.create({ name: "Many hooks" });
+    const own = new BuffMoneyClient({ apiKey: apiKeys.test, baseUrl: server.url, maxRetries: 0 });
+    const other = await receiver();
+    try {
+      const first = await own.webhookEndpoints.create({ url: other.url, eventTypes: ["wallet.granted"] });
+      const updated = await own.webhookEndpoints.update(first.id, {
+        url: hook.url.replace("/hooks", "/moved"),
+        eventTypes: ["customer.created"],
+        description: "moved",
+      });
+      expect(updated).toMatchObject({
+        url: hook.url.replace("/hooks", "/moved"),
+        eventTypes: ["customer.created"],
+      });
+      expect(await own.webhookEndpoints.retrieve(first.id)).toEqual(updated);
+      // The secret stayed: deliveries to the new URL verify with the one shown at creation.
+      const before = hook.deliveries.length;
+      await own.customers.create({ externalId: "moved-1" });
+      while (hook.deliveries.length === before) await new Promise((resolve) => setTimeout(resolve, 20));
+      const moved = hook.deliveries[before] as Delivery;
+      const event = await verifyWebhook({
+        payload: moved.body,
+        headers: moved.headers,
+        secret: first.secret,
+      });
+      expect(event.type).toBe("customer.created");
+      expect(other.deliveries).toHaveLength(0);
+
+      const ids = [first.id];
+      while (ids.length < 16)
+        ids.push((await own.webhookEndpoints.create({ url: other.url, eventTypes: ["*"] })).id);
+      const refused = await own.webhookEndpoints
+        .create({ url: other.url, eventTypes: ["*"] })
+        .catch((error: unknown) => error);
+      expect(refused).toMatchObject({ code: "webhook_endpoints_limit_reached", status: 409 });
+
+      expect(await own.webhookEndpoints.del(first.id)).toEqual({
+        id: first.id,
+        object: "webhook_endpoint",
+        deleted: true,
+      });
+      expect(await own.webhookEndpoints.retrieve(first.id).catch((error: unknown) => error)).toMatchObject({
+        code: "webhook_endpoint_not_found",
+      });
+      expect((await own.webhookEndpoints.list()).data.map((e) => e.id)).not.toContain(first.id);
+      await own.webhookEndpoints.create({ url: other.url, eventTypes: ["*"] });
+
+      // Nothing more goes to a deleted endpoint.
+      const sent = hook.deliveries.length;
+      await own.customers.create({ externalId: "moved-2" });
+      while (other.deliveries.length < 16) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(hook.deliveries.length).toBe(sent);
+    } finally {
+      await other.close();
+    }
+  });
 });

@@ -33,6 +33,19 @@ const createEndpointRequest = z
   .strict()
   .meta({ id: "CreateWebhookEndpointRequest" });
 
+const updateEndpointRequest = z
+  .object({
+    url: createEndpointRequest.shape.url.optional(),
+    eventTypes: createEndpointRequest.shape.eventTypes.optional(),
+    description: createEndpointRequest.shape.description,
+  })
+  .strict()
+  .meta({ id: "UpdateWebhookEndpointRequest" });
+
+const deletedEndpoint = z
+  .object({ id: z.string(), object: z.literal("webhook_endpoint"), deleted: z.literal(true) })
+  .meta({ id: "DeletedWebhookEndpoint" });
+
 const endpointWithSecret = z
   .object({
     ...endpointFields,
@@ -274,6 +287,63 @@ export function webhookOperations(runtime: Runtime): Operation[] {
       handle: async (ctx, { params }) => {
         const { env, merchantId } = merchantOf(ctx);
         return asEndpoint(runtime.webhooks.endpoints.require(env, merchantId, params.endpointId));
+      },
+    }),
+    operation({
+      operationId: "updateWebhookEndpoint",
+      method: "patch",
+      path: "/v1/webhook-endpoints/{endpointId}",
+      summary:
+        "Change an endpoint's URL, event types or description; its secret stays. Members left out are kept.",
+      tag: "Webhooks",
+      auth: "merchant",
+      params: endpointParams,
+      body: updateEndpointRequest,
+      response: webhookEndpoint,
+      status: 200,
+      handle: async (ctx, { params, body }) => {
+        const { env, merchantId } = merchantOf(ctx);
+        const changes = {
+          ...(body.url === undefined ? {} : { url: body.url }),
+          ...(body.eventTypes === undefined ? {} : { eventTypes: body.eventTypes }),
+          ...(body.description === undefined ? {} : { description: body.description }),
+        };
+        const endpoint = await runtime.webhooks.endpoints.update(
+          env,
+          merchantId,
+          params.endpointId,
+          changes,
+          actorOf(ctx),
+          storedWith(ctx, asEndpoint),
+        );
+        return asEndpoint(endpoint);
+      },
+    }),
+    operation({
+      operationId: "deleteWebhookEndpoint",
+      method: "delete",
+      path: "/v1/webhook-endpoints/{endpointId}",
+      summary:
+        "Delete an endpoint: nothing more is sent to it and it no longer counts towards the limit of 16. The ledger keeps its history.",
+      tag: "Webhooks",
+      auth: "merchant",
+      params: endpointParams,
+      response: deletedEndpoint,
+      status: 200,
+      handle: async (ctx, { params }) => {
+        const { env, merchantId } = merchantOf(ctx);
+        const deleted = (e: WebhookEndpoint) => ({
+          status: 200,
+          body: { id: e.id, object: "webhook_endpoint" as const, deleted: true as const },
+        });
+        const endpoint = await runtime.webhooks.endpoints.delete(
+          env,
+          merchantId,
+          params.endpointId,
+          actorOf(ctx),
+          storedWith(ctx, deleted),
+        );
+        return deleted(endpoint);
       },
     }),
     operation({

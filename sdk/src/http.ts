@@ -12,7 +12,7 @@ export interface RequestSpec {
   path: string;
   query?: Record<string, string | number | undefined> | undefined;
   body?: unknown;
-  /** POST and PATCH only; generated when absent. */
+  /** Mutating methods only; generated when absent. */
   idempotencyKey?: string | undefined;
   /** Default "application/json". Any other media type (a PDF) answers the body's bytes as a Uint8Array. */
   accept?: string | undefined;
@@ -71,7 +71,7 @@ export class Transport {
       // Not User-Agent: Workers and browsers do not let scripts set it.
       "BuffMoney-Sdk": `ts/${sdkVersion}`,
     };
-    if (spec.method === "POST" || spec.method === "PATCH") {
+    if (spec.method !== "GET") {
       headers["Idempotency-Key"] = spec.idempotencyKey ?? globalThis.crypto.randomUUID();
     }
     if (spec.body === undefined) return { method: spec.method, headers };

@@ -76,6 +76,7 @@ export type { UsageEventParams, UsageEvents } from "./resources/usageEvents.js";
 export { UsageBuffer, UsageBufferError, type UsageBufferOptions } from "./usageBuffer.js";
 export type {
   CreateWebhookEndpointParams,
+  UpdateWebhookEndpointParams,
   ListWebhookDeliveriesParams,
   ReplayWebhookEventsParams,
   WebhookEndpoints,

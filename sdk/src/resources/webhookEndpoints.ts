@@ -21,6 +21,13 @@ export interface CreateWebhookEndpointParams {
   description?: string | null | undefined;
 }
 
+/** What to change; a member left out stays as it is (`description: null` clears it). */
+export interface UpdateWebhookEndpointParams {
+  url?: string | undefined;
+  eventTypes?: string[] | undefined;
+  description?: string | null | undefined;
+}
+
 /** Which events to send again: by type, by time (RFC 3339 with offset) or by ledger sequence. */
 export interface ReplayWebhookEventsParams {
   eventTypes?: string[] | undefined;
@@ -55,6 +62,32 @@ export class WebhookEndpoints {
 
   async retrieve(endpointId: string): Promise<WebhookEndpoint> {
     return this.transport.request({ method: "GET", path: path`/v1/webhook-endpoints/${endpointId}` });
+  }
+
+  /** Changes the URL, event types or description; the signing secret stays. */
+  async update(
+    endpointId: string,
+    params: UpdateWebhookEndpointParams,
+    options: RequestOptions = {},
+  ): Promise<WebhookEndpoint> {
+    return this.transport.request({
+      method: "PATCH",
+      path: path`/v1/webhook-endpoints/${endpointId}`,
+      body: params,
+      idempotencyKey: options.idempotencyKey,
+    });
+  }
+
+  /** Deletes the endpoint: nothing more is sent to it, and it frees its place among the 16 allowed. */
+  async del(
+    endpointId: string,
+    options: RequestOptions = {},
+  ): Promise<{ id: string; object: "webhook_endpoint"; deleted: true }> {
+    return this.transport.request({
+      method: "DELETE",
+      path: path`/v1/webhook-endpoints/${endpointId}`,
+      idempotencyKey: options.idempotencyKey,
+    });
   }
 
   /** A new secret, shown only now; the previous one keeps signing beside it for 24 hours. */
