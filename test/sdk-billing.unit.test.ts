@@ -138,6 +138,7 @@ const invoice: Invoice = {
   checkoutUrl: "http://localhost:4000/checkout/inv_1",
   dueAt: "2026-03-08T00:00:00.000Z",
   createdAt,
+  finalizedAt: createdAt,
   paidAt: null,
   voidedAt: null,
   voidReason: null,

@@ -1,5 +1,5 @@
 import { createConnection, createServer, type Server, type Socket } from "node:net";
-import { BuffMoneyClient, type FeedEvent } from "@buffmoney/sdk";
+import { BuffMoneyClient, BuffMoneyError, type FeedEvent } from "@buffmoney/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WebSocket } from "ws";
 import { startTestServer } from "./support/server.js";
@@ -103,6 +103,26 @@ describe("client.events.stream", () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it("ends at once with BuffMoneyError unauthorized for a wrong key, and when a rolled key expires", async () => {
+    const started = Date.now();
+    const wrong = await take(clientOf("bm_test_not_a_key", server.url).events.stream(), 1).catch(
+      (error: unknown) => error,
+    );
+    expect(wrong).toBeInstanceOf(BuffMoneyError);
+    expect(wrong).toMatchObject({ code: "unauthorized", status: 401 });
+    // Not after a series of reconnects.
+    expect(Date.now() - started).toBeLessThan(2_000);
+
+    const merchant = await server.admin.merchants.create({ name: "Rolling" });
+    const client = clientOf(merchant.apiKeys.test, server.url);
+    const ended = take(client.events.stream(), 1_000).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    await server.admin.merchants.rollApiKey(merchant.id, { environment: "test", expiresInSeconds: 0 });
+    const expired = await ended;
+    expect(expired).toBeInstanceOf(BuffMoneyError);
+    expect(expired).toMatchObject({ code: "unauthorized", status: 401 });
   });
 
   it("says how to get a WebSocket where there is no global one", () => {

@@ -10,6 +10,8 @@ import BuffMoneyClient, {
 } from "@buffmoney/sdk";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { readFile } from "node:fs/promises";
+import { errorStatus } from "../domain/errors.js";
 import { json, scriptedServer, type Reply } from "./support/scriptedServer.js";
 
 const dropConnection: Reply = (request) => request.socket.destroy();
@@ -363,5 +365,13 @@ describe("BuffMoneyAdminClient", () => {
     expect(server.received[0]?.url).toBe("/v1/admin/merchants");
     expect(server.received[0]?.headers["authorization"]).toBe("Bearer adm_secret");
     expect(server.received[0]?.headers["idempotency-key"]).toMatch(uuidPattern);
+  });
+});
+
+describe("the SDK's error codes", () => {
+  it("name every code the server answers with", async () => {
+    const source = await readFile(new URL("../sdk/src/errors.ts", import.meta.url), "utf8");
+    const named = new Set([...source.matchAll(/^ {2}\| "(\w+)"$/gm)].map((match) => match[1]));
+    expect(Object.keys(errorStatus).filter((code) => !named.has(code))).toEqual([]);
   });
 });

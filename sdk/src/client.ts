@@ -85,6 +85,9 @@ export class BuffMoneyClient {
       token: config.token,
       retryDelayMsBase: config.retryDelayMsBase,
       WebSocket: options.WebSocket,
+      checkKey: async () => {
+        await transport.request({ method: "GET", path: "/v1/balance" });
+      },
     });
   }
 }

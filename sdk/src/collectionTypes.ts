@@ -112,6 +112,8 @@ export interface Invoice {
   checkoutUrl: string;
   dueAt: IsoTimestamp | null;
   createdAt: IsoTimestamp;
+  /** When its lines and number were fixed; null while a draft. */
+  finalizedAt: IsoTimestamp | null;
   paidAt: IsoTimestamp | null;
   voidedAt: IsoTimestamp | null;
   voidReason: string | null;

@@ -31,10 +31,15 @@ export class FeedConnection {
   /** Closed by us because the reader fell behind; resuming is not a failure. */
   paused = false;
   received = false;
+  /** The upgrade was accepted (a refused one closes without ever opening). */
+  opened = false;
   closed: { code: number; reason: string } | null = null;
 
   constructor(WebSocketImpl: WebSocketConstructor, url: string) {
     this.socket = new WebSocketImpl(url);
+    this.socket.addEventListener("open", () => {
+      this.opened = true;
+    });
     this.socket.addEventListener("message", (event) => {
       this.received = true;
       this.messages.push(typeof event.data === "string" ? event.data : String(event.data));

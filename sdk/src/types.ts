@@ -125,7 +125,7 @@ export type ReservationOperation = WalletOperation & { reservation: Reservation 
 
 /** Which page of a cursor-paginated list to fetch. */
 export interface PageParams {
-  /** Page size; the server caps it. */
+  /** Page size, 1 to 100 (default 20); a larger one is refused with invalid_request. */
   limit?: number | undefined;
   /** The `nextCursor` of the previous page. */
   startingAfter?: string | undefined;

@@ -1,4 +1,4 @@
-import { BuffMoneyConnectionError } from "../errors.js";
+import { BuffMoneyConnectionError, BuffMoneyError } from "../errors.js";
 import { FeedConnection, type WebSocketConstructor } from "../feedSocket.js";
 import { retryDelayMs } from "../retryPolicy.js";
 import type { Environment } from "../types.js";
@@ -30,7 +30,15 @@ export interface FeedConfig {
   token: string;
   retryDelayMsBase: number;
   WebSocket: WebSocketConstructor | undefined;
+  /**
+   * Asks the API whether the key is good: a refused WebSocket upgrade looks like any dropped
+   * connection (no status reaches the client), so a stream that cannot connect asks once.
+   */
+  checkKey: () => Promise<void>;
 }
+
+/** The server closes the feed with this code when the key stops being valid (expired after a roll). */
+const keyExpiredCloseCode = 4401;
 
 /** Reconnects in a row that delivered nothing before the stream gives up. */
 const failedReconnectsMax = 8;
@@ -76,7 +84,17 @@ export class Events {
         connection.close();
       }
       if (signal?.aborted || connection.paused) continue;
+      if (connection.closed?.code === keyExpiredCloseCode) {
+        throw new BuffMoneyError({
+          code: "unauthorized",
+          status: 401,
+          message: connection.closed.reason || "the API key is no longer valid",
+          raw: connection.closed,
+        });
+      }
       failures = connection.received ? 0 : failures + 1;
+      // A key the server refuses is final (4xx are not retried): the API says so with a status.
+      if (failures === 1 && !connection.opened) await this.config.checkKey().catch(rethrowRefusal);
       if (failures > failedReconnectsMax) {
         const { code, reason } = connection.closed ?? { code: 1006, reason: "" };
         throw new BuffMoneyConnectionError(
@@ -155,4 +173,10 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
     }
     signal?.addEventListener("abort", done, { once: true });
   });
+}
+
+/** A 4xx answer (a wrong or expired key) ends the stream; anything else is left to the retries. */
+function rethrowRefusal(error: unknown): void {
+  if (error instanceof BuffMoneyError && error.status >= 400 && error.status < 500 && error.status !== 429)
+    throw error;
 }

@@ -11,7 +11,8 @@ export interface CreateSubscriptionParams {
 }
 
 export interface ListSubscriptionsParams extends PageParams {
-  customerExternalId?: string | undefined;
+  /** Whose subscriptions: the server requires it. */
+  customerExternalId: string;
 }
 
 export interface ChangePlanParams {
@@ -38,7 +39,7 @@ export class Subscriptions {
   }
 
   /** One page, newest first. */
-  async list(params: ListSubscriptionsParams = {}): Promise<ListPage<Subscription>> {
+  async list(params: ListSubscriptionsParams): Promise<ListPage<Subscription>> {
     return this.transport.request({
       method: "GET",
       path: "/v1/subscriptions",
@@ -51,9 +52,7 @@ export class Subscriptions {
   }
 
   /** Every subscription, following `nextCursor` page by page: `for await (const subscription of …)`. */
-  listAll(
-    params: ListAllParams<ListSubscriptionsParams> = {},
-  ): AsyncGenerator<Subscription, void, undefined> {
+  listAll(params: ListAllParams<ListSubscriptionsParams>): AsyncGenerator<Subscription, void, undefined> {
     const { pageSize, ...filters } = params;
     return autoPaginate((startingAfter) => this.list({ ...filters, limit: pageSize, startingAfter }));
   }
