@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Runtime } from "../actors/index.js";
 import { createApp } from "../api/index.js";
 import { jsonClient } from "./support/http.js";
-import { startTestServer } from "./support/server.js";
+import { adminToken, startTestServer } from "./support/server.js";
 import { tempDir } from "./support/tempDir.js";
 
 /** The value of one sample line (`name{labels} value`), or 0 when the series is absent. */
@@ -42,7 +42,7 @@ describe("GET /metrics", () => {
 
   it("counts usage events by status, ledger batches, webhook attempts and HTTP requests by route", async () => {
     const before = await scrape();
-    const admin = jsonClient(server.url, "e2e-admin-token");
+    const admin = jsonClient(server.url, adminToken);
     const merchant = (await admin.post("/v1/admin/merchants", { name: "Metrics" })).body;
     const api = jsonClient(server.url, merchant.apiKeys.test as string);
     await api.post("/v1/webhook-endpoints", { url: receiverUrl, eventTypes: ["customer.created"] });

@@ -1,6 +1,7 @@
+import { rm } from "node:fs/promises";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LogIntegrityError, ReplayDivergedError, type Runtime } from "../actors/index.js";
-import { decodeRecord, encodeRecord, keys, Log, type LogRecord } from "../wal/index.js";
+import { decodeRecord, encodeRecord, entityIndexDir, keys, Log, type LogRecord } from "../wal/index.js";
 import { debitOf, grantOf, openRuntime, seedCustomers } from "./support/runtimeFixture.js";
 import { editStore } from "./support/editStore.js";
 import { tempDir } from "./support/tempDir.js";
@@ -293,6 +294,11 @@ describe("restart, snapshots and replay", () => {
     await editStore(dir.path, async (db) => {
       await db.del(keys.record(head));
     });
+    // The entity index lists it: that alone stops the start.
+    const listed = await openRuntime(dir.path).catch((e: unknown) => e);
+    expect(listed).toMatchObject({ seq: head, problem: "index_ahead_of_log" });
+    // Without the index, the checkpoint says so too.
+    await rm(entityIndexDir(dir.path), { recursive: true });
     const lost = await openRuntime(dir.path).catch((e: unknown) => e);
     expect(lost).toBeInstanceOf(LogIntegrityError);
     expect(lost).toMatchObject({ seq: head, problem: "checkpoint_ahead_of_log" });

@@ -38,11 +38,11 @@ export async function startChildServer(options: {
     BUFFMONEY_WEBHOOK_ALLOW_PRIVATE: "sandbox",
     PORT: "0",
     HOST: "127.0.0.1",
+    // Request logs off: output is kept for failure messages (startup lines are plain console text).
+    LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
     ...options.env,
     BUFFMONEY_DATA_DIR: options.dataDir,
     BUFFMONEY_ADMIN_TOKEN: options.adminToken,
-    // Request logs off: output is kept for failure messages (startup lines are plain console text).
-    LOG_LEVEL: process.env.LOG_LEVEL ?? "silent",
   };
   delete env.NODE_OPTIONS;
   const server = [process.execPath, "--import", "tsx", "bin/server.ts"];

@@ -9,7 +9,7 @@ import { createWebhookSender } from "../../effects/webhooks/index.js";
 import { createCollectionWiring } from "../../bin/paymentWiring.js";
 import { renderInvoicePdf } from "../../effects/index.js";
 
-export const adminToken = "e2e-admin-token";
+export const adminToken = "e2e-admin-token-0123456789";
 
 /** A real server on an ephemeral port over a fresh ledger directory. */
 export async function startTestServer(
