@@ -17,11 +17,18 @@ export const decimalAmount = z
     example: "12.50",
   });
 
+const controlOrLoneSurrogate =
+  // eslint-disable-next-line no-control-regex
+  /[\u0000-\u001f\u007f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
 const externalId = z
   .string()
   .min(1)
   .max(limits.externalIdLengthMax)
   .refine((v) => v !== "." && v !== "..", 'must not be "." or ".."')
+  // Stored as UTF-8, a lone surrogate would become U+FFFD and two ids would meet; control
+  // characters cannot be written in a URL path as they are.
+  .refine((v) => !controlOrLoneSurrogate.test(v), "must be valid Unicode without control characters")
   .meta({ description: "The merchant's own id for the customer.", example: "user_42" });
 
 const isoTime = z.string().meta({ format: "date-time", example: "2026-11-27T08:00:00.000Z" });

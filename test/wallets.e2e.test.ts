@@ -143,6 +143,10 @@ describe("wallets through the SDK", () => {
     expect(await codeOf(client.wallets.debit("strict", { amount: "-1" }))).toBe("invalid_request");
     expect(await codeOf(client.wallets.debit("strict", { amount: "0" }))).toBe("invalid_amount");
     expect(await codeOf(client.customers.create({ externalId: "strict" }))).toBe("customer_exists");
+    // Ids that UTF-8 would change or a URL path cannot carry: refused, not merged with another.
+    for (const externalId of ["X\udc00", "\ud800Y", "a\u0000b", "tab\there"])
+      expect(await codeOf(client.customers.create({ externalId }))).toBe("invalid_request");
+    expect((await client.customers.create({ externalId: "用户_😀" })).externalId).toBe("用户_😀");
     expect((await client.wallets.transactions("strict")).data).toHaveLength(0);
   });
 
@@ -161,6 +165,34 @@ describe("wallets through the SDK", () => {
     expect((await client.wallets.retrieve("many_holds")).reserved).toBe(
       `${limits.reservationsPerWalletMax}.00`,
     );
+  });
+
+  it("settles a reservation once under racing captures and releases; the losers hear 409, not 404", async () => {
+    await client.customers.create({ externalId: "racing_holds" });
+    await client.wallets.grant("racing_holds", { amount: "100", reason: "r" });
+    for (let round = 0; round < 10; round++) {
+      const { reservation } = await client.wallets.reserve("racing_holds", { amount: "5" });
+      const outcomes = await Promise.all(
+        [
+          client.wallets.capture("racing_holds", reservation.id, { amount: "2" }),
+          client.wallets.capture("racing_holds", reservation.id),
+          client.wallets.release("racing_holds", reservation.id),
+          client.wallets.capture("racing_holds", reservation.id, { amount: "4.99" }),
+        ].map((call) =>
+          call.then(
+            () => "ok",
+            (error: unknown) => (error instanceof BuffMoneyError ? error.code : "other"),
+          ),
+        ),
+      );
+      expect(outcomes.filter((outcome) => outcome === "ok")).toHaveLength(1);
+      expect(outcomes.filter((outcome) => outcome !== "ok")).toEqual([
+        "reservation_not_active",
+        "reservation_not_active",
+        "reservation_not_active",
+      ]);
+    }
+    expect((await client.wallets.retrieve("racing_holds")).reserved).toBe("0.00");
   });
 
   it("creates one customer per externalId when many create it at once", async () => {

@@ -166,13 +166,18 @@ export function walletOperations(runtime: Runtime): Operation[] {
         const amountMicros = body.amount === undefined ? null : positiveMicros(body.amount);
         await requireActiveReservation(ctx, params.externalId, params.reservationId);
         const transactionId = newId("wtx");
-        return run(ctx, params.externalId, 200, ({ at }) => ({
-          type: "wallet.capture",
-          reservationId: params.reservationId,
-          amountMicros,
-          transactionId,
-          at,
-        }));
+        return settledMeanwhile(
+          ctx,
+          params.externalId,
+          params.reservationId,
+          run(ctx, params.externalId, 200, ({ at }) => ({
+            type: "wallet.capture",
+            reservationId: params.reservationId,
+            amountMicros,
+            transactionId,
+            at,
+          })),
+        );
       },
     }),
     operation({
@@ -186,12 +191,17 @@ export function walletOperations(runtime: Runtime): Operation[] {
       handle: async (ctx, { params }) => {
         await requireActiveReservation(ctx, params.externalId, params.reservationId);
         const transactionId = newId("wtx");
-        return run(ctx, params.externalId, 200, ({ at }) => ({
-          type: "wallet.release",
-          reservationId: params.reservationId,
-          transactionId,
-          at,
-        }));
+        return settledMeanwhile(
+          ctx,
+          params.externalId,
+          params.reservationId,
+          run(ctx, params.externalId, 200, ({ at }) => ({
+            type: "wallet.release",
+            reservationId: params.reservationId,
+            transactionId,
+            at,
+          })),
+        );
       },
     }),
     operation({
@@ -226,6 +236,29 @@ export function walletOperations(runtime: Runtime): Operation[] {
       },
     }),
   ];
+
+  /**
+   * The reservation was active when checked, yet the wallet no longer holds it when its turn came: a
+   * concurrent capture, release or expiry settled it first. That is 409 reservation_not_active, as
+   * the check would have said a moment later, not 404 (which reads as a wrong id).
+   */
+  async function settledMeanwhile<T>(
+    ctx: Context,
+    externalId: string,
+    reservationId: string,
+    outcome: Promise<T>,
+  ): Promise<T> {
+    try {
+      return await outcome;
+    } catch (error) {
+      if (!(error instanceof DomainError) || error.code !== "reservation_not_found") throw error;
+      await requireActiveReservation(ctx, externalId, reservationId);
+      throw new DomainError(
+        "reservation_not_active",
+        "the reservation was captured, released or expired by a request that came first",
+      );
+    }
+  }
 
   async function requireActiveReservation(ctx: Context, externalId: string, reservationId: string) {
     const customer = await customerOf(ctx, externalId);
