@@ -76,6 +76,15 @@ async function handleProblems(ctx: Context, next: Next, logger: Logger | undefin
       return sendProblem(ctx, "overloaded", "too many requests are waiting; retry shortly");
     }
     const status = (error as { status?: unknown }).status;
+    // A body whose Content-Encoding does not match its bytes fails to inflate (zlib's Z_* codes).
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === "string" && code.startsWith("Z_")) {
+      return sendProblem(
+        ctx,
+        "invalid_request",
+        `the body could not be decoded as its Content-Encoding says (${code})`,
+      );
+    }
     if (status === 413) return sendProblem(ctx, "payload_too_large", "the request body exceeds the limit");
     if (status === 400 || status === 415 || status === 422) {
       return sendProblem(ctx, "invalid_request", (error as Error).message || "the body must be JSON");

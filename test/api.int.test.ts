@@ -93,6 +93,12 @@ describe("HTTP conventions", () => {
     const malformed = await post("/v1/customers", null, {}, "{not json");
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as { code: string }).code).toBe("invalid_request");
+    const notGzip = await post("/v1/customers", null, { "Content-Encoding": "gzip" }, '{"externalId":"gz"}');
+    expect(notGzip.status).toBe(400);
+    expect(await notGzip.json()).toMatchObject({
+      code: "invalid_request",
+      detail: expect.stringMatching(/Z_DATA_ERROR/),
+    });
   });
 
   it("refuses unknown fields and lists every validation problem", async () => {
