@@ -130,6 +130,8 @@ describe("top-ups through each channel (sandbox)", () => {
         },
       });
       expect(invoice.payment?.transactionId).toMatch(/^\d{28}$/);
+      // A top-up's invoice exists, and has no PDF: 409, not "no such invoice".
+      expect(await codeOf(client.invoices.pdf(top.invoiceId))).toBe("invoice_not_finalized");
       expect(await client.wallets.retrieve("payer")).toMatchObject({
         balance: "100.00",
         available: "100.00",

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import type { Runtime } from "../../actors/index.js";
+import { DomainError } from "../../domain/errors.js";
 import { merchantOf } from "../auth.js";
 import { operation, type Operation } from "../operation.js";
 import { invoiceParams } from "../schemas.js";
@@ -27,7 +28,19 @@ export function invoicePdfOperations(runtime: Runtime): Operation[] {
       status: 200,
       handle: async (ctx, { params }) => {
         const { env, merchantId } = merchantOf(ctx);
-        const { number, pdf } = await runtime.invoiceDocuments.renderPdf(env, merchantId, params.invoiceId);
+        const { number, pdf } = await runtime.invoiceDocuments
+          .renderPdf(env, merchantId, params.invoiceId)
+          .catch(async (error: unknown) => {
+            // A top-up's invoice lives with its payment: it exists, and has no PDF.
+            if (error instanceof DomainError && error.code === "invoice_not_found")
+              await runtime.payments.invoice(env, merchantId, params.invoiceId).then(() => {
+                throw new DomainError(
+                  "invoice_not_finalized",
+                  `invoice ${params.invoiceId} is a top-up: it has no PDF (its payment is its record)`,
+                );
+              });
+            throw error;
+          });
         ctx.set("Content-Disposition", `attachment; filename="${number.replace(fileNameUnsafe, "_")}.pdf"`);
         ctx.set("Cache-Control", "private, no-store");
         return { status: 200, body: Buffer.from(pdf.buffer, pdf.byteOffset, pdf.byteLength) };
