@@ -354,42 +354,63 @@ async function simulate(publicUrl: string, input: SimulationInput): Promise<void
  * Live channel accounts from the environment. WeChat Pay: BUFFMONEY_WECHATPAY_MCHID, _APPID,
  * _MERCHANT_SERIAL, _MERCHANT_KEY_FILE, _APIV3_KEY, _PLATFORM_CERT_FILE (optional _BASE_URL,
  * _AMOUNT_FEN_MAX). Alipay: BUFFMONEY_ALIPAY_APP_ID, _APP_KEY_FILE, _PUBLIC_KEY_FILE, _SELLER_ID
- * (optional _GATEWAY, _AMOUNT_FEN_MAX). A provider is live only when all its required values are set.
+ * (optional _GATEWAY, _AMOUNT_FEN_MAX). A provider is live only when all its required values are set;
+ * some but not all stop the start.
  */
 export function liveChannelsFromEnv(env: NodeJS.ProcessEnv): LiveChannelConfig {
   const read = (file: string | undefined) => (file ? readFileSync(file, "utf8") : undefined);
   const config: LiveChannelConfig = {};
   const w = (name: string) => env[`BUFFMONEY_WECHATPAY_${name}`] || undefined;
   const a = (name: string) => env[`BUFFMONEY_ALIPAY_${name}`] || undefined;
-  const wechatKey = read(w("MERCHANT_KEY_FILE"));
-  const wechatCert = read(w("PLATFORM_CERT_FILE"));
-  const [mchid, appid, serial, apiV3Key] = [w("MCHID"), w("APPID"), w("MERCHANT_SERIAL"), w("APIV3_KEY")];
-  if (mchid && appid && serial && apiV3Key && wechatKey && wechatCert) {
+  const wechatRequired = [
+    "MCHID",
+    "APPID",
+    "MERCHANT_SERIAL",
+    "APIV3_KEY",
+    "MERCHANT_KEY_FILE",
+    "PLATFORM_CERT_FILE",
+  ];
+  if (complete("BUFFMONEY_WECHATPAY_", wechatRequired, w)) {
     const [max, baseUrl] = [w("AMOUNT_FEN_MAX"), w("BASE_URL")];
     config.wechatpay = {
-      mchid,
-      appid,
-      merchantSerial: serial,
-      merchantPrivateKey: wechatKey,
-      apiV3Key,
-      platformCertificates: [wechatCert],
+      mchid: w("MCHID") as string,
+      appid: w("APPID") as string,
+      merchantSerial: w("MERCHANT_SERIAL") as string,
+      merchantPrivateKey: read(w("MERCHANT_KEY_FILE")) as string,
+      apiV3Key: w("APIV3_KEY") as string,
+      platformCertificates: [read(w("PLATFORM_CERT_FILE")) as string],
       ...(baseUrl ? { baseUrl } : {}),
-      ...(max ? { amountFenMax: BigInt(max) } : {}),
+      ...(max ? { amountFenMax: fenMax("BUFFMONEY_WECHATPAY_AMOUNT_FEN_MAX", max) } : {}),
     };
   }
-  const appKey = read(a("APP_KEY_FILE"));
-  const alipayKey = read(a("PUBLIC_KEY_FILE"));
-  const [appId, sellerId] = [a("APP_ID"), a("SELLER_ID")];
-  if (appId && appKey && alipayKey && sellerId) {
+  if (complete("BUFFMONEY_ALIPAY_", ["APP_ID", "APP_KEY_FILE", "PUBLIC_KEY_FILE", "SELLER_ID"], a)) {
     const [max, gateway] = [a("AMOUNT_FEN_MAX"), a("GATEWAY")];
     config.alipay = {
-      appId,
-      appPrivateKey: appKey,
-      alipayPublicKey: alipayKey,
-      sellerId,
+      appId: a("APP_ID") as string,
+      appPrivateKey: read(a("APP_KEY_FILE")) as string,
+      alipayPublicKey: read(a("PUBLIC_KEY_FILE")) as string,
+      sellerId: a("SELLER_ID") as string,
       ...(gateway ? { gateway } : {}),
-      ...(max ? { amountFenMax: BigInt(max) } : {}),
+      ...(max ? { amountFenMax: fenMax("BUFFMONEY_ALIPAY_AMOUNT_FEN_MAX", max) } : {}),
     };
   }
   return config;
+}
+
+/**
+ * Whether a provider's required settings are all set; none set is false. Some but not all is an
+ * error: a live channel the operator believes configured must not be silently left out.
+ */
+function complete(prefix: string, required: string[], get: (name: string) => string | undefined): boolean {
+  const missing = required.filter((name) => get(name) === undefined);
+  if (missing.length === required.length) return false;
+  if (missing.length > 0)
+    throw new Error(`${prefix}* is set in part: also set ${missing.map((name) => prefix + name).join(", ")}`);
+  return true;
+}
+
+/** A channel's per-payment maximum in fen: a whole number. */
+function fenMax(name: string, value: string): bigint {
+  if (!/^[1-9]\d{0,14}$/.test(value)) throw new Error(`${name} is "${value}": use a whole number of fen`);
+  return BigInt(value);
 }

@@ -12,7 +12,7 @@ const dataDir = process.env.BUFFMONEY_DATA_DIR ?? "./data";
 /** `npm start`: the API on PORT (default 4000) with the ledger in BUFFMONEY_DATA_DIR (default ./data). */
 async function main(): Promise<void> {
   // JSON lines to stdout, written synchronously so nothing is lost on process.exit.
-  const logger = pino({ level: process.env.LOG_LEVEL ?? "info" }, pino.destination({ dest: 1, sync: true }));
+  const logger = pino({ level: logLevel(process.env.LOG_LEVEL) }, pino.destination({ dest: 1, sync: true }));
   // Settings are checked before anything touches the data directory (or a token is shown once).
   const port = listenPort(process.env.PORT);
   const adminToken = configuredAdminToken(process.env.BUFFMONEY_ADMIN_TOKEN);
@@ -20,16 +20,18 @@ async function main(): Promise<void> {
   const privateAddresses = privateAddressesAllowed(process.env.BUFFMONEY_WEBHOOK_ALLOW_PRIVATE);
   // Checkout pages and channel callbacks point here; with PORT=0 it is known once listening.
   let publicUrl =
-    process.env.BUFFMONEY_PUBLIC_URL?.replace(/\/+$/, "") || (port ? `http://localhost:${port}` : "");
+    httpUrl("BUFFMONEY_PUBLIC_URL", process.env.BUFFMONEY_PUBLIC_URL)?.replace(/\/+$/, "") ||
+    (port ? `http://localhost:${port}` : "");
+  const smtpUrl = smtpSetting(process.env.SMTP_URL);
   const collection = await createCollectionWiring({
     dataDir,
     publicUrl: () => publicUrl,
-    retryScale: Number(process.env.BUFFMONEY_SANDBOX_CALLBACK_RETRY_SCALE ?? 1),
+    retryScale: retryScale(process.env.BUFFMONEY_SANDBOX_CALLBACK_RETRY_SCALE),
     live: liveChannelsFromEnv(process.env),
   });
   // SMTP_URL enables invoice email (SMTP_FROM names the sender); PDFs are served either way.
   const invoices = createInvoiceWiring({
-    smtpUrl: process.env.SMTP_URL || undefined,
+    smtpUrl,
     from: process.env.SMTP_FROM || undefined,
   });
   const runtime = await Runtime.open({
@@ -94,6 +96,43 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+}
+
+const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+/** LOG_LEVEL: one of pino's levels; unset, info. */
+function logLevel(setting: string | undefined): string {
+  if (!setting) return "info";
+  if (!logLevels.includes(setting))
+    throw new Error(`LOG_LEVEL is "${setting}": use one of ${logLevels.join(", ")}`);
+  return setting;
+}
+
+/** An http(s) URL setting, or undefined when unset or empty. */
+function httpUrl(name: string, setting: string | undefined): string | undefined {
+  if (!setting) return undefined;
+  if (!URL.canParse(setting) || !/^https?:$/.test(new URL(setting).protocol))
+    throw new Error(`${name} is "${setting}": use an http or https URL, e.g. https://billing.example.com`);
+  return setting;
+}
+
+/** SMTP_URL: smtp:// or smtps://; unset or empty, no invoice email. */
+function smtpSetting(setting: string | undefined): string | undefined {
+  if (!setting) return undefined;
+  if (!URL.canParse(setting) || !/^smtps?:$/.test(new URL(setting).protocol))
+    throw new Error(
+      "SMTP_URL is not an smtp:// or smtps:// URL (e.g. smtps://user:pass@smtp.example.com:465)",
+    );
+  return setting;
+}
+
+/** BUFFMONEY_SANDBOX_CALLBACK_RETRY_SCALE: a positive factor on the simulators' retry delays; unset, 1. */
+function retryScale(setting: string | undefined): number {
+  if (!setting) return 1;
+  const value = Number(setting);
+  if (!Number.isFinite(value) || value <= 0)
+    throw new Error(`BUFFMONEY_SANDBOX_CALLBACK_RETRY_SCALE is "${setting}": use a positive number`);
+  return value;
 }
 
 /** PORT: 0 to 65535 (0: any free port); unset or empty, 4000. */

@@ -31,7 +31,7 @@ describe("the server's resident-wallet bound", () => {
 describe("the port and the admin token", () => {
   afterAll(killChildServers);
 
-  it("refuses a bad PORT or a weak admin token before touching the data directory, naming the setting", async () => {
+  it("refuses a bad PORT, a weak admin token and other bad settings before touching the data directory, naming each", async () => {
     const dir = await tempDir("buffmoney-port-");
     try {
       for (const port of ["abc", "99999", "4000.5"]) {
@@ -42,6 +42,13 @@ describe("the port and the admin token", () => {
       await expect(startChildServer({ dataDir: dir.path, adminToken: "short" })).rejects.toThrow(
         "BUFFMONEY_ADMIN_TOKEN is too weak",
       );
+      const refusals: Array<[Record<string, string>, string]> = [
+        [{ LOG_LEVEL: "loud" }, 'LOG_LEVEL is "loud"'],
+        [{ SMTP_URL: "mail.example.com" }, "SMTP_URL is not an smtp:// or smtps:// URL"],
+        [{ BUFFMONEY_WECHATPAY_MCHID: "1900000109" }, "BUFFMONEY_WECHATPAY_* is set in part: also set"],
+      ];
+      for (const [env, message] of refusals)
+        await expect(startChildServer({ dataDir: dir.path, adminToken, env })).rejects.toThrow(message);
       // Refused before anything was written.
       expect(await readdir(dir.path)).toEqual([]);
     } finally {
