@@ -30,7 +30,15 @@ export interface UsageDetail {
   freeQuantity: string;
 }
 
-type Stamp = { transactionId: string; at: number };
+/** Who asked for a change through the API: a merchant's key (its environment and short id) or the admin. */
+export interface CommandActor {
+  kind: "api_key" | "admin";
+  env?: string;
+  keyId?: string;
+}
+
+/** Every command's id and ledger time; `by` when it came through the API (the ledger keeps who). */
+type Stamp = { transactionId: string; at: number; by?: CommandActor };
 
 export type WalletCommand =
   | ({ type: "wallet.grant"; amountMicros: bigint; reason: string } & Stamp)

@@ -299,6 +299,8 @@ describe("audit verify", () => {
     const runtime = await openRuntime(dir);
     try {
       await runtime.wallets.execute(customers[1]!, grantOf(yuan(5)));
+      // A reader of the entity index waits for its pending write: the files are still after this.
+      await runtime.log.entitySeqs("wallet:none");
       const before = await fingerprint(dir);
       const { code, stdout, stderr } = await cli(["audit", "verify", "--data-dir", dir, "--json"]);
       expect(stderr).toBe("");
@@ -486,9 +488,14 @@ describe("audit balances, entity, compare-snapshots, export", () => {
       "account",
       "currency",
       "amount",
+      "transactionId",
+      "by",
+      "idempotencyKeys",
       "hash",
     ]);
     expect(rows).toHaveLength(report.rows);
+    // Each wallet posting names its transaction, as the API's history does.
+    for (const row of rows.filter((r) => r[7]?.includes(":customer:"))) expect(row[10]).toMatch(/^wtx_/);
     const sums = new Map<string, bigint>();
     for (const row of rows) sums.set(row[8]!, (sums.get(row[8]!) ?? 0n) + unitsToMicros(row[9]!));
     expect([...sums]).toEqual([["CNY", 0n]]);

@@ -195,6 +195,16 @@ describe("wallets through the SDK", () => {
     expect((await client.wallets.retrieve("racing_holds")).reserved).toBe("0.00");
   });
 
+  it("records which key asked for each wallet change", async () => {
+    await client.customers.create({ externalId: "traced" });
+    const grant = await client.wallets.grant("traced", { amount: "3", reason: "r" });
+    const record = await server.runtime.log.getRecord(grant.transaction.sequence);
+    expect(record?.command).toMatchObject({
+      type: "wallet.grant",
+      by: { kind: "api_key", env: "test", keyId: expect.any(String) },
+    });
+  });
+
   it("creates one customer per externalId when many create it at once", async () => {
     for (let round = 0; round < 5; round++) {
       const externalId = `racer_${round}`;

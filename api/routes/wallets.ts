@@ -4,7 +4,7 @@ import { DomainError } from "../../domain/errors.js";
 import { newId } from "../../domain/ids.js";
 import { limits } from "../../domain/limits.js";
 import { parseDecimalToMicros } from "../../domain/money.js";
-import { merchantOf } from "../auth.js";
+import { actorOf, merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
 import { listPage } from "../pagination.js";
@@ -44,7 +44,13 @@ export function walletOperations(runtime: Runtime): Operation[] {
   const run = async (ctx: Context, externalId: string, status: number, command: WalletCommandInput) => {
     const customer = await customerOf(ctx, externalId);
     const render = (op: WalletOperation) => ({ status, body: walletOperationView(customer, op) });
-    const op = await runtime.wallets.execute(customer, command, storedWith(ctx, render));
+    // The record names the key that asked: an auditor sees who granted, debited or froze.
+    const by = actorOf(ctx);
+    const op = await runtime.wallets.execute(
+      customer,
+      (stamp) => ({ ...command(stamp), by }),
+      storedWith(ctx, render),
+    );
     return render(op);
   };
 

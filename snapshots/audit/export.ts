@@ -21,11 +21,14 @@ export const ledgerColumns = [
   "account",
   "currency",
   "amount",
+  "transactionId",
+  "by",
+  "idempotencyKeys",
   "hash",
 ] as const;
 
 /** One account's history adds its running balance per currency after each posting. */
-export const accountColumns = [...ledgerColumns.slice(0, 10), "balance", "hash"] as const;
+export const accountColumns = [...ledgerColumns.slice(0, 10), "balance", ...ledgerColumns.slice(10)] as const;
 
 export interface ExportReport {
   out: string;
@@ -110,7 +113,12 @@ export async function exportCsv(
             { amount: formatMicros(amount) },
           ];
           if (account !== undefined) cells.push({ amount: formatMicros(total) });
-          cells.push(record.hash);
+          cells.push(
+            transactionIdOf(step.fact) ?? transactionIdOf(step.command) ?? "",
+            actorText(step.command) ?? actorText(record.command) ?? "",
+            record.keys.join(" "),
+            record.hash,
+          );
           await write(csvLine(cells));
           report.rows += 1;
         }
@@ -127,4 +135,16 @@ export async function exportCsv(
     throw error;
   }
   return report;
+}
+
+function transactionIdOf(entry: unknown): string | undefined {
+  const id = (entry as { transactionId?: unknown } | undefined)?.transactionId;
+  return typeof id === "string" ? id : undefined;
+}
+
+/** Who asked, as the command names it: `api_key:<env>:<key id>` or `admin`; empty for the system. */
+function actorText(command: unknown): string | undefined {
+  const by = (command as { by?: { kind?: unknown; env?: unknown; keyId?: unknown } } | undefined)?.by;
+  if (by === undefined || typeof by.kind !== "string") return undefined;
+  return by.kind === "api_key" ? `api_key:${String(by.env)}:${String(by.keyId)}` : by.kind;
 }
