@@ -55,6 +55,30 @@ export function createMetrics(runtime: Runtime): AppMetrics {
     },
   });
   new Gauge({
+    name: "buffmoney_ledger_head_sequence",
+    help: "The sequence of the last durable ledger record.",
+    registers: [registry],
+    collect() {
+      this.set(runtime.log.durableHead);
+    },
+  });
+  new Gauge({
+    name: "buffmoney_entity_index_lag_records",
+    help: "Durable records the entity index does not list yet; readers of a wallet's history wait for them.",
+    registers: [registry],
+    collect() {
+      this.set(runtime.log.indexLagRecords);
+    },
+  });
+  new Gauge({
+    name: "buffmoney_wallets_resident",
+    help: "Wallet actors held in memory (the least recently used are passivated past BUFFMONEY_RESIDENT_WALLETS_MAX).",
+    registers: [registry],
+    collect() {
+      this.set(runtime.wallets.registry.residentCount);
+    },
+  });
+  new Gauge({
     name: "buffmoney_webhook_deliveries_pending_loaded",
     help: "Pending webhook deliveries held in memory across endpoints (more may wait on disk).",
     registers: [registry],

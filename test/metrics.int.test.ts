@@ -80,6 +80,9 @@ describe("GET /metrics", () => {
     expect(moved("buffmoney_ledger_commit_duration_seconds_count")).toBeGreaterThanOrEqual(5);
     expect(moved("buffmoney_ledger_batch_records_sum")).toBeGreaterThanOrEqual(5);
     expect(after).toMatch(/^buffmoney_ledger_queued_records \d+$/m);
+    expect(moved("buffmoney_ledger_head_sequence")).toBeGreaterThanOrEqual(5);
+    expect(after).toMatch(/^buffmoney_entity_index_lag_records \d+$/m);
+    expect(sample(after, "buffmoney_wallets_resident")).toBeGreaterThanOrEqual(1);
     expect(after).toMatch(/^buffmoney_webhook_deliveries_pending_loaded \d+$/m);
     expect(after).toMatch(/^process_cpu_user_seconds_total /m);
     // Route patterns, never raw IDs.

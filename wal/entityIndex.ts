@@ -109,6 +109,11 @@ export class EntityIndex {
     }
   }
 
+  /** Every record at or below this sequence is listed and written. */
+  get writtenThroughSeq(): number {
+    return this.writtenThrough;
+  }
+
   /** Every record at or below this sequence is listed (once the writes handed over have landed). */
   get indexedThrough(): number {
     return this.through;

@@ -350,6 +350,11 @@ export class Log {
     return this.durableSeq;
   }
 
+  /** Durable records the entity index does not list yet (it is written after them). */
+  get indexLagRecords(): number {
+    return Math.max(0, this.durableSeq - this.index.writtenThroughSeq);
+  }
+
   /**
    * Whether an append now would be accepted. Actors ask before deciding, so a command refused for
    * capacity never changes the state later commands are decided on.
