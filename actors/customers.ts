@@ -111,6 +111,25 @@ export class CustomerDirectory {
     return this.cache.get(env, merchantId, externalId);
   }
 
+  /**
+   * One page of the environment's customers in externalId order (as bytes of UTF-8), after
+   * `afterExternalId` when paging. Reads the durable index: a create still in flight is not listed.
+   */
+  async list(
+    env: Environment,
+    merchantId: string,
+    options: { limit: number; afterExternalId?: string | undefined },
+  ): Promise<{ customers: Customer[]; hasMore: boolean }> {
+    const prefix = customerIndex(env, merchantId, "");
+    // Every key under the prefix sorts below the prefix with its last "!" raised to the next byte.
+    const end = `${prefix.slice(0, -1)}"`;
+    const start =
+      options.afterExternalId === undefined ? { gte: prefix } : { gt: prefix + options.afterExternalId };
+    const values = await this.log.db.values({ ...start, lt: end, limit: options.limit + 1 }).all();
+    const customers = values.slice(0, options.limit).map((stored) => parseCustomer(stored));
+    return { customers, hasMore: values.length > options.limit };
+  }
+
   /** Finds a customer in this environment only: the other environment's customers do not exist here. */
   async find(env: Environment, merchantId: string, externalId: string): Promise<Customer | undefined> {
     const cached = this.cache.get(env, merchantId, externalId);
@@ -118,9 +137,7 @@ export class CustomerDirectory {
     const indexKey = customerIndex(env, merchantId, externalId);
     const stored = await this.log.get(indexKey);
     if (stored === undefined) return undefined;
-    // Customers stored before test clocks have no testClockId.
-    const parsed = JSON.parse(stored) as Omit<Customer, "testClockId"> & { testClockId?: string | null };
-    const customer: Customer = { ...parsed, testClockId: parsed.testClockId ?? null };
+    const customer = parseCustomer(stored);
     this.cache.set(customer);
     return customer;
   }
@@ -179,4 +196,10 @@ export class CustomerDirectory {
     if (!customer) throw new DomainError("customer_not_found", `no customer with externalId "${externalId}"`);
     return customer;
   }
+}
+
+function parseCustomer(stored: string): Customer {
+  // Customers stored before test clocks have no testClockId.
+  const parsed = JSON.parse(stored) as Omit<Customer, "testClockId"> & { testClockId?: string | null };
+  return { ...parsed, testClockId: parsed.testClockId ?? null };
 }

@@ -122,6 +122,23 @@ export const customer = z
   .meta({ id: "Customer" });
 
 export const externalIdParams = z.object({ externalId });
+
+export const customerListQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(limits.pageSizeMax).default(limits.pageSizeDefault),
+  startingAfter: externalId.optional().meta({ description: "The nextCursor of the previous page." }),
+});
+
+export const customerList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(customer),
+    hasMore: z.boolean(),
+    nextCursor: z
+      .string()
+      .nullable()
+      .meta({ description: "The last customer's externalId, when there is more." }),
+  })
+  .meta({ id: "CustomerList" });
 export const reservationParams = z.object({ externalId, reservationId: z.string().min(1).max(64) });
 
 export const wallet = z

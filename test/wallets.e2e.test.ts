@@ -195,6 +195,26 @@ describe("wallets through the SDK", () => {
     expect((await client.wallets.retrieve("racing_holds")).reserved).toBe("0.00");
   });
 
+  it("lists customers in externalId order, a page at a time, in their own environment only", async () => {
+    const { apiKeys } = await server.admin.merchants.create({ name: "Listing" });
+    const own = new BuffMoneyClient({ apiKey: apiKeys.test, baseUrl: server.url, maxRetries: 0 });
+    const ownLive = new BuffMoneyClient({ apiKey: apiKeys.live, baseUrl: server.url, maxRetries: 0 });
+    const ids = ["b_2", "a_1", "用户", "c_3", "b_1", "😀"];
+    for (const externalId of ids) await own.customers.create({ externalId });
+    await ownLive.customers.create({ externalId: "live_only" });
+    const utf8Order = [...ids].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
+    const first = await own.customers.list({ limit: 4 });
+    expect(first.data.map((c) => c.externalId)).toEqual(utf8Order.slice(0, 4));
+    expect(first).toMatchObject({ hasMore: true, nextCursor: utf8Order[3] });
+    const rest = await own.customers.list({ limit: 4, startingAfter: first.nextCursor ?? "" });
+    expect(rest.data.map((c) => c.externalId)).toEqual(utf8Order.slice(4));
+    expect(rest).toMatchObject({ hasMore: false, nextCursor: null });
+    const all: string[] = [];
+    for await (const customer of own.customers.listAll({ pageSize: 1 })) all.push(customer.externalId);
+    expect(all).toEqual(utf8Order);
+    expect((await ownLive.customers.list()).data.map((c) => c.externalId)).toEqual(["live_only"]);
+  });
+
   it("records which key asked for each wallet change", async () => {
     await client.customers.create({ externalId: "traced" });
     const grant = await client.wallets.grant("traced", { amount: "3", reason: "r" });

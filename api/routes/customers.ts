@@ -3,7 +3,14 @@ import { DomainError } from "../../domain/errors.js";
 import { actorOf, merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
-import { createCustomerRequest, customer, externalIdParams, updateCustomerRequest } from "../schemas.js";
+import {
+  createCustomerRequest,
+  customer,
+  customerList,
+  customerListQuery,
+  externalIdParams,
+  updateCustomerRequest,
+} from "../schemas.js";
 import { customerView } from "../views.js";
 
 export function customerOperations(runtime: Runtime): Operation[] {
@@ -30,6 +37,34 @@ export function customerOperations(runtime: Runtime): Operation[] {
           storedWith(ctx, render),
         );
         return render(created);
+      },
+    }),
+    operation({
+      operationId: "listCustomers",
+      method: "get",
+      path: "/v1/customers",
+      summary: "Your customers in this environment, in externalId order, a page at a time.",
+      tag: "Customers",
+      auth: "merchant",
+      query: customerListQuery,
+      response: customerList,
+      status: 200,
+      handle: async (ctx, { query }) => {
+        const { env, merchantId } = merchantOf(ctx);
+        const page = await runtime.customers.list(env, merchantId, {
+          limit: query.limit,
+          afterExternalId: query.startingAfter,
+        });
+        const last = page.customers[page.customers.length - 1];
+        return {
+          status: 200,
+          body: {
+            object: "list",
+            data: page.customers.map(customerView),
+            hasMore: page.hasMore,
+            nextCursor: page.hasMore && last ? last.externalId : null,
+          },
+        };
       },
     }),
     operation({

@@ -1,6 +1,7 @@
 import type { Transport } from "../http.js";
 import { path } from "../path.js";
-import type { BillingMode, Customer, RequestOptions } from "../types.js";
+import { autoPaginate } from "../pagination.js";
+import type { BillingMode, Customer, ListAllParams, ListPage, PageParams, RequestOptions } from "../types.js";
 
 export interface CreateCustomerParams {
   /** Your own user ID; every other call addresses the customer by it. */
@@ -31,6 +32,20 @@ export class Customers {
       body: params,
       idempotencyKey: options.idempotencyKey,
     });
+  }
+
+  /** One page of customers in externalId order; `nextCursor` is the last one's externalId. */
+  async list(params: PageParams = {}): Promise<ListPage<Customer>> {
+    return this.transport.request({
+      method: "GET",
+      path: "/v1/customers",
+      query: { limit: params.limit, startingAfter: params.startingAfter },
+    });
+  }
+
+  /** Every customer, page by page: `for await (const customer of …)`. */
+  listAll(params: ListAllParams = {}): AsyncGenerator<Customer, void, undefined> {
+    return autoPaginate((startingAfter) => this.list({ limit: params.pageSize, startingAfter }));
   }
 
   async retrieve(externalId: string): Promise<Customer> {
