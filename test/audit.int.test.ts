@@ -19,6 +19,8 @@ import { decodeRecord, encodeRecord, entityIndexDir, keys, Log, type LogRecord }
 import { grantOf, openRuntime, seedCustomers } from "./support/runtimeFixture.js";
 import { editStore } from "./support/editStore.js";
 import { tempDir } from "./support/tempDir.js";
+import { jsonClient } from "./support/http.js";
+import { startTestServer } from "./support/server.js";
 import { cli } from "./support/cli.js";
 
 const yuan = (n: number) => BigInt(Math.round(n * 100)) * 10_000n;
@@ -533,5 +535,50 @@ describe("audit balances, entity, compare-snapshots, export", () => {
     ]);
     expect(results.map((r) => r.code)).toEqual([2, 2, 2, 2]);
     expect(await fingerprint(ledgerDir)).toEqual(before);
+  });
+});
+
+describe("audit verify: stored idempotent responses", () => {
+  it("holds each stored response to the record that consumed its key: a changed amount or an orphan is found", async () => {
+    const server = await startTestServer();
+    try {
+      const { apiKeys } = await server.admin.merchants.create({ name: "Stored" });
+      const api = jsonClient(server.url, apiKeys.test);
+      await api.post("/v1/customers", { externalId: "kept" });
+      await api.post("/v1/customers/kept/wallet/grants", { amount: "5", reason: "r" });
+      const debit = await fetch(`${server.url}/v1/customers/kept/wallet/debits`, {
+        method: "POST",
+        headers: {
+          Authorization: `Bearer ${apiKeys.test}`,
+          "Content-Type": "application/json",
+          "Idempotency-Key": "debit-123",
+        },
+        body: JSON.stringify({ amount: "1.23" }),
+      });
+      expect(debit.status).toBe(201);
+      await server.stop();
+      const clean = await withLedger(server.dataDir, (ledger) => verifyLedger(ledger));
+      expect(clean.findings).toEqual([]);
+
+      await editStore(server.dataDir, async (db) => {
+        for await (const [key, value] of db.iterator({ gte: "i!", lt: 'i"' })) {
+          if (!key.endsWith("!debit-123")) continue;
+          const stored = JSON.parse(value) as { body: { transaction: { amount: string } } };
+          stored.body.transaction.amount = "0.01";
+          await db.put(key, JSON.stringify(stored));
+          await db.put(`${key}-orphan`, value);
+        }
+      });
+      const report = await withLedger(server.dataDir, (ledger) => verifyLedger(ledger));
+      expect(report.findings.map((f) => [f.check, f.message])).toEqual([
+        [
+          "stored_response",
+          expect.stringMatching(/!debit-123: the response says 0\.01, record \d+ says 1\.23$/),
+        ],
+        ["stored_response", expect.stringMatching(/debit-123-orphan names no record that consumed its key$/)],
+      ]);
+    } finally {
+      await server.remove();
+    }
   });
 });

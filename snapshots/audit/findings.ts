@@ -15,6 +15,7 @@ export type FindingCheck =
   | "bad_parts"
   | "negative_wallet"
   | "key_reused"
+  | "stored_response"
   | "replay_diverged"
   | "wallet_ledger_mismatch"
   | "ledger_unbalanced"

@@ -1,6 +1,7 @@
 import type { StoredSnapshot } from "../snapshot.js";
 import { snapshotChecksumFinding, unreadableSnapshot } from "./snapshotFindings.js";
 import { accounts } from "../../domain/accounts.js";
+import { formatMicros, parseDecimalToMicros } from "../../domain/money.js";
 import type { Environment } from "../../domain/environment.js";
 import { walletKind } from "../../machines/walletKind.js";
 import type { WalletContext } from "../../machines/walletTypes.js";
@@ -186,6 +187,52 @@ class Verification {
         this.consumed.set(key, record.seq);
       }
     }
+  }
+
+  /**
+   * Every stored idempotent response was written with the record that consumed its key, and a
+   * wallet operation's response names that record and its amount: a retry is answered from these
+   * bytes, which the hash chain does not cover, so they are held to the records that do.
+   */
+  async checkStoredResponses(): Promise<void> {
+    const prefix = keys.idempotency("");
+    for await (const { key, value } of this.ledger.range(prefix, `${prefix.slice(0, -1)}"`)) {
+      const scope = key.slice(prefix.length);
+      const seq = this.consumed.get(scope);
+      if (seq === undefined) {
+        this.report({
+          seq: null,
+          check: "stored_response",
+          message: `the stored response for ${scope} names no record that consumed its key`,
+        });
+        continue;
+      }
+      const problem = await this.walletResponseProblem(value, seq);
+      if (problem !== null) this.report({ seq, check: "stored_response", message: `${scope}: ${problem}` });
+    }
+  }
+
+  private async walletResponseProblem(stored: string, seq: number): Promise<string | null> {
+    let transaction: { sequence?: unknown; amount?: unknown; id?: unknown } | undefined;
+    try {
+      transaction = (JSON.parse(stored) as { body?: { transaction?: typeof transaction } }).body?.transaction;
+    } catch {
+      return "the stored response is not JSON";
+    }
+    if (transaction === undefined || transaction === null || typeof transaction !== "object") return null;
+    if (transaction.sequence !== seq)
+      return `the response names record ${String(transaction.sequence)}, but its key was consumed by record ${seq}`;
+    const record = await this.ledger.record(seq);
+    const fact = record?.facts.find(
+      (f) => (f as { transactionId?: unknown }).transactionId === transaction.id,
+    ) as { amountMicros?: unknown } | undefined;
+    if (fact === undefined) return `record ${seq} has no fact for transaction ${String(transaction.id)}`;
+    if (typeof fact.amountMicros !== "string" || typeof transaction.amount !== "string") return null;
+    const parsed = parseDecimalToMicros(transaction.amount.replace(/^-/, ""));
+    const recorded = BigInt(fact.amountMicros);
+    if (!parsed.ok || parsed.micros !== (recorded < 0n ? -recorded : recorded))
+      return `the response says ${transaction.amount}, record ${seq} says ${formatMicros(recorded)}`;
+    return null;
   }
 
   /** Every wallet the record changes, through the machine again; the recorded facts and postings must come out. */
@@ -399,6 +446,7 @@ export async function verifyLedger(ledger: AuditLedger, options: VerifyOptions =
   run.checkWalletsAgainstLedger();
   const totalsMicros = run.totals();
   await run.checkEntityIndex();
+  await run.checkStoredResponses();
   const checkpoint = await run.checkCheckpoint();
   await run.checkSnapshotChecksums();
   const counts = run.counts();
