@@ -105,6 +105,8 @@ export class PaymentService {
   /** Timers whose channel call failed: not retried before this time (ms). */
   private readonly backoff = new Map<string, { attempts: number; retryAt: number }>();
   private readonly dispatching = new Set<string>();
+  /** Invoices whose payment is being started: the next request for one waits its turn. */
+  private readonly payingInvoices = new Map<string, Promise<unknown>>();
 
   constructor(
     private readonly log: Log,
@@ -165,7 +167,31 @@ export class PaymentService {
    * Starts paying an open billing invoice through a channel: one payment order at a time. While an
    * attempt is still payable it is returned again (same channel) or refused (another channel).
    */
-  async payInvoice(
+  payInvoice(
+    customer: Customer,
+    invoiceId: string,
+    input: Omit<TopUpInput, "amountFen">,
+    idempotency?: (result: TopUpResult) => { scope: string; op: IndexOp },
+  ): Promise<TopUpResult> {
+    // One at a time per invoice: two concurrent requests must not both find no attempt and each
+    // open a live channel order (the buyer could pay both).
+    const previous = this.payingInvoices.get(invoiceId) ?? Promise.resolve();
+    const next = previous.then(
+      () => this.startInvoicePayment(customer, invoiceId, input, idempotency),
+      () => this.startInvoicePayment(customer, invoiceId, input, idempotency),
+    );
+    const settled = next.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.payingInvoices.set(invoiceId, settled);
+    void settled.then(() => {
+      if (this.payingInvoices.get(invoiceId) === settled) this.payingInvoices.delete(invoiceId);
+    });
+    return next;
+  }
+
+  private async startInvoicePayment(
     customer: Customer,
     invoiceId: string,
     input: Omit<TopUpInput, "amountFen">,

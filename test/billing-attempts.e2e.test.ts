@@ -49,6 +49,25 @@ async function factsOf(type: string, match: (fact: Record<string, unknown>) => b
 }
 
 describe("a second payment attempt", () => {
+  it("opens one channel order however many pay requests arrive at once", async () => {
+    const { client } = await merchant(server, "Concurrent pays");
+    const { standard } = await catalogue(client);
+    await client.customers.create({ externalId: "c1" });
+    const sub = await client.subscriptions.create({ customerExternalId: "c1", priceId: standard.id });
+    const invoiceId = sub.latestInvoiceId!;
+    const attempts = await Promise.all(
+      Array.from({ length: 6 }, () =>
+        client.invoices.pay(invoiceId, { channel: "wechat_native" }).then(
+          (attempt) => attempt.paymentId,
+          (error: unknown) => (error as { code?: string }).code ?? "other",
+        ),
+      ),
+    );
+    expect(new Set(attempts).size).toBe(1);
+    expect(attempts[0]).toMatch(/^pay_/);
+    expect(await factsOf("payment.created", (fact) => fact.invoiceId === invoiceId)).toHaveLength(1);
+  });
+
   it("an expired order leaves the invoice open; another channel pays it; one at a time", async () => {
     const { client } = await merchant(server, "Second attempts");
     const { product, standard } = await catalogue(client);
