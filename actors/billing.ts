@@ -228,6 +228,19 @@ export class BillingService implements InvoiceSettlement {
         "a plan change stays within the subscription's product",
       );
     }
+    // Credit for unused time is owed only for time that was paid: while the period's invoice or an
+    // earlier change's proration is unpaid, a change could turn unpaid time into credit.
+    const running = current.value === "active" || current.value === "past_due";
+    for (const id of new Set([current.context.unpaidInvoiceId, current.context.latestInvoiceId])) {
+      if (!id || !running) continue;
+      const invoice = await this.invoice(id);
+      if (isOpenish(invoice)) {
+        throw new DomainError(
+          "invoice_unpaid",
+          `invoice ${invoice.context.number ?? id} of this subscription is unpaid: pay it, or cancel the subscription, before changing the plan`,
+        );
+      }
+    }
     const at = await this.nowFor(ref);
     const invoiceId = newId("inv");
     return this.withPinned(env, merchantId, { subscriptionId, invoiceId }, async (p) => {

@@ -54,6 +54,7 @@ export const errorStatus = {
   test_clock_advancing: 409,
   payment_in_progress: 409,
   invoice_not_finalized: 409,
+  invoice_unpaid: 409,
   subscription_not_found: 404,
   purchase_not_found: 404,
   price_type_mismatch: 422,

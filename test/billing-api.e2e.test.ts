@@ -246,6 +246,22 @@ describe("refusals", () => {
       code: "subscription_not_found",
       status: 404,
     });
+    // An upgrade's proration invoice unpaid: no further change (its credit would be for unpaid time).
+    await client.subscriptions.changePlan(sub.id, { priceId: pro.id });
+    const proration = (await client.subscriptions.retrieve(sub.id)).latestInvoiceId!;
+    expect(
+      await problemOf(
+        client.subscriptions.changePlan(sub.id, { priceId: standard.id, downgrade: "immediately" }),
+      ),
+    ).toEqual({
+      code: "invoice_unpaid",
+      status: 409,
+    });
+    await payInvoice(client, proration);
+    expect(
+      (await client.subscriptions.changePlan(sub.id, { priceId: standard.id, downgrade: "immediately" }))
+        .priceId,
+    ).toBe(standard.id);
     expect(await problemOf(client.subscriptions.resume(sub.id))).toEqual({
       code: "not_scheduled_to_cancel",
       status: 409,

@@ -51,6 +51,7 @@ export type BuffMoneyErrorCode =
   | "test_clock_advancing"
   | "payment_in_progress"
   | "invoice_not_finalized"
+  | "invoice_unpaid"
   | "subscription_not_found"
   | "purchase_not_found"
   | "price_type_mismatch"
