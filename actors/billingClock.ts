@@ -205,7 +205,12 @@ export class BillingClock {
     }
     const periodStart = sub.currentPeriodEnd;
     const periodEnd = monthlyPeriodEnd(sub.anchorAt, sub.periodIndex + 1);
-    const usage = await this.usage.unbilled(ref);
+    // The fee line is at least the cheaper of the prices it may bill (a pending change may apply).
+    const feesFen = [...prices.values()].map(({ price }) => BigInt(price.amountFen));
+    const usage = await this.usage.unbilled(
+      ref,
+      feesFen.reduce((a, b) => (b < a ? b : a)),
+    );
     const linesFor = (live: SubscriptionContext): InvoiceLine[] => {
       const billed = prices.get(live.pendingChange?.priceId ?? live.priceId);
       if (!billed || live.currentPeriodEnd !== periodStart) {
@@ -254,7 +259,7 @@ export class BillingClock {
               put(billing.timerKey(ref, dunningAt, { kind: "dunning", subscriptionId, invoiceId }), ref),
             );
           }
-          if (usage.throughSeq > 0) ops.push(put(usageBilledKey(ref.customerId), String(usage.throughSeq)));
+          if (usage.throughSeq > 0) ops.push(put(usageBilledKey(ref.customerId), usage.marker));
           return {
             parts: [
               partOf(

@@ -40,8 +40,12 @@ export const invoiceLinesMax = 100;
 const sumOf = (lines: readonly InvoiceLine[]) => lines.reduce((sum, line) => sum + line.amountFen, 0n);
 
 /** Lines of a billing invoice: only a proration credit may be negative, and none is zero. */
+/** Credits are lines of their own: unused time (proration) and postpaid usage that reached a cheaper tier. */
 const billingLinesValid = (lines: readonly InvoiceLine[]) =>
-  lines.every((line) => line.amountFen > 0n || (line.amountFen < 0n && line.kind === "proration"));
+  lines.every(
+    (line) =>
+      line.amountFen > 0n || (line.amountFen < 0n && (line.kind === "proration" || line.kind === "usage")),
+  );
 
 const reject = (code: InvoiceRejection) => ({ type: "reject", params: { code } }) as const;
 

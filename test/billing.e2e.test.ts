@@ -263,6 +263,111 @@ describe("usage on a test clock", () => {
   });
 });
 
+describe("postpaid usage on renewal invoices", () => {
+  it("bills a volume tier's credit against the fee and carries sub-fen remainders, so nothing accrued is lost", async () => {
+    const client = await merchant("Postpaid credits");
+    const { standard } = await catalogue(client);
+    const card = await client.rateCards.create({
+      name: "runs",
+      currency: "CNY",
+      prices: [
+        {
+          metric: "agent_runs",
+          pricing: "volume",
+          tiers: [
+            { upTo: "100", unitAmount: "1.00" },
+            { upTo: null, unitAmount: "0.50" },
+          ],
+        },
+        { metric: "images", pricing: "per_unit", unitAmount: "0.0066" },
+      ],
+    });
+    const start = Date.parse("2028-01-20T10:00:00+08:00");
+    const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+    await client.customers.create({ externalId: "pp", testClockId: clock.id });
+    await client.customers.update("pp", { rateCardId: card.id, billingMode: "postpaid" });
+    const sub = await client.subscriptions.create({ customerExternalId: "pp", priceId: standard.id });
+    await payInvoice(client, sub.latestInvoiceId!);
+    let n = 0;
+    const use = async (at: string, metric: string, quantity: string) => {
+      const time = Date.parse(at);
+      await client.testClocks.advance(clock.id, { frozenTime: new Date(time) });
+      const { results } = await client.usageEvents.ingest([
+        { customerExternalId: "pp", idempotencyKey: `u${++n}`, metric, quantity, occurredAt: new Date(time) },
+      ]);
+      expect(results[0]?.status).toBe("accepted");
+    };
+    const renewal = async (at: string) => {
+      await client.testClocks.advance(clock.id, { frozenTime: new Date(Date.parse(at)) });
+      const latest = (await client.subscriptions.retrieve(sub.id)).latestInvoiceId!;
+      const invoice = await client.invoices.retrieve(latest);
+      return invoice.lines.filter((line) => line.kind === "usage").map((line) => line.amount);
+    };
+
+    await use("2028-02-05T10:00:00+08:00", "agent_runs", "100");
+    await use("2028-02-05T11:00:00+08:00", "images", "1");
+    // 0.0066 rounds to 0.01 on this invoice; the 0.0034 it overbilled is carried.
+    expect(await renewal("2028-02-20T10:00:01+08:00")).toEqual(["100.00", "0.01"]);
+    await payInvoice(client, (await client.subscriptions.retrieve(sub.id)).latestInvoiceId!);
+    // The 101st run of February reaches the cheaper tier: the month's runs cost 50.50, a credit of 49.50.
+    await use("2028-02-25T10:00:00+08:00", "agent_runs", "1");
+    await use("2028-02-25T11:00:00+08:00", "images", "1");
+    // 0.0066 − 0.0034 carried = 0.0032: nothing this time, carried again.
+    expect(await renewal("2028-03-20T10:00:01+08:00")).toEqual(["-49.50"]);
+    const march = await client.invoices.retrieve(
+      (await client.subscriptions.retrieve(sub.id)).latestInvoiceId!,
+    );
+    expect(march.total).toBe("99.50");
+    await payInvoice(client, march.id);
+    await use("2028-04-02T10:00:00+08:00", "images", "1");
+    // 0.0066 + 0.0032 = 0.0098: one fen. Three images billed 0.02 for 0.0198 used.
+    expect(await renewal("2028-04-20T10:00:01+08:00")).toEqual(["0.01"]);
+  });
+});
+
+describe("postpaid usage of many metrics", () => {
+  it("renews with usage in 100 metrics: those past the 89th (in name order) share one line; the total is every metric's", async () => {
+    const client = await merchant("Many metrics");
+    const { standard } = await catalogue(client);
+    const custom = Array.from({ length: 95 }, (_, i) => `m${String(i).padStart(2, "0")}`);
+    for (const key of custom) await client.metrics.create({ key, name: key, unit: "call" });
+    const metrics = ["tokens_input", "tokens_output", "images", "agent_runs", "storage_gb_hours", ...custom];
+    const card = await client.rateCards.create({
+      name: "everything",
+      currency: "CNY",
+      prices: metrics.map((metric) => ({ metric, pricing: "per_unit" as const, unitAmount: "0.01" })),
+    });
+    const start = Date.parse("2028-01-20T10:00:00+08:00");
+    const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+    await client.customers.create({ externalId: "wide", testClockId: clock.id });
+    await client.customers.update("wide", { rateCardId: card.id, billingMode: "postpaid" });
+    const sub = await client.subscriptions.create({ customerExternalId: "wide", priceId: standard.id });
+    await payInvoice(client, sub.latestInvoiceId!);
+    const { results } = await client.usageEvents.ingest(
+      metrics.map((metric, i) => ({
+        customerExternalId: "wide",
+        idempotencyKey: `w${i}`,
+        metric,
+        quantity: String(i + 1),
+        occurredAt: new Date(start + 60_000),
+      })),
+    );
+    expect(results.every((r) => r.status === "accepted")).toBe(true);
+    await client.testClocks.advance(clock.id, {
+      frozenTime: new Date(Date.parse("2028-02-20T10:00:01+08:00")),
+    });
+    const renewed = await client.subscriptions.retrieve(sub.id);
+    expect(renewed.status).toBe("active");
+    const invoice = await client.invoices.retrieve(renewed.latestInvoiceId!);
+    const usage = invoice.lines.filter((line) => line.kind === "usage");
+    expect(usage).toHaveLength(90);
+    expect(usage[89]?.description).toMatch(/^Usage 用量: 11 more metrics/);
+    // 1 + 2 + … + 100 calls at ¥0.01.
+    const usageFen = usage.reduce((sum, line) => sum + fen(line.amount), 0n);
+    expect(usageFen).toBe(5050n);
+  });
+});
+
 describe("one-time purchases", () => {
   it("grants a permanent entitlement when paid; a refund inside the window revokes it, outside is refused", async () => {
     const client = await merchant("Lifetime");
