@@ -96,6 +96,13 @@ export type GatewayNotification =
       refundedTotalFen?: bigint;
     }
   | {
+      /** Not settled yet at the channel: nothing changes. */
+      type: "refund_processing";
+      outTradeNo: string;
+      outRefundNo: string;
+      channelState: string;
+    }
+  | {
       type: "refund_failed";
       outTradeNo: string;
       outRefundNo: string;

@@ -45,7 +45,9 @@ export function refOps(ref: PaymentRef): IndexOp[] {
 export type PaymentTimer =
   | { kind: "expire"; paymentId: string }
   | { kind: "refund"; paymentId: string; refundId: string }
-  | { kind: "reconcile"; paymentId: string; attempt: number };
+  | { kind: "reconcile"; paymentId: string; attempt: number }
+  /** A refund the channel took and has not settled: asked about again (its callback may never come). */
+  | { kind: "refund_check"; paymentId: string; refundId: string; attempt: number };
 
 export const paymentTimerPrefix = "x!pt!";
 
@@ -56,6 +58,7 @@ export const expiryTimerKey = (expiresAt: number, paymentId: string) => timerKey
 export const refundTimerKey = (requestedAt: number, refundId: string) => timerKey(requestedAt, refundId);
 export const reconcileTimerKey = (dueAt: number, paymentId: string) =>
   timerKey(dueAt, `${paymentId}!reconcile`);
+export const refundCheckTimerKey = (dueAt: number, refundId: string) => timerKey(dueAt, `${refundId}!check`);
 
 export function putTimer(key: string, timer: PaymentTimer): IndexOp {
   return { type: "put", key, value: JSON.stringify(timer) };

@@ -23,6 +23,7 @@ import {
   putTimer,
   reconcileTimerKey,
   refOps,
+  refundCheckTimerKey,
   refundTimerKey,
   type PaymentRef,
 } from "./paymentIndexes.js";
@@ -358,11 +359,35 @@ export class PaymentLedger {
     });
   }
 
-  /** The channel accepted the refund and will report the outcome: stop sending it. */
-  async submitRefund(ref: PaymentRef, refundId: string, channelState: string): Promise<Applied> {
+  /**
+   * The channel accepted the refund and will report the outcome: stop sending it, and (`checkAfterMs`
+   * > 0) ask about it then, in case its callback never comes.
+   */
+  async submitRefund(
+    ref: PaymentRef,
+    refundId: string,
+    channelState: string,
+    checkAfterMs = 0,
+  ): Promise<Applied> {
+    let checkAt = 0;
     const outcome = await this.payments.execute(meta(ref), paymentEntity(ref.paymentId), ref.paymentId, {
-      command: ({ at }) => ({ type: "payment.submit_refund", refundId, channelState, at }),
-      indexOps: (_fact, next) => refundTimerOps(next.context, refundId),
+      command: ({ at }) => {
+        checkAt = at + checkAfterMs;
+        return { type: "payment.submit_refund", refundId, channelState, at };
+      },
+      indexOps: (_fact, next) => [
+        ...refundTimerOps(next.context, refundId),
+        ...(checkAfterMs > 0
+          ? [
+              putTimer(refundCheckTimerKey(checkAt, refundId), {
+                kind: "refund_check",
+                paymentId: ref.paymentId,
+                refundId,
+                attempt: 1,
+              }),
+            ]
+          : []),
+      ],
       result: () => undefined,
     });
     return outcome.ok ? { ok: true } : { ok: false, code: outcome.code };

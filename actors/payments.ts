@@ -35,6 +35,7 @@ import {
   paymentTimerPrefix,
   putTimer,
   reconcileTimerKey,
+  refundCheckTimerKey,
   type PaymentRef,
   type PaymentTimer,
 } from "./paymentIndexes.js";
@@ -368,6 +369,9 @@ export class PaymentService {
       case "refund_failed":
         await this.ledger.failRefund(ref, notice.outRefundNo, notice.channelState);
         return;
+      case "refund_processing":
+        // Still the channel's to settle: it stays pending (and is asked about again).
+        return;
       case "payment_closed": {
         const { payment } = await this.ledger.read(ref);
         if (isCollectable(payment))
@@ -416,7 +420,17 @@ export class PaymentService {
       });
       return;
     }
-    await this.ledger.completeRefund(ref, refundId);
+    const completed = await this.ledger.completeRefund(ref, refundId);
+    if (!completed.ok && completed.code === "refund_not_pending" && refund.status === "failed") {
+      // Paid out after we recorded it failed and gave the credit back: operations must settle it.
+      await this.ledger.flag(ref, {
+        reason: "refund_succeeded_after_failure",
+        transactionId,
+        amountFen: refund.amountFen,
+        currency: "CNY",
+        refundId,
+      });
+    }
   }
 
   /**
@@ -486,7 +500,12 @@ export class PaymentService {
       if (status.status === "succeeded") await this.recordRefunded(ref, refundId, "", status.refundFen);
       else if (status.status === "failed") await this.ledger.failRefund(ref, refundId, status.channelState);
       else if (status.status === "processing")
-        await this.ledger.submitRefund(ref, refundId, status.channelState);
+        await this.ledger.submitRefund(
+          ref,
+          refundId,
+          status.channelState,
+          Math.max(0, this.reconcileAfterMs),
+        );
       else throw new Error(`the channel does not know refund ${refundId} yet`);
     } finally {
       this.dispatching.delete(refundId);
@@ -600,6 +619,50 @@ export class PaymentService {
     }
   }
 
+  /**
+   * Asks the channel about a refund it took and has not reported: records a success or a failure, or
+   * (still processing) moves the timer to the next query, doubling, in one batch with its removal.
+   */
+  private async refundCheckDue(
+    key: string,
+    timer: { paymentId: string; refundId: string; attempt: number },
+  ): Promise<boolean> {
+    if (this.reconciling >= limits.paymentReconcileQueriesMax) return false;
+    this.reconciling += 1;
+    try {
+      const ref = await this.findPayment(timer.paymentId);
+      const refund = ref ? (await this.ledger.read(ref)).payment.context.refunds[timer.refundId] : undefined;
+      let next: number | undefined;
+      if (ref && refund?.status === "pending") {
+        const found = await this.gateway.queryRefund(ref.env, ref.provider, {
+          outTradeNo: ref.paymentId,
+          outRefundNo: timer.refundId,
+        });
+        if (found.status === "succeeded") await this.recordRefunded(ref, timer.refundId, "", found.refundFen);
+        else if (found.status === "failed")
+          await this.ledger.failRefund(ref, timer.refundId, found.channelState);
+        else
+          next =
+            this.log.now() +
+            Math.min(this.reconcileAfterMs * 2 ** timer.attempt, limits.paymentReconcileIntervalMsMax);
+      }
+      const moved: IndexOp[] =
+        next === undefined
+          ? []
+          : [
+              putTimer(refundCheckTimerKey(next, timer.refundId), {
+                ...timer,
+                kind: "refund_check",
+                attempt: timer.attempt + 1,
+              }),
+            ];
+      await this.log.writeOps([{ type: "del", key }, ...moved], { sync: true });
+      return true;
+    } finally {
+      this.reconciling -= 1;
+    }
+  }
+
   /** Queries an order still waiting for its callback; returns when to ask again if it still is. */
   private async reconcileWaiting(ref: PaymentRef, attempt: number): Promise<number | undefined> {
     const { payment } = await this.ledger.read(ref);
@@ -685,6 +748,8 @@ export class PaymentService {
         try {
           if (timer.kind === "reconcile") {
             if (!(await this.reconcileDue(key, timer))) return false;
+          } else if (timer.kind === "refund_check") {
+            if (!(await this.refundCheckDue(key, timer))) return false;
           } else if (timer.kind === "expire") await this.expire(timer.paymentId);
           else await this.fireRefund(timer.paymentId, timer.refundId);
           this.backoff.delete(key);

@@ -290,6 +290,16 @@ function callbackOf(env: Environment, result: CallbackResult): GatewayCallback {
           channelState: n.channelState,
         },
       };
+    case "refund_processing":
+      return {
+        ...common,
+        notification: {
+          type: n.type,
+          outTradeNo: n.outTradeNo,
+          outRefundNo: n.outRefundNo,
+          channelState: n.channelState,
+        },
+      };
     case "payment_closed":
       return { ...common, notification: { type: n.type, outTradeNo: n.outTradeNo } };
   }

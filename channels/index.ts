@@ -23,6 +23,7 @@ export type {
   PaymentClosed,
   PaymentSucceeded,
   RefundFailed,
+  RefundProcessing,
   RefundInput,
   RefundSnapshot,
   RefundStatus,

@@ -161,6 +161,18 @@ export interface RefundFailed {
   channelState: string;
 }
 
+/** A refund the channel has not settled yet (WeChat Pay: PROCESSING, or ABNORMAL until re-submitted). */
+export interface RefundProcessing {
+  type: "refund_processing";
+  provider: ChannelProvider;
+  eventId: string;
+  outTradeNo: string;
+  transactionId: string;
+  outRefundNo: string;
+  refundId?: string;
+  channelState: string;
+}
+
 export interface PaymentClosed {
   type: "payment_closed";
   provider: ChannelProvider;
@@ -170,7 +182,8 @@ export interface PaymentClosed {
   closedAt: Date;
 }
 
-export type ChannelNotification = PaymentSucceeded | RefundSucceeded | RefundFailed | PaymentClosed;
+export type ChannelNotification =
+  PaymentSucceeded | RefundSucceeded | RefundFailed | RefundProcessing | PaymentClosed;
 
 export type CallbackRejection =
   | "bad_signature"

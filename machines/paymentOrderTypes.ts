@@ -14,7 +14,12 @@ export interface PaymentRefund {
 
 /** Something the channel reported that we did not apply, kept visible for operations. */
 export interface PaymentFlag {
-  reason: "amount_mismatch" | "transaction_conflict" | "refund_amount_mismatch";
+  /**
+   * refund_succeeded_after_failure: the channel paid out a refund recorded as failed (its credit was
+   * given back): the customer holds both until operations take one back.
+   */
+  reason:
+    "amount_mismatch" | "transaction_conflict" | "refund_amount_mismatch" | "refund_succeeded_after_failure";
   transactionId: string;
   amountFen: bigint;
   currency: string;

@@ -246,6 +246,23 @@ describe("WeChat Pay refunds", () => {
     expect(settled.refundId).toMatch(/^\d{29}$/);
   });
 
+  it("keeps an ABNORMAL refund open: not a failure, and its later SUCCESS is reported", async () => {
+    const paid = await createAndPay();
+    const refundNotify = `${receiver.url}/wechatpay/refund-notify`;
+    const refund = { outTradeNo: paid.outTradeNo, outRefundNo: `${paid.outTradeNo}RA`, totalFen: 100n };
+    await channel.refund({ ...refund, refundFen: 100n, notifyUrl: refundNotify });
+    await control(`/refunds/${refund.outRefundNo}/settle`, { status: "ABNORMAL" });
+    await receiver.waitFor(() => accepted(paid.outTradeNo).some((n) => n.type === "refund_processing"));
+    expect(accepted(paid.outTradeNo).map((n) => n.type)).not.toContain("refund_failed");
+    expect(await channel.queryRefund(refund)).toMatchObject({
+      status: "processing",
+      channelState: "ABNORMAL",
+    });
+    await control(`/refunds/${refund.outRefundNo}/settle`, { status: "SUCCESS" });
+    await receiver.waitFor(() => accepted(paid.outTradeNo).some((n) => n.type === "refund_succeeded"));
+    expect(await channel.queryRefund(refund)).toMatchObject({ status: "succeeded", refundFen: 100n });
+  });
+
   it("refuses more than the refundable rest, a reused refund number with other amounts, and knows unknown refunds", async () => {
     const paid = await createAndPay();
     const base = { outTradeNo: paid.outTradeNo, totalFen: 100n };

@@ -135,3 +135,31 @@ describe("a payment whose callback never comes", () => {
     expect((await client.wallets.transactions("buyer")).data).toHaveLength(1);
   });
 });
+
+describe("a refund whose callback never comes", () => {
+  it("is asked about again until the channel says it succeeded; nothing is left pending", async () => {
+    const client = await merchantOn(auto, "Lost refund notify");
+    const top = await client.wallets.topUp("buyer", { amount: "10.00", channel: "wechat_native" });
+    await client.sandbox.simulatePayment(top.invoiceId, { outcome: "succeeded" });
+    const faults = (body: unknown) =>
+      fetch(`${auto.url}/sandbox/wechatpay/__sim/faults`, {
+        method: body === null ? "DELETE" : "POST",
+        headers: { "Content-Type": "application/json", Authorization: `Bearer ${adminToken}` },
+        ...(body === null ? {} : { body: JSON.stringify(body) }),
+      });
+    // The channel settles the refund, and its callback is held: never sent.
+    expect((await faults({ callbacks: { hold: true } })).status).toBe(200);
+    try {
+      const refund = await client.refunds.create({ invoiceId: top.invoiceId, amount: "4.00" });
+      expect(refund.status).toBe("pending");
+      const settled = await waitFor(
+        async () => (await client.invoices.retrieve(top.invoiceId)).refunds.find((r) => r.id === refund.id),
+        (current) => current?.status !== "pending",
+      );
+      expect(settled?.status).toBe("succeeded");
+      expect((await client.wallets.retrieve("buyer")).balance).toBe("6.00");
+    } finally {
+      await faults(null);
+    }
+  });
+});

@@ -45,7 +45,8 @@ const statusByRefundState: Record<Refund["status"], RefundStatus> = {
   PROCESSING: "processing",
   SUCCESS: "succeeded",
   CLOSED: "failed",
-  ABNORMAL: "failed",
+  // Not final: the merchant may re-submit it to another account at WeChat Pay, and then it succeeds.
+  ABNORMAL: "processing",
 };
 
 export class WechatPayChannel implements PaymentChannel {

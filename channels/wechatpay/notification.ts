@@ -136,6 +136,9 @@ function normalize(
         succeededAt: new Date(succeededAt),
       });
     }
+    // ABNORMAL is not final (re-submitted to another account, it still succeeds): only CLOSED fails.
+    if (r.refund_status !== "CLOSED")
+      return accept({ type: "refund_processing", ...common, channelState: r.refund_status });
     return accept({
       type: "refund_failed",
       ...common,

@@ -110,17 +110,19 @@ export function queryRefund(sim: WechatSim) {
   };
 }
 
-/** PROCESSING → SUCCESS | ABNORMAL | CLOSED, with the refund callback when a notify_url was given. */
+/** PROCESSING → SUCCESS | ABNORMAL | CLOSED, ABNORMAL → SUCCESS, with the refund callback when a notify_url was given. */
 export function settleRefund(
   sim: WechatSim,
   refund: SimRefund,
   status: Exclude<SimRefundStatus, "PROCESSING">,
   faults?: CallbackFaults,
 ): boolean {
-  if (refund.status !== "PROCESSING") return false;
+  // ABNORMAL waits for the merchant to re-submit the refund to another account: then it succeeds.
+  const open = refund.status === "PROCESSING" || (refund.status === "ABNORMAL" && status === "SUCCESS");
+  if (!open) return false;
   refund.status = status;
   if (status === "SUCCESS") refund.successAtMs = sim.now();
-  else {
+  else if (status === "CLOSED") {
     const order = sim.store.order(refund.outTradeNo);
     if (order) order.refundedFen -= refund.refundFen;
   }
