@@ -568,9 +568,7 @@ export const topUpRequest = z
     channel: z.enum(collectionChannels),
     payerOpenId: z.string().min(1).max(128).optional().meta({ description: "Required for wechat_jsapi." }),
     clientIp: z
-      .string()
-      .min(1)
-      .max(45)
+      .union([z.ipv4(), z.ipv6()], { error: "an IPv4 or IPv6 address" })
       .optional()
       .meta({ description: "The payer's IP for wechat_h5; default: the caller's." }),
     returnUrl: z

@@ -222,6 +222,13 @@ describe("refusals", () => {
       code: "subscription_not_active",
       status: 409,
     });
+    // Its invoice exists and was never paid: nothing to refund (not "no such invoice").
+    expect(
+      await problemOf(client.refunds.create({ invoiceId: sub.latestInvoiceId!, amount: "1.00" })),
+    ).toEqual({
+      code: "invoice_not_paid",
+      status: 409,
+    });
     await payInvoice(client, sub.latestInvoiceId!);
 
     expect(await problemOf(client.subscriptions.changePlan(sub.id, { priceId: once.id }))).toEqual({

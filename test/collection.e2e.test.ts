@@ -179,6 +179,11 @@ describe("top-ups through each channel (sandbox)", () => {
     expect(await codeOf(client.wallets.topUp("idem", { amount: "50000.01", channel: "alipay_page" }))).toBe(
       "invalid_amount",
     );
+    expect(
+      await codeOf(
+        client.wallets.topUp("idem", { amount: "5", channel: "wechat_h5", clientIp: "not-an-ip" }),
+      ),
+    ).toBe("invalid_request");
     expect(await codeOf(client.wallets.topUp("idem", { amount: "5", channel: "wechat_jsapi" }))).toBe(
       "invalid_request",
     );

@@ -240,7 +240,9 @@ describe("invoice machine: draft and finalize (renewals)", () => {
 
   it("given a draft, when finalized with invalid added lines or no number, then invoice_lines_invalid", () => {
     const drafted = given(draft([fee(14_900n)]));
-    expect(refusal(drafted, finalize([fee(-100n, "usage")]))).toBe("invoice_lines_invalid");
+    expect(refusal(drafted, finalize([fee(-100n, "subscription")]))).toBe("invoice_lines_invalid");
+    // A usage credit (volume pricing reaching a cheaper tier) is a line of its own.
+    expect(refusal(drafted, finalize([fee(-100n, "usage")]))).toBe("accepted");
     expect(refusal(drafted, finalize([usageLine(0n)]))).toBe("invoice_lines_invalid");
     const tooMany = Array.from({ length: invoiceLinesMax }, () => usageLine(1n));
     expect(refusal(drafted, finalize(tooMany))).toBe("invoice_lines_invalid");

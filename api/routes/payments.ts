@@ -87,12 +87,24 @@ export function paymentOperations(runtime: Runtime): Operation[] {
         const { env, merchantId } = merchantOf(ctx);
         const amountFen = positiveFen(body.amount);
         const render = (result: RefundResult) => ({ status: 201, body: requestedRefundView(result) });
-        const result = await runtime.payments.refund(
-          env,
-          merchantId,
-          { invoiceId: body.invoiceId, paymentId: body.paymentId, amountFen, reason: body.reason ?? null },
-          storedWith(ctx, render),
-        );
+        const result = await runtime.payments
+          .refund(
+            env,
+            merchantId,
+            { invoiceId: body.invoiceId, paymentId: body.paymentId, amountFen, reason: body.reason ?? null },
+            storedWith(ctx, render),
+          )
+          .catch(async (error: unknown) => {
+            // A subscription or purchase invoice that exists but was never paid: nothing to refund.
+            const unpaid =
+              error instanceof DomainError &&
+              error.code === "invoice_not_found" &&
+              body.paymentId === undefined &&
+              (await runtime.billing.invoiceRef(env, merchantId, body.invoiceId)) !== undefined;
+            if (unpaid)
+              throw new DomainError("invoice_not_paid", `invoice ${body.invoiceId} has no payment to refund`);
+            throw error;
+          });
         return render(result);
       },
     }),
