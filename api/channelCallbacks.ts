@@ -34,6 +34,8 @@ async function readBody(ctx: Context): Promise<Uint8Array | undefined> {
   for await (const chunk of ctx.req as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > limits.channelCallbackBytesMax) {
+      // The rest of the body is not read: the connection cannot carry another request after it.
+      ctx.set("Connection", "close");
       ctx.status = 413;
       ctx.type = "text/plain";
       ctx.body = "callback body too large";

@@ -115,9 +115,13 @@ describe("refunding a paid subscription invoice", () => {
     const { standard } = await catalogue(client);
     await client.customers.create({ externalId: "r3" });
     const sub = await client.subscriptions.create({ customerExternalId: "r3", priceId: standard.id });
+    // It exists, with no payment started: nothing to refund, as once a payment is started and unpaid.
     expect(await codeOf(client.refunds.create({ invoiceId: sub.latestInvoiceId!, amount: "1.00" }))).toBe(
-      "invoice_not_found",
+      "invoice_not_paid",
     );
+    expect(
+      await codeOf(client.refunds.create({ invoiceId: "inv_nosuchinvoice0000000", amount: "1.00" })),
+    ).toBe("invoice_not_found");
     await client.invoices.pay(sub.latestInvoiceId!, { channel: "wechat_native" });
     expect(await codeOf(client.refunds.create({ invoiceId: sub.latestInvoiceId!, amount: "1.00" }))).toBe(
       "invoice_not_paid",

@@ -289,6 +289,19 @@ describe("callbacks", () => {
     expect((await client.wallets.retrieve("quiet")).balance).toBe("8.00");
   });
 
+  it("an oversized callback is refused with 413 and its connection closed (its body is left unread)", async () => {
+    const response = await fetch(`${server.url}/v1/channels/wechatpay/notify`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: "x".repeat(2_000_000),
+    });
+    expect(response.status).toBe(413);
+    expect(response.headers.get("connection")).toBe("close");
+    await response.text();
+    // The next request is served on a fresh connection.
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
   it("a forged callback (bad signature) changes nothing and gets the answer the channel expects", async () => {
     const { client } = await merchant("Forged");
     await client.customers.create({ externalId: "target" });
