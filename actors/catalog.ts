@@ -1,6 +1,7 @@
 import type { Environment } from "../domain/environment.js";
 import { DomainError } from "../domain/errors.js";
 import { newId } from "../domain/ids.js";
+import { KeyedTurns } from "../domain/keyedTurns.js";
 import { limits } from "../domain/limits.js";
 import type { Log } from "../wal/log.js";
 import type { CommittedRecord, IndexOp } from "../wal/record.js";
@@ -88,7 +89,7 @@ export class ProductCatalog {
   /** By index key: a price id asked for as a product (or the reverse) is simply not found. */
   private readonly cache = new Map<string, Product | Price>();
   /** Price creations run one at a time per product, so the per-product limit holds. */
-  private readonly pricing = new Map<string, Promise<unknown>>();
+  private readonly pricing = new KeyedTurns();
 
   constructor(
     private readonly log: Log,
@@ -265,14 +266,7 @@ export class ProductCatalog {
   }
 
   private serially<T>(key: string, run: () => Promise<T>): Promise<T> {
-    const previous = this.pricing.get(key) ?? Promise.resolve();
-    const next = previous.then(run, run);
-    const settled = next.catch(() => undefined);
-    this.pricing.set(key, settled);
-    void settled.then(() => {
-      if (this.pricing.get(key) === settled) this.pricing.delete(key);
-    });
-    return next;
+    return this.pricing.run(key, run);
   }
 }
 

@@ -1,5 +1,6 @@
 import type { Environment } from "../domain/environment.js";
 import { DomainError } from "../domain/errors.js";
+import { KeyedTurns } from "../domain/keyedTurns.js";
 import { newId } from "../domain/ids.js";
 import type { Log } from "../wal/log.js";
 import type { CommittedRecord, IndexOp } from "../wal/record.js";
@@ -48,7 +49,7 @@ const customerIndex = (env: string, merchantId: string, externalId: string) =>
  */
 export class CustomerDirectory {
   private readonly creating = new Set<string>();
-  private readonly updating = new Map<string, Promise<void>>();
+  private readonly updating = new KeyedTurns();
   private readonly cache = new CustomerCache(50_000);
 
   constructor(
@@ -154,8 +155,7 @@ export class CustomerDirectory {
     idempotency?: (customer: Customer) => { scope: string; op: IndexOp },
   ): Promise<Customer> {
     const indexKey = customerIndex(customer.env, customer.merchantId, customer.externalId);
-    const previous = this.updating.get(indexKey) ?? Promise.resolve();
-    const run = previous.then(async () => {
+    return this.updating.run(indexKey, async () => {
       const current = await this.require(customer.env, customer.merchantId, customer.externalId);
       const next: Customer = { ...current, ...changes };
       await check(next);
@@ -180,15 +180,6 @@ export class CustomerDirectory {
       this.onCommitted(record);
       return next;
     });
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.updating.set(indexKey, settled);
-    void settled.then(() => {
-      if (this.updating.get(indexKey) === settled) this.updating.delete(indexKey);
-    });
-    return run;
   }
 
   async require(env: Environment, merchantId: string, externalId: string): Promise<Customer> {

@@ -2,6 +2,7 @@ import { hash as digest, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Environment } from "../domain/environment.js";
 import { DomainError } from "../domain/errors.js";
 import { newId } from "../domain/ids.js";
+import { KeyedTurns } from "../domain/keyedTurns.js";
 import type { Log } from "../wal/log.js";
 import type { CommittedRecord, IndexOp } from "../wal/record.js";
 import { readEntityRecords } from "./entityRecords.js";
@@ -52,7 +53,7 @@ export class MerchantDirectory {
   private readonly keyCache = new Map<string, ApiKeyOwner & { expiresAt?: number }>();
   private readonly rollListeners = new Set<() => void>();
   /** Rolls of one merchant's keys, one at a time: each replaces the key the one before made. */
-  private readonly rolling = new Map<string, Promise<unknown>>();
+  private readonly rolling = new KeyedTurns();
   private static readonly keyCacheMax = 10_000;
 
   constructor(
@@ -136,18 +137,7 @@ export class MerchantDirectory {
     idempotency?: (result: RolledKey) => { scope: string; op: IndexOp },
   ): Promise<RolledKey> {
     const scope = merchantIndex(merchantId);
-    const previous = this.rolling.get(scope) ?? Promise.resolve();
-    const roll = previous.then(
-      () => this.rollNow(merchantId, env, overlapSeconds, idempotency),
-      () => this.rollNow(merchantId, env, overlapSeconds, idempotency),
-    );
-    this.rolling.set(scope, roll);
-    void roll
-      .finally(() => {
-        if (this.rolling.get(scope) === roll) this.rolling.delete(scope);
-      })
-      .catch(() => undefined);
-    return roll;
+    return this.rolling.run(scope, () => this.rollNow(merchantId, env, overlapSeconds, idempotency));
   }
 
   private async rollNow(

@@ -9,6 +9,7 @@ import {
 import type { Environment } from "../domain/environment.js";
 import { DomainError } from "../domain/errors.js";
 import { newId } from "../domain/ids.js";
+import { KeyedTurns } from "../domain/keyedTurns.js";
 import { limits } from "../domain/limits.js";
 import { formatMicros, fenToMicros } from "../domain/money.js";
 import type { EntityState } from "../machines/kind.js";
@@ -107,7 +108,7 @@ export class PaymentService {
   private readonly backoff = new Map<string, { attempts: number; retryAt: number }>();
   private readonly dispatching = new Set<string>();
   /** Invoices whose payment is being started: the next request for one waits its turn. */
-  private readonly payingInvoices = new Map<string, Promise<unknown>>();
+  private readonly payingInvoices = new KeyedTurns();
 
   constructor(
     private readonly log: Log,
@@ -176,20 +177,9 @@ export class PaymentService {
   ): Promise<TopUpResult> {
     // One at a time per invoice: two concurrent requests must not both find no attempt and each
     // open a live channel order (the buyer could pay both).
-    const previous = this.payingInvoices.get(invoiceId) ?? Promise.resolve();
-    const next = previous.then(
-      () => this.startInvoicePayment(customer, invoiceId, input, idempotency),
-      () => this.startInvoicePayment(customer, invoiceId, input, idempotency),
+    return this.payingInvoices.run(invoiceId, () =>
+      this.startInvoicePayment(customer, invoiceId, input, idempotency),
     );
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.payingInvoices.set(invoiceId, settled);
-    void settled.then(() => {
-      if (this.payingInvoices.get(invoiceId) === settled) this.payingInvoices.delete(invoiceId);
-    });
-    return next;
   }
 
   private async startInvoicePayment(

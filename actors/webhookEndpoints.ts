@@ -2,6 +2,7 @@ import { createHash, randomBytes } from "node:crypto";
 import type { Environment } from "../domain/environment.js";
 import { DomainError } from "../domain/errors.js";
 import { newId } from "../domain/ids.js";
+import { KeyedTurns } from "../domain/keyedTurns.js";
 import { limits } from "../domain/limits.js";
 import { webhookUrlRefusal, type WebhookUrlPolicy } from "../domain/webhookUrls.js";
 import type { Log } from "../wal/log.js";
@@ -100,7 +101,7 @@ export class WebhookEndpointDirectory {
   /** Endpoints of each merchant and environment: the outbox asks this for every record. */
   private readonly byScope = new Map<string, Map<string, WebhookEndpoint>>();
   private readonly creating = new Map<string, number>();
-  private readonly changing = new Map<string, Promise<unknown>>();
+  private readonly changing = new KeyedTurns();
   private readonly listeners = new Set<EndpointListener>();
 
   private readonly checkUrl: WebhookUrlCheck;
@@ -427,16 +428,6 @@ export class WebhookEndpointDirectory {
 
   /** One change at a time per endpoint. */
   private serially<T>(id: string, run: () => Promise<T>): Promise<T> {
-    const previous = this.changing.get(id) ?? Promise.resolve();
-    const next = previous.then(run, run);
-    const settled = next.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.changing.set(id, settled);
-    void settled.then(() => {
-      if (this.changing.get(id) === settled) this.changing.delete(id);
-    });
-    return next;
+    return this.changing.run(id, run);
   }
 }

@@ -3,6 +3,7 @@ import type { Runtime, TopUpResult } from "../actors/index.js";
 import { invoiceIdPattern } from "../actors/paymentIndexes.js";
 import { isCollectable } from "../actors/paymentRecords.js";
 import { DomainError } from "../domain/errors.js";
+import { KeyedTurns } from "../domain/keyedTurns.js";
 import { formatMicros, fenToMicros } from "../domain/money.js";
 import type { InvoiceContext } from "../machines/invoiceTypes.js";
 import type { EntityState } from "../machines/kind.js";
@@ -53,7 +54,7 @@ const isHttpUrl = (url: string) => /^https?:\/\//.test(url);
  * serialized per invoice, so a double click gets the first click's attempt back, not a refusal.
  */
 export class BillingCheckouts {
-  private readonly starting = new Map<string, Promise<void>>();
+  private readonly starting = new KeyedTurns();
 
   constructor(private readonly runtime: Runtime) {}
 
@@ -88,17 +89,7 @@ export class BillingCheckouts {
       throw new DomainError("channel_not_configured", `${channel} is not offered for this invoice`);
     }
     const { invoiceId } = checkout.ref;
-    const previous = this.starting.get(invoiceId) ?? Promise.resolve();
-    const run = previous.then(() => this.start(checkout.ref, channel));
-    const settled = run.then(
-      () => undefined,
-      () => undefined,
-    );
-    this.starting.set(invoiceId, settled);
-    void settled.then(() => {
-      if (this.starting.get(invoiceId) === settled) this.starting.delete(invoiceId);
-    });
-    await run;
+    await this.starting.run(invoiceId, () => this.start(checkout.ref, channel));
     const after = await this.read(checkout.ref);
     if (!after) throw new Error(`invoice ${invoiceId} went back to draft`);
     return after;
