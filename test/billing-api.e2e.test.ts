@@ -245,6 +245,11 @@ describe("refusals", () => {
       code: "same_price",
       status: 409,
     });
+    // A mistyped product: 404, not a quiet "no access".
+    expect(await problemOf(client.entitlements.check("f1", "prod_nope"))).toEqual({
+      code: "product_not_found",
+      status: 404,
+    });
     expect(await problemOf(client.subscriptions.changePlan(sub.id, { priceId: "price_nope" }))).toEqual({
       code: "price_not_found",
       status: 404,

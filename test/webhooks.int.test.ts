@@ -164,6 +164,12 @@ describe("webhook endpoints", () => {
     ]) {
       expect((await api.post("/v1/webhook-endpoints", bad)).status).toBe(400);
     }
+    // An unknown type is named with the ones there are.
+    const unknown = await api.post("/v1/webhook-endpoints", {
+      url: "https://example.com",
+      eventTypes: ["customer.deleted"],
+    });
+    expect(unknown.body.detail).toMatch(/^eventTypes\.0: "\*" or one of customer\.created, /);
     const other = await merchantApi("Someone else");
     expect((await other.get(`/v1/webhook-endpoints/${created.body.id}`)).body.code).toBe(
       "webhook_endpoint_not_found",

@@ -368,6 +368,8 @@ export function billingOperations(runtime: Runtime): Operation[] {
       handle: async (ctx, { params }) => {
         const { env, merchantId } = merchantOf(ctx);
         const customer = await runtime.customers.require(env, merchantId, params.externalId);
+        // A mistyped product id is 404, not a silent "no access".
+        await runtime.catalog.requireProduct(env, merchantId, params.productId);
         const found = (await runtime.billing.entitlements(customer)).find(
           (e) => e.productId === params.productId,
         );

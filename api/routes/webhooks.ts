@@ -17,13 +17,13 @@ import { emptyRequest, webhookEndpoint, webhookEndpointFields as endpointFields 
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isoTime = z.string().meta({ format: "date-time", example: "2026-11-27T08:00:00.000Z" });
-const eventType = z.enum(eventTypes);
+const eventType = z.enum(eventTypes, { error: `one of ${eventTypes.join(", ")}` });
 
 const createEndpointRequest = z
   .object({
     url: z.url({ protocol: /^https?$/, error: "an http or https URL" }).max(limits.webhookUrlLengthMax),
     eventTypes: z
-      .array(z.union([z.literal("*"), eventType]))
+      .array(z.enum(["*", ...eventTypes], { error: `"*" or one of ${eventTypes.join(", ")}` }))
       .min(1)
       .max(limits.webhookEventTypesMax)
       .refine((types) => !types.includes("*") || types.length === 1, '"*" stands alone')
