@@ -3,6 +3,7 @@ import type { Environment } from "../domain/environment.js";
 import { DomainError } from "../domain/errors.js";
 import { newId } from "../domain/ids.js";
 import { limits } from "../domain/limits.js";
+import { fenToMicros } from "../domain/money.js";
 import { decide } from "../machines/decide.js";
 import { formatInvoiceNumber } from "../machines/invoiceNumbers.js";
 import { invoiceNumbersEntity, invoiceNumbersKind } from "../machines/invoiceNumbersKind.js";
@@ -17,6 +18,8 @@ import type { EntityKind, EntityState } from "../machines/kind.js";
 import { purchaseEntity, purchaseKind } from "../machines/purchaseKind.js";
 import type { PurchaseCommand, PurchaseContext, PurchaseFact } from "../machines/purchaseTypes.js";
 import { subscriptionEntity, subscriptionKind } from "../machines/subscriptionKind.js";
+import { walletEntity } from "../machines/walletKind.js";
+import type { WalletContext } from "../machines/walletTypes.js";
 import type {
   SubscriptionCommand,
   SubscriptionContext,
@@ -46,6 +49,7 @@ import type { InvoiceRegistry } from "./paymentRecords.js";
 import type { PaymentService, RefundResult } from "./payments.js";
 import { EntityRegistry, type Resident } from "./registry.js";
 import type { TestClockDirectory } from "./testClocks.js";
+import type { WalletRegistry } from "./wallets.js";
 import { feeLine, prorationLines, purchaseLine } from "./billingLines.js";
 import { refusal } from "./billingRefusals.js";
 import { settlementFor } from "./billingSettlement.js";
@@ -114,6 +118,8 @@ export class BillingService implements InvoiceSettlement {
     private readonly payments: PaymentService,
     private readonly catalog: ProductCatalog,
     private readonly testClocks: TestClockDirectory,
+    /** Customers' wallets: credit a subscription still holds moves there when it ends. */
+    private readonly wallets: WalletRegistry,
     options: BillingOptions = {},
   ) {
     this.subscriptions = new EntityRegistry(log, subscriptionKind, publish);
@@ -332,17 +338,33 @@ export class BillingService implements InvoiceSettlement {
       return await this.withPinned(
         env,
         merchantId,
-        { subscriptionId, invoiceId: unpaid ?? undefined },
+        {
+          subscriptionId,
+          invoiceId: unpaid ?? undefined,
+          walletOf: mode === "immediately" ? ref.customerId : undefined,
+        },
         async (p) => {
           let result: SubscriptionSnapshot | undefined;
           const outcome = await this.append(ref, `billing:${subscriptionId}`, () => {
+            const credit = mode === "immediately" ? this.releasedCredit(p) : { parts: [] };
             const command: SubscriptionCommand =
               mode === "immediately"
-                ? { type: "subscription.cancel", mode, reason: "requested", at }
+                ? {
+                    type: "subscription.cancel",
+                    mode,
+                    reason: "requested",
+                    at,
+                    ...(credit.creditReleasedFen === undefined
+                      ? {}
+                      : { creditReleasedFen: credit.creditReleasedFen }),
+                  }
                 : { type: "subscription.cancel", mode, at };
             result = { ref, subscription: preview(subscriptionKind, p.subscription!.speculative, command) };
             const stored = idempotency?.(result);
-            const parts: KindPart[] = [partOf(this.subscriptions, p.subscription!)(() => command)];
+            const parts: KindPart[] = [
+              partOf(this.subscriptions, p.subscription!)(() => command),
+              ...credit.parts,
+            ];
             for (const invoice of mode === "immediately" ? [p.invoice, extra] : []) {
               if (invoice && isOpenish(invoice.speculative)) {
                 parts.push(
@@ -679,11 +701,14 @@ export class BillingService implements InvoiceSettlement {
       subscriptionId?: string | undefined;
       purchaseId?: string | undefined;
       invoiceId?: string | undefined;
+      /** The customer whose wallet the record may credit (a subscription ending with credit). */
+      walletOf?: string | undefined;
     },
     run: (pinned: Pinned) => Promise<T>,
   ): Promise<T> {
     const pinned: Pinned = {};
     try {
+      if (ids.walletOf) pinned.wallet = await this.wallets.pin(walletEntity(ids.walletOf), ids.walletOf);
       if (ids.subscriptionId)
         pinned.subscription = await this.subscriptions.pin(
           subscriptionEntity(ids.subscriptionId),
@@ -702,7 +727,35 @@ export class BillingService implements InvoiceSettlement {
       if (pinned.purchase) this.purchases.unpin(pinned.purchase);
       if (pinned.invoice) this.invoices.unpin(pinned.invoice);
       if (pinned.numbers) this.numbers.unpin(pinned.numbers);
+      if (pinned.wallet) this.wallets.unpin(pinned.wallet);
     }
+  }
+
+  /**
+   * Ending a subscription moves the account credit it still holds (unused time after a downgrade)
+   * to the customer's wallet in the same record, where it stays spendable: the amount for the ending
+   * command, and the wallet's part. Nothing when it holds none.
+   */
+  releasedCredit(p: Pinned): { creditReleasedFen?: bigint; parts: KindPart[] } {
+    const { creditFen, subscriptionId } = p.subscription!.speculative.context;
+    if (creditFen === 0n) return { parts: [] };
+    if (!p.wallet)
+      throw new Error(`subscription ${subscriptionId} ends with credit, but no wallet is pinned`);
+    return {
+      creditReleasedFen: creditFen,
+      parts: [
+        partOf(
+          this.wallets,
+          p.wallet,
+        )(({ at }) => ({
+          type: "wallet.receive_credit",
+          amountMicros: fenToMicros(creditFen),
+          subscriptionId,
+          transactionId: newId("wtx"),
+          at,
+        })),
+      ],
+    };
   }
 
   async invoiceRefById(invoiceId: string): Promise<BillingInvoiceRef | undefined> {
@@ -739,6 +792,7 @@ export interface Pinned {
   purchase?: Resident<PurchaseContext>;
   invoice?: Resident<InvoiceContext>;
   numbers?: Resident<InvoiceNumbersContext>;
+  wallet?: Resident<WalletContext>;
 }
 
 export function refOf(customer: Customer): BillingRef {

@@ -222,15 +222,25 @@ export class BillingClock {
     const renewed = await billing.withPinned(
       ref.env,
       ref.merchantId,
-      { subscriptionId, invoiceId },
+      { subscriptionId, invoiceId, walletOf: ref.customerId },
       async (p) => {
         const outcome = await billing.append(ref, `billing:${subscriptionId}`, (ctx) => {
           const live = p.subscription!.speculative.context;
           if (live.cancelAtPeriodEnd) {
             // A cancel scheduled for this period end: the subscription ends instead of renewing.
+            const credit = billing.releasedCredit(p);
+            const { creditReleasedFen } = credit;
             return {
               parts: [
-                partOf(billing.subscriptions, p.subscription!)(() => ({ type: "subscription.end", at })),
+                partOf(
+                  billing.subscriptions,
+                  p.subscription!,
+                )(() => ({
+                  type: "subscription.end",
+                  at,
+                  ...(creditReleasedFen === undefined ? {} : { creditReleasedFen }),
+                })),
+                ...credit.parts,
               ],
               command: { type: "billing.end", subscriptionId },
               ops: [del(key)],
@@ -330,7 +340,7 @@ export class BillingClock {
 
   /** Grace is over and the renewal invoice is unpaid: past due, and dunning starts. */
   private async lapse(ref: BillingRef, key: string, subscriptionId: string, invoiceId: string, at: number) {
-    return this.onSubscription(ref, key, subscriptionId, undefined, (p) => {
+    return this.onSubscription(ref, key, { subscriptionId }, (p) => {
       const sub = p.subscription!.speculative;
       if (sub.value !== "active" || sub.context.unpaidInvoiceId !== invoiceId) return undefined;
       return {
@@ -368,56 +378,65 @@ export class BillingClock {
         ? await billing.invoices.pin(invoiceEntity(laterId), laterId)
         : undefined;
     try {
-      return await this.onSubscription(ref, key, subscriptionId, invoiceId, (p) => {
-        const sub = p.subscription!.speculative;
-        if (p.invoice!.speculative.value !== "open") return undefined;
-        if (sub.value === "canceled") {
-          // Ended at its period end while past due: the unpaid period is written off when dunning ends.
-          return {
-            parts: [
-              partOf(
-                billing.invoices,
-                p.invoice!,
-              )(() => ({ type: "invoice.mark_uncollectible", reason: "dunning_ended", at })),
-            ],
-            ops: [],
-          };
-        }
-        if (sub.value !== "past_due") return undefined;
-        const parts: KindPart[] = [
-          partOf(
-            billing.subscriptions,
-            p.subscription!,
-          )(() => ({
-            type: "subscription.cancel",
-            mode: "immediately",
-            reason: "unpaid",
-            at,
-          })),
-          partOf(
-            billing.invoices,
-            p.invoice!,
-          )(() => ({
-            type: "invoice.mark_uncollectible",
-            reason: "dunning_ended",
-            at,
-          })),
-        ];
-        const laterState = later?.speculative.value;
-        if (
-          later &&
-          sub.context.unpaidInvoiceId === laterId &&
-          (laterState === "open" || laterState === "draft")
-        ) {
-          parts.push(
+      return await this.onSubscription(
+        ref,
+        key,
+        { subscriptionId, invoiceId, walletOf: ref.customerId },
+        (p) => {
+          const sub = p.subscription!.speculative;
+          if (p.invoice!.speculative.value !== "open") return undefined;
+          if (sub.value === "canceled") {
+            // Ended at its period end while past due: the unpaid period is written off when dunning ends.
+            return {
+              parts: [
+                partOf(
+                  billing.invoices,
+                  p.invoice!,
+                )(() => ({ type: "invoice.mark_uncollectible", reason: "dunning_ended", at })),
+              ],
+              ops: [],
+            };
+          }
+          if (sub.value !== "past_due") return undefined;
+          const credit = billing.releasedCredit(p);
+          const { creditReleasedFen } = credit;
+          const parts: KindPart[] = [
+            partOf(
+              billing.subscriptions,
+              p.subscription!,
+            )(() => ({
+              type: "subscription.cancel",
+              mode: "immediately",
+              reason: "unpaid",
+              at,
+              ...(creditReleasedFen === undefined ? {} : { creditReleasedFen }),
+            })),
+            ...credit.parts,
             partOf(
               billing.invoices,
-              later,
-            )(() => ({ type: "invoice.void", reason: "subscription_canceled", at })),
-          );
-        }
-        return { parts, ops: [] };
-      });
+              p.invoice!,
+            )(() => ({
+              type: "invoice.mark_uncollectible",
+              reason: "dunning_ended",
+              at,
+            })),
+          ];
+          const laterState = later?.speculative.value;
+          if (
+            later &&
+            sub.context.unpaidInvoiceId === laterId &&
+            (laterState === "open" || laterState === "draft")
+          ) {
+            parts.push(
+              partOf(
+                billing.invoices,
+                later,
+              )(() => ({ type: "invoice.void", reason: "subscription_canceled", at })),
+            );
+          }
+          return { parts, ops: [] };
+        },
+      );
     } finally {
       if (later) billing.invoices.unpin(later);
     }
@@ -431,7 +450,7 @@ export class BillingClock {
     invoiceId: string,
     at: number,
   ) {
-    return this.onSubscription(ref, key, subscriptionId, invoiceId, (p) => {
+    return this.onSubscription(ref, key, { subscriptionId, invoiceId }, (p) => {
       if (p.subscription!.speculative.value !== "incomplete") return undefined;
       const parts: KindPart[] = [
         partOf(
@@ -479,12 +498,12 @@ export class BillingClock {
   private async onSubscription(
     ref: BillingRef,
     key: string,
-    subscriptionId: string,
-    invoiceId: string | undefined,
+    ids: { subscriptionId: string; invoiceId?: string; walletOf?: string },
     plan: (p: Pinned) => { parts: KindPart[]; ops: IndexOp[] } | undefined,
   ): Promise<boolean> {
     const billing = this.billing;
-    return billing.withPinned(ref.env, ref.merchantId, { subscriptionId, invoiceId }, async (p) => {
+    const { subscriptionId } = ids;
+    return billing.withPinned(ref.env, ref.merchantId, ids, async (p) => {
       const planned = plan(p);
       if (!planned) return false;
       const outcome = await billing.append(ref, `billing:${subscriptionId}`, () => ({

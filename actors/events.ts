@@ -40,6 +40,7 @@ export const eventTypes = [
   "wallet.topped_up",
   "wallet.top_up_refunded",
   "wallet.refund_restored",
+  "wallet.credit_received",
   "usage.recorded",
   "rate_card.created",
   "rate_card.version_published",

@@ -169,6 +169,7 @@ export class Runtime {
       this.payments,
       this.catalog,
       this.testClocks,
+      this.wallets.registry,
       options.billing,
     );
     payments.settlement = this.billing;

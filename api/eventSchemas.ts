@@ -175,6 +175,7 @@ export const eventDataSchemas = {
   "wallet.topped_up": walletData("wallet.topped_up"),
   "wallet.top_up_refunded": walletData("wallet.top_up_refunded"),
   "wallet.refund_restored": walletData("wallet.refund_restored"),
+  "wallet.credit_received": walletData("wallet.credit_received"),
   "usage.recorded": usageData,
   "rate_card.created": rateCard,
   "rate_card.version_published": rateCard,
@@ -224,6 +225,8 @@ const summaries: Record<EventType, string> = {
   "wallet.topped_up": "A paid top-up was credited to a wallet.",
   "wallet.top_up_refunded": "A refund of a top-up was taken from a wallet.",
   "wallet.refund_restored": "A failed refund's credit was restored to a wallet.",
+  "wallet.credit_received":
+    "Account credit a subscription still held when it ended (unused time after a downgrade) was moved to the customer's wallet.",
   "usage.recorded":
     "Usage was charged (prepaid) or accrued (postpaid) to a wallet: one per wallet and record.",
   "rate_card.created": "A rate card was created; `versions` holds its first version.",

@@ -171,6 +171,7 @@ export const walletTransaction = z
       "top_up",
       "top_up_refund",
       "refund_restored",
+      "account_credit",
     ]),
     amount: z.string(),
     balanceAfter: z.string(),

@@ -1,4 +1,4 @@
-import { assign, not, setup } from "xstate";
+import { and, assign, not, setup } from "xstate";
 import type { EntityState } from "./kind.js";
 import type {
   SubscriptionCommand,
@@ -110,14 +110,23 @@ export const subscriptionMachine = setup({
         ? { pendingChange: { priceId: event.priceId, amountFen: event.amountFen } }
         : {},
     ),
-    cancelNow: assign(({ event }) =>
+    cancelNow: assign(({ context, event }) =>
       event.type === "subscription.cancel" && event.mode === "immediately"
-        ? { canceledAt: event.at, cancelReason: event.reason }
+        ? {
+            canceledAt: event.at,
+            cancelReason: event.reason,
+            creditFen: context.creditFen - (event.creditReleasedFen ?? 0n),
+          }
         : {},
     ),
     scheduleCancel: assign({ cancelAtPeriodEnd: true }),
     resume: assign({ cancelAtPeriodEnd: false }),
-    endAtPeriodEnd: assign(({ event }) => ({ canceledAt: event.at, cancelReason: "requested" as const })),
+    endAtPeriodEnd: assign(({ context, event }) => ({
+      canceledAt: event.at,
+      cancelReason: "requested" as const,
+      creditFen:
+        context.creditFen - (event.type === "subscription.end" ? (event.creditReleasedFen ?? 0n) : 0n),
+    })),
     expire: assign(({ event }) => ({ canceledAt: event.at, cancelReason: "incomplete_expired" as const })),
   },
   guards: {
@@ -146,6 +155,11 @@ export const subscriptionMachine = setup({
     changesImmediately: ({ event }) =>
       event.type === "subscription.change_price" && event.timing === "immediately",
     cancelsImmediately: ({ event }) => event.type === "subscription.cancel" && event.mode === "immediately",
+    // Credit leaves whole or not at all: none may be left behind on an ended subscription.
+    releasesAllCredit: ({ context, event }) => {
+      const released = "creditReleasedFen" in event ? event.creditReleasedFen : undefined;
+      return released === undefined || released === context.creditFen;
+    },
     isCancelScheduled: ({ context }) => context.cancelAtPeriodEnd,
   },
 }).createMachine({
@@ -185,8 +199,9 @@ export const subscriptionMachine = setup({
         "subscription.lapse": { actions: reject("subscription_not_active") },
         "subscription.change_price": { actions: reject("subscription_not_active") },
         "subscription.cancel": [
-          { guard: "cancelsImmediately", target: "canceled", actions: "cancelNow" },
-          { actions: reject("subscription_not_active") },
+          { guard: not("cancelsImmediately"), actions: reject("subscription_not_active") },
+          { guard: not("releasesAllCredit"), actions: reject("invalid_credit") },
+          { target: "canceled", actions: "cancelNow" },
         ],
         "subscription.resume": { actions: reject("not_scheduled_to_cancel") },
         "subscription.end": { actions: reject("cancel_not_scheduled") },
@@ -250,6 +265,7 @@ function runningHandlers() {
       { actions: "schedulePriceChange" },
     ],
     "subscription.cancel": [
+      { guard: and(["cancelsImmediately", not("releasesAllCredit")]), actions: reject("invalid_credit") },
       { guard: "cancelsImmediately", target: "canceled", actions: "cancelNow" },
       { guard: "isCancelScheduled", actions: reject("cancel_scheduled") },
       { actions: "scheduleCancel" },
@@ -262,6 +278,7 @@ function runningHandlers() {
     "subscription.end": [
       { guard: not("isCancelScheduled"), actions: reject("cancel_not_scheduled") },
       { guard: not("periodHasEnded"), actions: reject("period_not_ended") },
+      { guard: not("releasesAllCredit"), actions: reject("invalid_credit") },
       { target: "canceled", actions: "endAtPeriodEnd" },
     ],
     "subscription.expire_incomplete": { actions: reject("subscription_not_incomplete") },

@@ -6,7 +6,11 @@ function statusOf(context: SubscriptionContext): SubscriptionFact["status"] {
   return context.status;
 }
 
-function canceledFact(stamp: Omit<SubscriptionFact, "type">, after: SubscriptionContext): SubscriptionFact {
+function canceledFact(
+  stamp: Omit<SubscriptionFact, "type">,
+  after: SubscriptionContext,
+  creditReleasedFen: bigint | undefined,
+): SubscriptionFact {
   if (after.cancelReason === null || after.canceledAt === null) {
     throw new Error("a canceled subscription without its reason or time (an action was skipped)");
   }
@@ -15,6 +19,8 @@ function canceledFact(stamp: Omit<SubscriptionFact, "type">, after: Subscription
     type: "subscription.canceled",
     cancelReason: after.cancelReason,
     canceledAt: after.canceledAt,
+    // Only when credit moved: records written before it did replay to the same facts.
+    ...(creditReleasedFen === undefined ? {} : { creditReleasedFen: creditReleasedFen.toString() }),
   };
 }
 
@@ -85,10 +91,11 @@ export function subscriptionFactOf(
       if (command.mode === "period_end") {
         return { ...stamp, type: "subscription.cancel_scheduled", currentPeriodEnd: after.currentPeriodEnd };
       }
-      return canceledFact(stamp, after);
+      return canceledFact(stamp, after, command.creditReleasedFen);
     case "subscription.end":
+      return canceledFact(stamp, after, command.creditReleasedFen);
     case "subscription.expire_incomplete":
-      return canceledFact(stamp, after);
+      return canceledFact(stamp, after, undefined);
     case "subscription.resume":
       return { ...stamp, type: "subscription.resumed", currentPeriodEnd: after.currentPeriodEnd };
   }

@@ -72,10 +72,19 @@ export type SubscriptionCommand =
       invoiceId: string | null;
     } & Stamp)
   | ({ type: "subscription.change_price"; priceId: string; amountFen: bigint; timing: "period_end" } & Stamp)
-  | ({ type: "subscription.cancel"; mode: "immediately"; reason: "requested" | "unpaid" } & Stamp)
+  | ({
+      type: "subscription.cancel";
+      mode: "immediately";
+      reason: "requested" | "unpaid";
+      creditReleasedFen?: bigint;
+    } & Stamp)
   | ({ type: "subscription.cancel"; mode: "period_end" } & Stamp)
   | ({ type: "subscription.resume" } & Stamp)
-  | ({ type: "subscription.end" } & Stamp)
+  /**
+   * `creditReleasedFen`, on the commands that end a subscription: all the credit it holds, moved to
+   * the customer's wallet in the same record (absent in records written before credit moved).
+   */
+  | ({ type: "subscription.end"; creditReleasedFen?: bigint } & Stamp)
   | ({ type: "subscription.expire_incomplete" } & Stamp);
 
 export type SubscriptionRejection =
@@ -131,6 +140,8 @@ export interface SubscriptionFact {
   creditFen?: string;
   /** What credit the customer holds after the command. */
   creditBalanceFen?: string;
+  /** The subscription ended: the credit it held, moved to the customer's wallet. */
+  creditReleasedFen?: string;
   /** A renewal that applied a scheduled price change. */
   priceChanged?: boolean;
   fromPriceId?: string;

@@ -55,7 +55,8 @@ export const walletMachine = setup({
     credit: assign(({ context, event }) =>
       event.type === "wallet.grant" ||
       event.type === "wallet.top_up" ||
-      event.type === "wallet.restore_refund"
+      event.type === "wallet.restore_refund" ||
+      event.type === "wallet.receive_credit"
         ? { balanceMicros: context.balanceMicros + event.amountMicros }
         : {},
     ),
@@ -131,6 +132,7 @@ export const walletMachine = setup({
     // Paid money is never refused: a frozen wallet is credited too, and a refund may take it back.
     "wallet.top_up": { actions: "credit" },
     "wallet.restore_refund": { actions: "credit" },
+    "wallet.receive_credit": { actions: "credit" },
     "wallet.refund_top_up": [
       { guard: "hasSufficientBalance", actions: "takeBack" },
       { actions: reject("insufficient_balance") },

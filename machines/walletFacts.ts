@@ -75,6 +75,13 @@ export function walletFactOf(
         amountMicros: command.amountMicros.toString(),
         refundId: command.refundId,
       };
+    case "wallet.receive_credit":
+      return {
+        ...stamp,
+        type: "wallet.credit_received",
+        amountMicros: command.amountMicros.toString(),
+        subscriptionId: command.subscriptionId,
+      };
     case "wallet.freeze":
       return { ...stamp, type: "wallet.frozen", amountMicros: "0", reason: command.reason };
     case "wallet.unfreeze":

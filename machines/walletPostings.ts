@@ -12,7 +12,8 @@ export interface WalletOwner {
 /**
  * The postings behind each wallet fact. Granted credit comes from the merchant's promotions
  * account; bought credit (a paid top-up) from the merchant's prepaid credit sold, and a top-up
- * refund gives it back there; spent credit becomes the merchant's usage revenue; a reservation
+ * refund gives it back there; account credit left by an ended subscription comes from the customer's
+ * account credit; spent credit becomes the merchant's usage revenue; a reservation
  * moves credit from available to held and back. The cash side of a top-up is the payment's.
  */
 export function walletPostingsOf(fact: WalletFact, owner: WalletOwner): Posting[] {
@@ -59,6 +60,11 @@ export function walletPostingsOf(fact: WalletFact, owner: WalletOwner): Posting[
       return [
         posting(available, currency, -amount),
         posting(accounts.merchantPrepaidCreditSold(owner.env, owner.merchantId), currency, amount),
+      ];
+    case "wallet.credit_received":
+      return [
+        posting(accounts.customerAccountCredit(owner.env, owner.customerId), currency, -amount),
+        posting(available, currency, amount),
       ];
     case "wallet.frozen":
     case "wallet.unfrozen":

@@ -15,4 +15,5 @@ export const walletTransactionTypes = {
   "wallet.topped_up": "top_up",
   "wallet.top_up_refunded": "top_up_refund",
   "wallet.refund_restored": "refund_restored",
+  "wallet.credit_received": "account_credit",
 } as const satisfies Record<WalletFactType, string>;

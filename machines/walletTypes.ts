@@ -55,6 +55,11 @@ export type WalletCommand =
   | ({ type: "wallet.restore_refund"; amountMicros: bigint; refundId: string } & Stamp)
   | ({ type: "wallet.freeze"; reason: string | null } & Stamp)
   | ({ type: "wallet.unfreeze" } & Stamp)
+  /**
+   * Account credit a subscription still held when it ended (unused time of a downgrade), moved here
+   * so that it stays spendable: always accepted, even when frozen.
+   */
+  | ({ type: "wallet.receive_credit"; amountMicros: bigint; subscriptionId: string } & Stamp)
   | ({
       type: "wallet.charge";
       /** Prepaid: debited from available; refused below `floorMicros` (0, or minus the card's negative limit). */
@@ -97,7 +102,8 @@ export type WalletFactType =
   | "usage.accrued"
   | "wallet.topped_up"
   | "wallet.top_up_refunded"
-  | "wallet.refund_restored";
+  | "wallet.refund_restored"
+  | "wallet.credit_received";
 
 /** Facts carry amounts as digit strings so they log and compare as plain JSON. */
 export interface WalletFact {
@@ -109,6 +115,8 @@ export interface WalletFact {
   /** Top-ups: the payment that bought the credit; refunds: the refund that took it back. */
   paymentId?: string;
   refundId?: string;
+  /** Credit received: the ended subscription that held it. */
+  subscriptionId?: string;
   /** For a capture: the part of the reservation released back to available. */
   releasedMicros?: string;
   reason?: string | null;

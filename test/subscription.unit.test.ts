@@ -495,6 +495,45 @@ describe("subscription machine: cancel, resume and end", () => {
   });
 });
 
+describe("subscription machine: credit when it ends", () => {
+  /** Active, holding 12 000 fen of credit from an immediate downgrade. */
+  const credited = () =>
+    given(create(), payInvoice("inv_1"), changeNow("price_basic", 4_900n, 12_000n, null));
+  const releasing = (command: SubscriptionCommand, creditReleasedFen: bigint) =>
+    ({ ...command, creditReleasedFen }) as SubscriptionCommand;
+
+  it("given held credit, when canceled at once releasing all of it, then none is left and the fact says how much", () => {
+    const { state, fact } = accepted(when(credited(), releasing(cancelNow(), 12_000n)));
+    expect(state.value).toBe("canceled");
+    expect(state.context.creditFen).toBe(0n);
+    expect(fact).toMatchObject({ type: "subscription.canceled", creditReleasedFen: "12000" });
+  });
+
+  it("given held credit and a scheduled cancel, when ended releasing all of it, then none is left", () => {
+    const scheduled = given(
+      create(),
+      payInvoice("inv_1"),
+      changeNow("price_basic", 4_900n, 12_000n, null),
+      cancelAtPeriodEnd(11_000),
+    );
+    const { state, fact } = accepted(when(scheduled, releasing(end(), 12_000n)));
+    expect(state.context.creditFen).toBe(0n);
+    expect(fact).toMatchObject({ type: "subscription.canceled", creditReleasedFen: "12000" });
+  });
+
+  it("given held credit, when the release names another amount, then invalid_credit and nothing changes", () => {
+    expect(refusal(credited(), releasing(cancelNow(), 11_999n))).toBe("invalid_credit");
+    expect(refusal(credited(), releasing(cancelNow(), 12_001n))).toBe("invalid_credit");
+    expect(refusal(active(), releasing(cancelNow(), 1n))).toBe("invalid_credit");
+  });
+
+  it("given a cancel recorded before credit moved (no release named), when replayed, then the credit stays as it did", () => {
+    const { state, fact } = accepted(when(credited(), cancelNow()));
+    expect(state.context.creditFen).toBe(12_000n);
+    expect(fact).not.toHaveProperty("creditReleasedFen");
+  });
+});
+
 describe("subscription access and records", () => {
   it("grants access while active or past due, and not before the first payment or after cancellation", () => {
     expect(subscriptionGrantsAccess(incomplete(), 2_000)).toBe(false);

@@ -54,3 +54,28 @@ describe("wallet top-ups", () => {
     });
   });
 });
+
+describe("wallet credit from an ended subscription", () => {
+  const receive = (amount: number) =>
+    cmd({ type: "wallet.receive_credit", amountMicros: yuan(amount), subscriptionId: "sub_1" });
+
+  it("given a wallet, when ¥12 of account credit is received, then it moves from the customer's account credit", () => {
+    const result = when(given(), receive(12));
+    if (!result.ok) throw new Error(result.code);
+    expect(result.fact).toMatchObject({
+      type: "wallet.credit_received",
+      amountMicros: "12000000",
+      subscriptionId: "sub_1",
+      availableAfterMicros: "12000000",
+    });
+    expect(walletPostingsOf(result.fact, owner)).toEqual([
+      { account: "test:customer:cus_1:account_credit", currency: "CNY", amountMicros: "-12000000" },
+      { account: "test:customer:cus_1:wallet_available", currency: "CNY", amountMicros: "12000000" },
+    ]);
+  });
+
+  it("given a frozen wallet, when credit is received, then credited anyway: it is the customer's money", () => {
+    const frozen = given(cmd({ type: "wallet.freeze", reason: null }));
+    expect(when(frozen, receive(1))).toMatchObject({ ok: true, state: { value: "frozen" } });
+  });
+});

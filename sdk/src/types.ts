@@ -84,6 +84,8 @@ export type WalletTransactionType =
   | "top_up_refund"
   /** Refunded credit given back because the channel refused the refund. */
   | "refund_restored"
+  /** Account credit (unused time after a downgrade) moved here when its subscription ended. */
+  | "account_credit"
   | (string & {});
 
 export interface WalletTransaction {
