@@ -50,7 +50,7 @@ import type { PaymentService, RefundResult } from "./payments.js";
 import { EntityRegistry, type Resident } from "./registry.js";
 import type { TestClockDirectory } from "./testClocks.js";
 import type { WalletRegistry } from "./wallets.js";
-import { feeLine, prorationLines, purchaseLine } from "./billingLines.js";
+import { feeLine, productTitle, prorationLines, purchaseLine } from "./billingLines.js";
 import { refusal } from "./billingRefusals.js";
 import { settlementFor } from "./billingSettlement.js";
 import { entitlementsOf, subscriptionsOf } from "./entitlements.js";
@@ -228,6 +228,7 @@ export class BillingService implements InvoiceSettlement {
     const current = (await this.subscriptions.read(subscriptionEntity(subscriptionId), subscriptionId))
       .committed;
     const { price, product } = await this.priceOf(ref, input.priceId, "recurring");
+    const oldPrice = await this.catalog.requirePrice(env, merchantId, current.context.priceId);
     if (product.id !== current.context.productId) {
       throw new DomainError(
         "price_product_mismatch",
@@ -289,12 +290,13 @@ export class BillingService implements InvoiceSettlement {
         const parts: KindPart[] = [partOf(this.subscriptions, p.subscription!)(() => command)];
         const ops: IndexOp[] = stored ? [stored.op] : [];
         if (invoiced) {
-          const oldPrice = sub.priceId;
+          // Named as its fee line was; by id only if another change got in since it was read.
+          const oldTitle = sub.priceId === oldPrice.id ? productTitle(product, oldPrice) : sub.priceId;
           parts.push(
             ...this.issueParts(p, ref, {
               invoiceId,
               purpose: "subscription",
-              lines: prorationLines(oldPrice, price, product, proration),
+              lines: prorationLines(oldTitle, price, product, proration),
               subscriptionId,
               purchaseId: null,
               periodStart: at,

@@ -5,7 +5,8 @@ import type { Price, Product } from "./catalog.js";
 /** The lines billing puts on invoices: a subscription fee, a purchase, a plan change's proration. */
 const yuan = (fen: bigint) => formatMicros(fenToMicros(fen));
 
-const productTitle = (product: Product, price: Price) =>
+/** How a price reads on an invoice line: the product's names and the price's nickname. */
+export const productTitle = (product: Product, price: Price) =>
   [product.name, product.nameZh, price.nickname].filter((part) => part).join(" · ");
 
 export function feeLine(product: Product, price: Price, _start: number, _end: number): InvoiceLine {
@@ -28,9 +29,12 @@ export function purchaseLine(product: Product, price: Price): InvoiceLine {
   };
 }
 
-/** Stripe's two proration lines: unused time on the old price (a credit) and remaining time on the new. */
+/**
+ * Stripe's two proration lines: unused time on the old price (a credit) and remaining time on the new.
+ * `oldTitle` names the old price as its own fee line did (productTitle).
+ */
 export function prorationLines(
-  oldPriceId: string,
+  oldTitle: string,
   price: Price,
   product: Product,
   proration: { unusedCreditFen: bigint; remainingChargeFen: bigint },
@@ -38,7 +42,7 @@ export function prorationLines(
   const lines: InvoiceLine[] = [];
   if (proration.unusedCreditFen > 0n) {
     lines.push({
-      description: `Unused time on ${oldPriceId} 未使用时长退还`,
+      description: `Unused time on ${oldTitle} 未使用时长退还`,
       amountFen: -proration.unusedCreditFen,
       kind: "proration",
     });

@@ -21,7 +21,7 @@ export type InvoiceDocumentData = {
   currency: "CNY";
   lines: readonly InvoiceDocumentLine[];
   subtotalFen: bigint;
-  discountFen: bigint;
+  creditAppliedFen: bigint;
   totalFen: bigint;
   amountPaidFen: bigint;
   amountDueFen: bigint;
@@ -83,8 +83,8 @@ export function hasInvoiceDocument(invoice: EntityState<InvoiceContext>): boolea
 }
 
 /**
- * Maps an invoice, its customer, merchant and payment to its document. The discount is the account
- * credit applied (`creditAppliedFen`): lines sum to the subtotal, subtotal − credit = total.
+ * Maps an invoice, its customer, merchant and payment to its document: lines sum to the subtotal,
+ * subtotal − account credit applied = total.
  */
 export function invoiceDocumentOf(
   input: InvoiceSourceData,
@@ -120,7 +120,7 @@ export function invoiceDocumentOf(
     currency: "CNY",
     lines,
     subtotalFen,
-    discountFen: context.creditAppliedFen,
+    creditAppliedFen: context.creditAppliedFen,
     totalFen,
     amountPaidFen,
     amountDueFen: totalFen - amountPaidFen,

@@ -87,6 +87,11 @@ describe("subscriptions through a test clock", () => {
       yuan(proration.remainingChargeFen),
     ]);
     expect(fen(prorated.total)).toBe(proration.netFen);
+    // The old price is named as its own fee line was, not by its id.
+    expect(prorated.lines.map((line) => line.description)).toEqual([
+      "Unused time on AI Studio · AI 工作室 · Standard 未使用时长退还",
+      "Remaining time on AI Studio · AI 工作室 · Pro 剩余时长",
+    ]);
     await payInvoice(client, prorated);
 
     // Month 3 renews at the Pro price; left unpaid past the grace period, it goes past due.

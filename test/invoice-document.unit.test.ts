@@ -100,7 +100,7 @@ describe("invoiceDocumentOf", () => {
     it("shows the credit applied as the discount: subtotal − credit = total, all of it due", () => {
       expect(document).toMatchObject({
         subtotalFen: 145_900n,
-        discountFen: 10_000n,
+        creditAppliedFen: 10_000n,
         totalFen: 135_900n,
         amountPaidFen: 0n,
         amountDueFen: 135_900n,
@@ -149,7 +149,7 @@ describe("invoiceDocumentOf", () => {
       expect(document).toMatchObject({
         status: "paid",
         subtotalFen: 49_900n,
-        discountFen: 49_900n,
+        creditAppliedFen: 49_900n,
         totalFen: 0n,
         amountPaidFen: 0n,
         amountDueFen: 0n,

@@ -17,7 +17,7 @@ export type InvoiceDocument = {
   currency: "CNY";
   lines: readonly InvoiceLine[];
   subtotalFen: bigint;
-  discountFen: bigint;
+  creditAppliedFen: bigint;
   totalFen: bigint;
   amountPaidFen: bigint;
   amountDueFen: bigint;
@@ -121,14 +121,17 @@ function assertTotalsAgree(invoice: InvoiceDocument): void {
     `${where}: lines sum to ${linesFen} fen, subtotal says ${invoice.subtotalFen}`,
   );
   assert(
-    invoice.subtotalFen - invoice.discountFen === invoice.totalFen,
-    `${where}: subtotal − discount ≠ total`,
+    invoice.subtotalFen - invoice.creditAppliedFen === invoice.totalFen,
+    `${where}: subtotal − credit applied ≠ total`,
   );
   assert(
     invoice.totalFen - invoice.amountPaidFen === invoice.amountDueFen,
     `${where}: total − paid ≠ amount due`,
   );
-  assert(invoice.discountFen >= 0n && invoice.amountPaidFen >= 0n, `${where}: negative discount or payment`);
+  assert(
+    invoice.creditAppliedFen >= 0n && invoice.amountPaidFen >= 0n,
+    `${where}: negative credit applied or payment`,
+  );
   assert(invoice.amountDueFen >= 0n, `${where}: amount due is negative`);
 }
 

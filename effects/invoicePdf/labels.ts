@@ -44,7 +44,7 @@ export const fieldLabels = {
   unitAmount: "单价 Unit price",
   amount: "金额 Amount",
   subtotal: "小计 Subtotal",
-  discount: "折扣 Discount",
+  creditApplied: "账户余额抵扣 Account credit",
   total: "合计 Total",
   amountPaid: "已付金额 Amount paid",
   payment: "支付信息 Payment",

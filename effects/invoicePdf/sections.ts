@@ -109,9 +109,9 @@ const totalsRowHeight = 14;
 function totalRows(invoice: InvoiceDocument): Array<{ label: string; fen: bigint; strong: boolean }> {
   return [
     { label: fieldLabels.subtotal, fen: invoice.subtotalFen, strong: false },
-    ...(invoice.discountFen === 0n
+    ...(invoice.creditAppliedFen === 0n
       ? []
-      : [{ label: fieldLabels.discount, fen: -invoice.discountFen, strong: false }]),
+      : [{ label: fieldLabels.creditApplied, fen: -invoice.creditAppliedFen, strong: false }]),
     { label: fieldLabels.total, fen: invoice.totalFen, strong: true },
     { label: fieldLabels.amountPaid, fen: invoice.amountPaidFen, strong: false },
   ];
