@@ -36,7 +36,7 @@ interface Spec {
 
 const specs: Spec[] = [
   { name: "codecMicro", file: "codecMicro.ts", nodeFlags: [], timeoutMs: 60_000 },
-  { name: "walAppend", file: "walAppend.ts", nodeFlags: [], timeoutMs: 60_000 },
+  { name: "walAppend", file: "walAppend.ts", nodeFlags: [], timeoutMs: 120_000 },
   { name: "httpDebit", file: "httpDebit.ts", nodeFlags: [], timeoutMs: 120_000 },
   { name: "replay", file: "replay.ts", nodeFlags: ["--max-old-space-size=4096"], timeoutMs: 300_000 },
   { name: "ingest", file: "ingest.ts", nodeFlags: [], timeoutMs: 240_000 },
