@@ -6,6 +6,7 @@ import type { Runtime } from "../actors/index.js";
 import { DomainError } from "../domain/errors.js";
 import { limits } from "../domain/limits.js";
 import { authenticate, isAdminRequest, requireAuth } from "./auth.js";
+import { tenantShare } from "./tenantShare.js";
 import { idempotency } from "./idempotency.js";
 import { openApiDocument } from "./openapi.js";
 import { koaPath, type Operation } from "./operation.js";
@@ -68,6 +69,8 @@ export interface AppOptions {
    * elsewhere instead of sending more on a kept-alive one, and /health answers 503.
    */
   draining?: () => boolean;
+  /** One merchant's requests in flight per environment; past it 429 (default: limits). */
+  requestsInFlightPerMerchantMax?: number;
 }
 
 /** The Koa application: small middleware, then one route per operation. */
@@ -122,6 +125,10 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
   app.use(requestId);
   app.use(renderProblems(options.logger));
   app.use(channelCallbacks(runtime));
+  // Before the body is read: a request without valid credentials costs no parsing, and a slow body
+  // counts against its own merchant's share.
+  app.use(authenticate(runtime));
+  app.use(tenantShare(options.requestsInFlightPerMerchantMax ?? limits.requestsInFlightPerMerchantMax));
   app.use(
     bodyParser({
       enableTypes: ["json"],
@@ -129,7 +136,6 @@ export function createApp(runtime: Runtime, options: AppOptions = {}): Koa {
       encoding: "utf-8",
     }),
   );
-  app.use(authenticate(runtime));
   app.use(idempotency(runtime));
   app.use(router.routes());
   app.use(router.allowedMethods());

@@ -29,6 +29,9 @@ export async function startServer(
     logger: options.logger,
     metricsToken: options.metricsToken,
     draining: () => draining,
+    ...(options.requestsInFlightPerMerchantMax === undefined
+      ? {}
+      : { requestsInFlightPerMerchantMax: options.requestsInFlightPerMerchantMax }),
   });
   const server = app.listen(options.port, options.host ?? "0.0.0.0");
   server.keepAliveTimeout = 65_000;

@@ -10,6 +10,8 @@ export const limits = {
   reservationExpirySecondsMax: 30 * 24 * 3600,
   reservationExpirySecondsDefault: 15 * 60,
   reservationsPerWalletMax: 1_000,
+  /** One merchant's requests in flight in one environment (api/tenantShare.ts); past it 429. */
+  requestsInFlightPerMerchantMax: 256,
   pageSizeMax: 100,
   pageSizeDefault: 20,
   commitBatchRecordsMax: 2_000,

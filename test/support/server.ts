@@ -30,6 +30,8 @@ export async function startTestServer(
     billing?: BillingOptions;
     /** Wallets kept in memory; past it the least recently used are passivated to snapshots. */
     residentWalletsMax?: number;
+    /** One merchant's requests in flight per environment (api/tenantShare.ts). */
+    requestsInFlightPerMerchantMax?: number;
   } = {},
 ) {
   const dir = options.dataDir ? { path: options.dataDir, remove: async () => {} } : await tempDir();
@@ -60,6 +62,9 @@ export async function startTestServer(
     host: "127.0.0.1",
     ...(options.feed ? { feed: options.feed } : {}),
     ...(collection ? { mount: collection.mount } : {}),
+    ...(options.requestsInFlightPerMerchantMax === undefined
+      ? {}
+      : { requestsInFlightPerMerchantMax: options.requestsInFlightPerMerchantMax }),
   });
   publicUrl = server.url;
   const admin = new BuffMoneyAdminClient({ adminToken, baseUrl: server.url });
