@@ -276,6 +276,7 @@ export class BillingService implements InvoiceSettlement {
               timing: "immediately",
               creditFen: upgrade ? 0n : -proration.netFen,
               invoiceId: invoiced ? invoiceId : null,
+              ...(invoiced ? { graceEndsAt: at + this.graceMs } : {}),
               at,
             }
           : {
@@ -305,7 +306,11 @@ export class BillingService implements InvoiceSettlement {
               at,
             }),
           );
-          ops.push(...invoiceRefOps({ ...ref, invoiceId, subscriptionId, purchaseId: null }, ctx.seq));
+          ops.push(
+            ...invoiceRefOps({ ...ref, invoiceId, subscriptionId, purchaseId: null }, ctx.seq),
+            // Owed like a renewal: past due when its grace ends unpaid, then dunning.
+            put(this.timerKey(ref, at + this.graceMs, { kind: "grace", subscriptionId, invoiceId }), ref),
+          );
         }
         return {
           parts,

@@ -12,6 +12,7 @@ export function refusal(code: string): DomainError {
     case "refund_window_closed":
     case "purchase_not_paid":
     case "invoice_not_open":
+    case "invoice_unpaid":
       return new DomainError(code, messages[code] ?? code.replaceAll("_", " "));
     default:
       return new DomainError("invalid_request", `refused: ${code}`);
@@ -25,4 +26,5 @@ const messages: Partial<Record<string, string>> = {
   cancel_scheduled: "a cancel is already scheduled; resume it or cancel immediately",
   not_scheduled_to_cancel: "the subscription is not scheduled to cancel",
   period_ended: "the period has ended",
+  invoice_unpaid: "an invoice of this subscription is unpaid: pay it before changing the plan",
 };

@@ -102,6 +102,9 @@ export const subscriptionMachine = setup({
             pendingChange: null,
             creditFen: context.creditFen + event.creditFen,
             ...(event.invoiceId !== null ? { latestInvoiceId: event.invoiceId } : {}),
+            ...(event.invoiceId !== null && event.graceEndsAt !== undefined
+              ? { unpaidInvoiceId: event.invoiceId, graceEndsAt: event.graceEndsAt }
+              : {}),
           }
         : {},
     ),
@@ -154,6 +157,12 @@ export const subscriptionMachine = setup({
       event.type === "subscription.change_price" && (event.timing === "period_end" || event.creditFen >= 0n),
     changesImmediately: ({ event }) =>
       event.type === "subscription.change_price" && event.timing === "immediately",
+    // One invoice is owed at a time: a proration is not invoiced over an unpaid one.
+    owesOverUnpaid: ({ context, event }) =>
+      event.type === "subscription.change_price" &&
+      event.timing === "immediately" &&
+      event.graceEndsAt !== undefined &&
+      context.unpaidInvoiceId !== null,
     cancelsImmediately: ({ event }) => event.type === "subscription.cancel" && event.mode === "immediately",
     // Credit leaves whole or not at all: none may be left behind on an ended subscription.
     releasesAllCredit: ({ context, event }) => {
@@ -261,6 +270,7 @@ function runningHandlers() {
       { guard: "isSamePrice", actions: reject("same_price") },
       { guard: not("hasPositiveAmount"), actions: reject("invalid_amount") },
       { guard: not("hasValidChangeCredit"), actions: reject("invalid_credit") },
+      { guard: "owesOverUnpaid", actions: reject("invoice_unpaid") },
       { guard: "changesImmediately", actions: "changePriceNow" },
       { actions: "schedulePriceChange" },
     ],

@@ -85,6 +85,8 @@ export function subscriptionFactOf(
         creditFen: now ? command.creditFen.toString() : "0",
         creditBalanceFen: after.creditFen.toString(),
         invoiceId: now ? command.invoiceId : null,
+        // Only when the proration is owed: records written before it was replay to the same facts.
+        ...(now && command.graceEndsAt !== undefined ? { graceEndsAt: command.graceEndsAt } : {}),
       };
     }
     case "subscription.cancel":

@@ -70,6 +70,11 @@ export type SubscriptionCommand =
       creditFen: bigint;
       /** An upgrade's proration invoice, or null when nothing is charged now. */
       invoiceId: string | null;
+      /**
+       * When the proration invoice's grace ends: it is owed like a renewal's (unpaid until paid, past
+       * due after this). Absent in records written before prorations were owed so.
+       */
+      graceEndsAt?: number;
     } & Stamp)
   | ({ type: "subscription.change_price"; priceId: string; amountFen: bigint; timing: "period_end" } & Stamp)
   | ({
@@ -104,7 +109,8 @@ export type SubscriptionRejection =
   | "subscription_canceled"
   | "already_past_due"
   | "not_lapsed"
-  | "same_price";
+  | "same_price"
+  | "invoice_unpaid";
 
 export type SubscriptionFactType =
   | "subscription.created"

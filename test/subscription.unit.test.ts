@@ -495,6 +495,46 @@ describe("subscription machine: cancel, resume and end", () => {
   });
 });
 
+describe("subscription machine: an upgrade's proration is owed", () => {
+  const owedUpgrade = (at = 10_000) =>
+    ({
+      ...changeNow("price_max", 19_900n, 0n, "inv_up", at),
+      graceEndsAt: at + 5_000,
+    }) as SubscriptionCommand;
+
+  it("given an active subscription, when upgraded with a grace, then the proration is the invoice owed", () => {
+    const { state, fact } = accepted(when(active(), owedUpgrade()));
+    expect(state.context).toMatchObject({
+      latestInvoiceId: "inv_up",
+      unpaidInvoiceId: "inv_up",
+      graceEndsAt: 15_000,
+    });
+    expect(fact).toMatchObject({
+      type: "subscription.price_changed",
+      invoiceId: "inv_up",
+      graceEndsAt: 15_000,
+    });
+  });
+
+  it("given an owed proration, when its grace ends unpaid, then past due; when paid first, then nothing is owed", () => {
+    const owed = given(create(), payInvoice("inv_1"), owedUpgrade());
+    expect(accepted(when(owed, lapse("inv_up", 15_000))).state.value).toBe("past_due");
+    const paid = accepted(when(owed, payInvoice("inv_up", 12_000))).state;
+    expect(paid.context).toMatchObject({ unpaidInvoiceId: null, graceEndsAt: null });
+    expect(refusal(paid, lapse("inv_up", 15_000))).toBe("not_lapsed");
+  });
+
+  it("given an unpaid renewal, when an owed proration is proposed, then invoice_unpaid and nothing changes", () => {
+    expect(refusal(renewedUnpaid(), owedUpgrade(32_000))).toBe("invoice_unpaid");
+  });
+
+  it("given an upgrade recorded before prorations were owed (no grace), when replayed, then nothing is owed", () => {
+    const { state, fact } = accepted(when(active(), changeNow("price_max", 19_900n, 0n, "inv_up")));
+    expect(state.context).toMatchObject({ latestInvoiceId: "inv_up", unpaidInvoiceId: null });
+    expect(fact).not.toHaveProperty("graceEndsAt");
+  });
+});
+
 describe("subscription machine: credit when it ends", () => {
   /** Active, holding 12 000 fen of credit from an immediate downgrade. */
   const credited = () =>
