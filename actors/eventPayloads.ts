@@ -4,6 +4,7 @@ import { fenToMicros, formatMicros } from "../domain/money.js";
 import { unitAmountOf, type InvoiceContext } from "../machines/invoiceTypes.js";
 import type { EntityState } from "../machines/kind.js";
 import type { PaymentContext } from "../machines/paymentOrderTypes.js";
+import { unappliedFen } from "../machines/paymentOrderMoney.js";
 import { purchaseRefundableUntil } from "../machines/purchase.js";
 import type { PurchaseContext, PurchaseStatus } from "../machines/purchaseTypes.js";
 import type { SubscriptionContext, SubscriptionStatus } from "../machines/subscriptionTypes.js";
@@ -268,6 +269,7 @@ export function paymentData(state: EntityState<PaymentContext>, customerExternal
         : yuanOfFen(payment.amountFen - channelFee - platformFee),
     refundedAmount: yuanOfFen(payment.refundedFen),
     refundingAmount: yuanOfFen(payment.refundingFen),
+    unappliedAmount: yuanOfFen(unappliedFen(payment)),
     failure: payment.failure,
   };
 }

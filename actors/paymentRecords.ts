@@ -282,7 +282,11 @@ export class PaymentLedger {
     return this.applied(outcome, "payment_not_pending");
   }
 
-  /** Something the channel reported that is not applied (a wrong amount): kept visible, once. */
+  /**
+   * Something the channel reported that is not applied (a wrong amount): kept visible, once. With
+   * `settlement: "unapplied"` its money is posted to unapplied payments in the same record, once per
+   * channel transaction (a repeat is `duplicate_flag` and posts nothing).
+   */
   async flag(ref: PaymentRef, flag: Omit<PaymentFlag, "at">): Promise<void> {
     const outcome = await this.payments.execute(meta(ref), paymentEntity(ref.paymentId), ref.paymentId, {
       command: ({ at }) => ({ type: "payment.flag", ...flag, at }),

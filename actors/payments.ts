@@ -13,6 +13,7 @@ import { KeyedTurns } from "../domain/keyedTurns.js";
 import { limits } from "../domain/limits.js";
 import { formatMicros, fenToMicros } from "../domain/money.js";
 import type { EntityState } from "../machines/kind.js";
+import { channelTotalFen } from "../machines/paymentOrderMoney.js";
 import type { PaymentContext } from "../machines/paymentOrderTypes.js";
 import type { Log } from "../wal/log.js";
 import type { IndexOp } from "../wal/record.js";
@@ -371,21 +372,56 @@ export class PaymentService {
     }
   }
 
-  /** Credits exactly once per channel transaction; a wrong amount is flagged, never credited. */
+  /**
+   * Credits exactly once per channel transaction. A verified success that cannot be applied (a wrong
+   * amount, a second transaction) is flagged and its money held as unapplied, in one record, once per
+   * transaction: never credited. An order paid the wrong amount can no longer be paid right, so it is
+   * closed, which ends its expiry and reconcile queries.
+   */
   private async recordPaid(ref: PaymentRef, paid: PaidNotice): Promise<void> {
     const applied = await this.ledger.succeed(ref, paid);
-    if (applied.ok || applied.code === "duplicate_payment") return;
-    if (applied.code === "amount_mismatch" || applied.code === "transaction_conflict") {
-      await this.ledger.flag(ref, {
-        reason: applied.code,
-        transactionId: paid.transactionId,
-        amountFen: paid.amountFen,
-        currency: paid.currency,
-        refundId: null,
-      });
-      return;
+    if (applied.ok) return;
+    switch (applied.code) {
+      case "duplicate_payment":
+        return;
+      case "transaction_conflict":
+        return this.holdUnapplied(ref, applied.code, paid);
+      case "amount_mismatch":
+        // Held first, then closed: after a crash in between, the order's timers repeat both.
+        await this.holdUnapplied(ref, applied.code, paid);
+        return this.closeMismatched(ref, paid);
+      case "transaction_held":
+        return this.closeMismatched(ref, paid);
+      default:
+        throw new Error(`payment ${ref.paymentId}: the success was refused with ${applied.code}`);
     }
-    throw new Error(`payment ${ref.paymentId}: the success was refused with ${applied.code}`);
+  }
+
+  private holdUnapplied(
+    ref: PaymentRef,
+    reason: "amount_mismatch" | "transaction_conflict",
+    paid: PaidNotice,
+  ): Promise<void> {
+    return this.ledger.flag(ref, {
+      reason,
+      transactionId: paid.transactionId,
+      amountFen: paid.amountFen,
+      currency: paid.currency,
+      refundId: null,
+      settlement: "unapplied",
+    });
+  }
+
+  private async closeMismatched(ref: PaymentRef, paid: PaidNotice): Promise<void> {
+    const { payment } = await this.ledger.read(ref);
+    if (!isCollectable(payment)) return;
+    const yuan = (fen: bigint) => formatMicros(fenToMicros(fen));
+    await this.ledger.end(
+      ref,
+      "close",
+      "amount_mismatch",
+      `the channel took ¥${yuan(paid.amountFen)} (transaction ${paid.transactionId}) for this ¥${yuan(payment.context.amountFen)} order; held in unapplied payments for a refund`,
+    );
   }
 
   private async recordRefunded(
@@ -477,7 +513,7 @@ export class PaymentService {
           outTradeNo: ref.paymentId,
           outRefundNo: refundId,
           refundFen: refund.amountFen,
-          totalFen: payment.context.amountFen,
+          totalFen: channelTotalFen(payment.context),
           ...(refund.reason ? { reason: refund.reason } : {}),
         });
       } catch (error) {

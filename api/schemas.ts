@@ -671,6 +671,10 @@ export const invoice = z
         netAmount: z.string().nullable().meta({ description: "What the merchant is owed: amount − fees." }),
         refundedAmount: z.string(),
         refundingAmount: z.string(),
+        unappliedAmount: z.string().meta({
+          description:
+            "What of this payment sits in your unapplied payments (money the channel took that was not applied: paid after close, or a flagged wrong amount or second transaction), less what was refunded.",
+        }),
         failure: z.object({ code: z.string(), message: z.string() }).nullable(),
         flags: z.array(
           z.object({
@@ -679,6 +683,9 @@ export const invoice = z
             amount: z.string(),
             currency: z.string(),
             refundId: z.string().nullable(),
+            unapplied: z.boolean().meta({
+              description: "Whether its amount (taken by the channel) was posted to your unapplied payments.",
+            }),
             at: isoTime,
           }),
         ),
@@ -694,7 +701,7 @@ export const refundRequest = z
     invoiceId: z.string().min(1).max(64),
     paymentId: z.string().min(1).max(64).optional().meta({
       description:
-        "Which payment of the invoice to refund; default its latest. Money that arrived on an earlier, closed attempt (paid after close) is refunded by naming that payment.",
+        "Which payment of the invoice to refund; default its latest. Money that arrived on an earlier, closed attempt (paid after close, or held for a wrong amount) is refunded by naming that payment.",
     }),
     amount: decimalAmount.meta({ description: "Yuan, whole fen.", example: "30.00" }),
     reason: z.string().trim().min(1).max(limits.refundReasonLengthMax).optional(),

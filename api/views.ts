@@ -23,6 +23,7 @@ import { accounts } from "../domain/accounts.js";
 import type { Environment } from "../domain/environment.js";
 import { fenToMicros, formatMicros } from "../domain/money.js";
 import type { PaymentRefund } from "../machines/paymentOrderTypes.js";
+import { unappliedFen } from "../machines/paymentOrderMoney.js";
 import type { InvoiceContext } from "../machines/invoiceTypes.js";
 import type { EntityState } from "../machines/kind.js";
 import type { WalletContext, WalletFact } from "../machines/walletTypes.js";
@@ -239,6 +240,7 @@ function attemptView(result: TopUpResult) {
         : yuanOfFen(payment.amountFen - channelFee - platformFee),
     refundedAmount: yuanOfFen(payment.refundedFen),
     refundingAmount: yuanOfFen(payment.refundingFen),
+    unappliedAmount: yuanOfFen(unappliedFen(payment)),
     failure: payment.failure,
     flags: payment.flags.map((flag) => ({
       reason: flag.reason,
@@ -246,6 +248,7 @@ function attemptView(result: TopUpResult) {
       amount: yuanOfFen(flag.amountFen),
       currency: flag.currency,
       refundId: flag.refundId,
+      unapplied: flag.settlement === "unapplied",
       at: iso(flag.at),
     })),
   };

@@ -26,6 +26,7 @@ export { paymentMachine, paymentMachineVersion } from "./paymentOrder.js";
 export { paymentFactOf } from "./paymentOrderFacts.js";
 export { paymentPostingsOf, type PaymentOwner } from "./paymentOrderPostings.js";
 export { paymentKind, paymentEntity } from "./paymentOrderKind.js";
+export { channelTotalFen, heldFen, holdableFlagReasons, unappliedFen } from "./paymentOrderMoney.js";
 export type {
   PaymentCommand,
   PaymentContext,

@@ -1,5 +1,6 @@
 import { and, assign, not, setup } from "xstate";
 import { providerOfChannel } from "../domain/collection.js";
+import { heldFen, holdableFlagReasons, isHeldTransaction } from "./paymentOrderMoney.js";
 import type {
   PaymentCommand,
   PaymentContext,
@@ -12,7 +13,10 @@ import type {
  * One attempt to collect an invoice through a channel. `created` (recorded, the channel not yet
  * asked) → `pending` (the channel's order exists) → `succeeded` | `failed` | `closed`. A success
  * after the order ended is `paid_after_close`: recorded (never lost), not credited, to be refunded.
- * Refunds are requested, then succeed or fail at the channel; all of it refunded is `refunded`.
+ * A verified success that cannot be applied (a wrong amount, a second transaction) is flagged and its
+ * money held as unapplied, once per transaction (paymentOrderMoney.ts); an order never paid refunds
+ * its held money from its ended state. Refunds are requested, then succeed or fail at the channel;
+ * all of a paid order refunded is `refunded`.
  * Pure: time, ids and fee terms arrive inside commands; a refusal is one `reject` marker.
  */
 export const paymentMachineVersion = 1;
@@ -106,6 +110,7 @@ export const paymentMachine = setup({
                 amountFen: event.amountFen,
                 currency: event.currency,
                 refundId: event.refundId,
+                ...(event.settlement ? { settlement: event.settlement } : {}),
                 at: event.at,
               },
             ],
@@ -170,14 +175,28 @@ export const paymentMachine = setup({
       event.currency === context.currency,
     isSameTransaction: ({ context, event }) =>
       event.type === "payment.succeed" && event.transactionId === context.transactionId,
+    isSameTransactionHeld: ({ context, event }) =>
+      event.type === "payment.succeed" && isHeldTransaction(context, event.transactionId),
+    // Held money is posted once per channel transaction, whatever it is flagged as; a flag logged
+    // before held money was posted does not count (its money never reached the ledger).
     isFlagNew: ({ context, event }) =>
       event.type === "payment.flag" &&
-      !context.flags.some(
-        (f) =>
-          f.reason === event.reason &&
-          f.transactionId === event.transactionId &&
-          f.refundId === event.refundId,
-      ),
+      (event.settlement === "unapplied"
+        ? !isHeldTransaction(context, event.transactionId)
+        : !context.flags.some(
+            (f) =>
+              f.settlement === undefined &&
+              f.reason === event.reason &&
+              f.transactionId === event.transactionId &&
+              f.refundId === event.refundId,
+          )),
+    isFlagHoldable: ({ event }) =>
+      event.type === "payment.flag" &&
+      (event.settlement === undefined ||
+        (holdableFlagReasons.has(event.reason) &&
+          event.currency === "CNY" &&
+          event.amountFen > 0n &&
+          event.refundId === null)),
     isRefundKnown: ({ context, event }) => refundOf(context, event) !== undefined,
     isRefundPending: ({ context, event }) => refundOf(context, event)?.status === "pending",
     isRefundSubmitted: ({ context, event }) => refundOf(context, event)?.submitted === true,
@@ -185,6 +204,12 @@ export const paymentMachine = setup({
       event.type === "payment.request_refund" &&
       event.amountFen > 0n &&
       context.refundedFen + context.refundingFen + event.amountFen <= context.amountFen,
+    // Paid, or ended holding money the channel took for a wrong amount.
+    isRefundable: ({ context }) => context.settlement !== null || heldFen(context) > 0n,
+    isRefundWithinHeld: ({ context, event }) =>
+      event.type === "payment.request_refund" &&
+      event.amountFen > 0n &&
+      context.refundedFen + context.refundingFen + event.amountFen <= heldFen(context),
     refundsTheRest: ({ context, event }) => {
       const refund = refundOf(context, event);
       return refund !== undefined && context.refundedFen + refund.amountFen === context.amountFen;
@@ -199,7 +224,11 @@ export const paymentMachine = setup({
     "payment.open": { actions: reject("payment_not_pending") },
     "payment.fail": { actions: reject("payment_not_pending") },
     "payment.close": { actions: reject("payment_not_pending") },
-    "payment.flag": [{ guard: "isFlagNew", actions: "addFlag" }, { actions: reject("duplicate_flag") }],
+    "payment.flag": [
+      { guard: not("isFlagHoldable"), actions: reject("flag_not_holdable") },
+      { guard: "isFlagNew", actions: "addFlag" },
+      { actions: reject("duplicate_flag") },
+    ],
     "payment.request_refund": { actions: reject("payment_not_refundable") },
     "payment.submit_refund": { actions: reject("refund_not_found") },
     "payment.complete_refund": { actions: reject("refund_not_found") },
@@ -219,28 +248,14 @@ export const paymentMachine = setup({
     created: {
       on: {
         "payment.open": { target: "pending", actions: "open" },
-        "payment.succeed": [
-          {
-            guard: "matchesOrder",
-            target: "succeeded",
-            actions: { type: "settle", params: { settlement: "credited" } },
-          },
-          { actions: reject("amount_mismatch") },
-        ],
+        "payment.succeed": unpaidSuccess("succeeded", "credited"),
         "payment.fail": { target: "failed", actions: "end" },
         "payment.close": { target: "closed", actions: "end" },
       },
     },
     pending: {
       on: {
-        "payment.succeed": [
-          {
-            guard: "matchesOrder",
-            target: "succeeded",
-            actions: { type: "settle", params: { settlement: "credited" } },
-          },
-          { actions: reject("amount_mismatch") },
-        ],
+        "payment.succeed": unpaidSuccess("succeeded", "credited"),
         "payment.fail": { target: "failed", actions: "end" },
         "payment.close": { target: "closed", actions: "end" },
       },
@@ -253,17 +268,24 @@ export const paymentMachine = setup({
   },
 });
 
+/**
+ * A success of an order not paid yet: applied when it matches the order (credited, or unapplied
+ * after the order ended); a transaction already held is in the ledger already, whatever its amount.
+ */
+function unpaidSuccess(target: "succeeded" | "paid_after_close", settlement: PaymentSettlement) {
+  return [
+    { guard: "isSameTransactionHeld", actions: reject("transaction_held") },
+    { guard: "matchesOrder", target, actions: { type: "settle", params: { settlement } } },
+    { actions: reject("amount_mismatch") },
+  ] as const;
+}
+
 /** A success after the order ended is kept, but goes to unapplied money instead of the wallet. */
 function endedHandlers() {
   return {
-    "payment.succeed": [
-      {
-        guard: "matchesOrder",
-        target: "paid_after_close",
-        actions: { type: "settle", params: { settlement: "unapplied" } },
-      },
-      { actions: reject("amount_mismatch") },
-    ],
+    "payment.succeed": unpaidSuccess("paid_after_close", "unapplied"),
+    // Only money held for a wrong amount: the order itself was never paid.
+    ...refundHandlers("isRefundWithinHeld"),
   } as const;
 }
 
@@ -274,9 +296,29 @@ function paidHandlers() {
       { guard: "isSameTransaction", actions: reject("duplicate_payment") },
       { actions: reject("transaction_conflict") },
     ],
+    ...refundHandlers("isRefundWithinPayment", "refunded"),
+  } as const;
+}
+
+/** Refunds up to what `withinGuard` allows; with `refundedTarget`, refunding the rest moves there. */
+function refundHandlers(
+  withinGuard: "isRefundWithinPayment" | "isRefundWithinHeld",
+  refundedTarget?: "refunded",
+) {
+  const completeTheRest = refundedTarget
+    ? [
+        {
+          guard: and(["isRefundPending", "refundsTheRest"]),
+          target: refundedTarget,
+          actions: "completeRefund",
+        } as const,
+      ]
+    : [];
+  return {
     "payment.request_refund": [
+      { guard: not("isRefundable"), actions: reject("payment_not_refundable") },
       { guard: "isRefundKnown", actions: reject("refund_exists") },
-      { guard: not("isRefundWithinPayment"), actions: reject("refund_exceeds_payment") },
+      { guard: not(withinGuard), actions: reject("refund_exceeds_payment") },
       { actions: "addRefund" },
     ],
     "payment.submit_refund": [
@@ -286,7 +328,7 @@ function paidHandlers() {
     ],
     "payment.complete_refund": [
       { guard: not("isRefundKnown"), actions: reject("refund_not_found") },
-      { guard: and(["isRefundPending", "refundsTheRest"]), target: "refunded", actions: "completeRefund" },
+      ...completeTheRest,
       { guard: "isRefundPending", actions: "completeRefund" },
       { actions: reject("refund_not_pending") },
     ],

@@ -1,4 +1,5 @@
 import { feeFen } from "../domain/collection.js";
+import { refundSettlement } from "./paymentOrderMoney.js";
 import type { PaymentCommand, PaymentContext, PaymentFact } from "./paymentOrderTypes.js";
 
 function refundAmount(context: PaymentContext, refundId: string): bigint {
@@ -58,6 +59,7 @@ export function paymentFactOf(
         amountFen: command.amountFen.toString(),
         currency: command.currency,
         ...(command.refundId !== null ? { refundId: command.refundId } : {}),
+        ...(command.settlement ? { settlement: command.settlement } : {}),
       };
     case "payment.request_refund":
       return {
@@ -66,7 +68,7 @@ export function paymentFactOf(
         refundId: command.refundId,
         amountFen: command.amountFen.toString(),
         reason: command.reason,
-        ...(after.settlement ? { settlement: after.settlement } : {}),
+        settlement: refundSettlement(after),
       };
     case "payment.submit_refund":
       return {
@@ -85,7 +87,7 @@ export function paymentFactOf(
         refundId: command.refundId,
         amountFen: refundAmount(after, command.refundId).toString(),
         refundedFen: after.refundedFen.toString(),
-        ...(after.settlement ? { settlement: after.settlement } : {}),
+        settlement: refundSettlement(after),
         ...(command.type === "payment.fail_refund" ? { channelState: command.channelState } : {}),
       };
   }

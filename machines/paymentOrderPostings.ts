@@ -14,7 +14,8 @@ export interface PaymentOwner {
  * fee P: payers −G, channel fees +C, platform fees +P, merchant payable +(G−C−P); the credit side
  * (wallet +G, prepaid credit sold −G) is the wallet's part of the same record. A refund R, once the
  * channel confirms it: payers +R, merchant payable −R (fees are not returned). Money paid after its
- * order closed goes to the merchant's unapplied payments until refunded. Amounts: fen × 10,000.
+ * order closed, and money held with a flag (the channel took it, we did not apply it), goes to the
+ * merchant's unapplied payments until refunded. Amounts: fen × 10,000.
  */
 export function paymentPostingsOf(fact: PaymentFact, owner: PaymentOwner): Posting[] {
   const currency = "CNY";
@@ -22,6 +23,7 @@ export function paymentPostingsOf(fact: PaymentFact, owner: PaymentOwner): Posti
   const payable = accounts.merchantPayable(owner.env, owner.merchantId);
   const unapplied = accounts.merchantUnappliedPayments(owner.env, owner.merchantId);
   const amount = fenToMicros(BigInt(fact.amountFen));
+  const intoUnapplied = () => [posting(payers, currency, -amount), posting(unapplied, currency, amount)];
   switch (fact.type) {
     case "payment.succeeded": {
       const channelFee = fenToMicros(BigInt(fact.channelFeeFen ?? "0"));
@@ -34,7 +36,10 @@ export function paymentPostingsOf(fact: PaymentFact, owner: PaymentOwner): Posti
       ];
     }
     case "payment.paid_after_close":
-      return [posting(payers, currency, -amount), posting(unapplied, currency, amount)];
+      return intoUnapplied();
+    case "payment.flagged":
+      // A flag's amount is what the channel reported for its transaction, not the order's.
+      return fact.settlement === "unapplied" ? intoUnapplied() : [];
     case "payment.refund_succeeded":
       return [
         posting(payers, currency, amount),

@@ -24,6 +24,12 @@ export interface PaymentFlag {
   amountFen: bigint;
   currency: string;
   refundId: string | null;
+  /**
+   * `unapplied`: money the channel took for this transaction, posted to the merchant's unapplied
+   * payments with the flag (absent on flags that move no money, and on flags logged before such money
+   * was posted).
+   */
+  settlement?: "unapplied";
   at: number;
 }
 
@@ -94,6 +100,8 @@ export type PaymentCommand =
       amountFen: bigint;
       currency: string;
       refundId: string | null;
+      /** Absent on commands logged before held money was posted: replay gives them no postings. */
+      settlement?: "unapplied";
     } & Stamp)
   | ({ type: "payment.request_refund"; refundId: string; amountFen: bigint; reason: string | null } & Stamp)
   | ({ type: "payment.submit_refund"; refundId: string; channelState: string } & Stamp)
@@ -108,6 +116,8 @@ export type PaymentRejection =
   | "duplicate_payment"
   | "transaction_conflict"
   | "duplicate_flag"
+  | "flag_not_holdable"
+  | "transaction_held"
   | "payment_not_refundable"
   | "refund_exists"
   | "refund_exceeds_payment"

@@ -115,6 +115,28 @@ describe("a payment whose callback never comes", () => {
     );
   });
 
+  it("paid another amount, is held and closed by the reconcile timer, which then stops", async () => {
+    const client = await merchantOn(auto, "Held wrong amount");
+    const top = await client.wallets.topUp("buyer", { amount: "9.00", channel: "wechat_native" });
+    const response = await fetch(`${auto.url}/sandbox/wechatpay/__sim/orders/${top.paymentId}/pay`, {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Authorization: `Bearer ${adminToken}` },
+      body: JSON.stringify({ amountFen: 899, callback: { hold: true } }),
+    });
+    expect(response.status).toBe(200);
+
+    const closed = await waitFor(
+      () => client.invoices.retrieve(top.invoiceId),
+      (invoice) => invoice.payment?.status === "closed",
+    );
+    expect(closed.payment).toMatchObject({ failure: { code: "amount_mismatch" }, unappliedAmount: "8.99" });
+    expect((await client.wallets.retrieve("buyer")).balance).toBe("0.00");
+    await waitFor(
+      () => reconcileAttempts(auto, top.paymentId),
+      (attempts) => attempts.length === 0,
+    );
+  });
+
   it("is credited when its order expires: the channel is asked before the order is closed", async () => {
     const client = await merchantOn(expiryOnly, "Expiry asks first");
     const top = await client.wallets.topUp("buyer", { amount: "33.00", channel: "wechat_native" });

@@ -356,8 +356,8 @@ describe("callbacks", () => {
     expect((await client.wallets.retrieve("target")).balance).toBe("99.00");
   });
 
-  it("a validly signed callback with the wrong amount is flagged, acknowledged, and credits nothing", async () => {
-    const { client } = await merchant("Mismatch");
+  it("a validly signed callback with the wrong amount is flagged, held as unapplied once, acknowledged, and credits nothing", async () => {
+    const { id, client } = await merchant("Mismatch");
     await client.customers.create({ externalId: "odd" });
     const top = await client.wallets.topUp("odd", { amount: "100.00", channel: "alipay_wap" });
     const keys = server.collection?.sandboxKeys.alipay;
@@ -390,11 +390,21 @@ describe("callbacks", () => {
       expect([answer.status, await answer.text()]).toEqual([200, "success"]);
     }
     const invoice = await invoiceOf(client, top.invoiceId);
-    expect(invoice).toMatchObject({ status: "open", payment: { status: "pending" } });
+    // The order can no longer be paid right: closed, which ends its timers.
+    expect(invoice).toMatchObject({
+      status: "void",
+      payment: { status: "closed", failure: { code: "amount_mismatch" }, unappliedAmount: "1.00" },
+    });
     expect(invoice.payment?.flags).toEqual([
-      expect.objectContaining({ reason: "amount_mismatch", amount: "1.00", transactionId: params.trade_no }),
+      expect.objectContaining({
+        reason: "amount_mismatch",
+        amount: "1.00",
+        transactionId: params.trade_no,
+        unapplied: true,
+      }),
     ]);
     expect((await client.wallets.retrieve("odd")).balance).toBe("0.00");
+    expect(yuan((await balances()).get(`test:merchant:${id}:unapplied_payments`))).toBe(1);
   });
 });
 

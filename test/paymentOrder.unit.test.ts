@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import { unbalancedCurrencies } from "../domain/postings.js";
-import { paymentKind, paymentPostingsOf, type PaymentCommand, type PaymentFact } from "../machines/index.js";
+import {
+  paymentKind,
+  paymentPostingsOf,
+  unappliedFen,
+  type PaymentCommand,
+  type PaymentFact,
+} from "../machines/index.js";
 import { scenario } from "./support/kindGiven.js";
 
 const { given, when } = scenario(paymentKind);
@@ -131,7 +137,7 @@ describe("payment order machine", () => {
     expect(when(given(create, open, close), close)).toEqual({ ok: false, code: "payment_not_pending" });
   });
 
-  it("given a wrong amount was reported, when flagged, then visible once; the same flag again is a duplicate", () => {
+  it("given a wrong amount was reported, when flagged without holding its money (as logged before it was posted), then visible once and no postings", () => {
     const flag: PaymentCommand = {
       type: "payment.flag",
       reason: "amount_mismatch",
@@ -147,6 +153,145 @@ describe("payment order machine", () => {
     expect(result.state.context.flags).toHaveLength(1);
     expect(paymentPostingsOf(result.fact, owner)).toEqual([]);
     expect(when(result.state, flag)).toEqual({ ok: false, code: "duplicate_flag" });
+  });
+
+  describe("money the channel took that is not applied (held)", () => {
+    type FlagCommand = Extract<PaymentCommand, { type: "payment.flag" }>;
+    const hold = (overrides: Partial<FlagCommand> = {}): FlagCommand => ({
+      type: "payment.flag",
+      reason: "amount_mismatch",
+      transactionId: "4200000009",
+      amountFen: 5_000n,
+      currency: "CNY",
+      refundId: null,
+      settlement: "unapplied",
+      at: 2_000,
+      ...overrides,
+    });
+    const closeMismatched: PaymentCommand = {
+      type: "payment.close",
+      code: "amount_mismatch",
+      message: "the channel took ¥50.00",
+      at: 2_001,
+    };
+    const heldInUnapplied = {
+      "test:external:payers": "-50000000",
+      "test:merchant:mer_1:unapplied_payments": "50000000",
+    };
+
+    it("given a pending ¥100 order, when the channel's ¥50 is held, then its ¥50 is posted to unapplied payments, the order still expects ¥100 and is not paid", () => {
+      const result = when(given(create, open), hold());
+      if (!result.ok) throw new Error(result.code);
+      expect(result.fact).toMatchObject({
+        type: "payment.flagged",
+        amountFen: "5000",
+        settlement: "unapplied",
+      });
+      expect(postingsOf(result.fact)).toEqual(heldInUnapplied);
+      expect(unbalancedCurrencies(paymentPostingsOf(result.fact, owner)).size).toBe(0);
+      expect(result.state.value).toBe("pending");
+      expect(result.state.context).toMatchObject({
+        amountFen: 10_000n,
+        settlement: null,
+        transactionId: null,
+        refundedFen: 0n,
+      });
+      expect(unappliedFen(result.state.context)).toBe(5_000n);
+    });
+
+    it("given a held transaction, when it is held again (even as another reason), then duplicate_flag: posted once per transaction", () => {
+      const held = given(create, open, hold());
+      expect(when(held, hold())).toEqual({ ok: false, code: "duplicate_flag" });
+      expect(when(held, hold({ reason: "transaction_conflict", at: 9_000 }))).toEqual({
+        ok: false,
+        code: "duplicate_flag",
+      });
+      expect(when(held, hold({ transactionId: "4200000010" })).ok).toBe(true);
+    });
+
+    it("given a held transaction, when the channel reports it paid (any amount), then transaction_held: nothing is credited", () => {
+      const held = given(create, open, hold());
+      for (const amountFen of [5_000n, 10_000n]) {
+        expect(when(held, succeed({ transactionId: "4200000009", amountFen }))).toEqual({
+          ok: false,
+          code: "transaction_held",
+        });
+      }
+      const closed = given(create, open, hold(), closeMismatched);
+      expect(when(closed, succeed({ transactionId: "4200000009" }))).toEqual({
+        ok: false,
+        code: "transaction_held",
+      });
+    });
+
+    it("given a flag logged before held money was posted, when the same transaction is held, then its money is posted now, once", () => {
+      const { settlement: _posted, ...legacy } = hold();
+      const flagged = given(create, open, legacy);
+      expect(unappliedFen(flagged.context)).toBe(0n);
+      const result = when(flagged, hold());
+      if (!result.ok) throw new Error(result.code);
+      expect(postingsOf(result.fact)).toEqual(heldInUnapplied);
+      expect(when(result.state, hold())).toEqual({ ok: false, code: "duplicate_flag" });
+    });
+
+    it("given money that moves nothing or is not CNY, when held, then flag_not_holdable", () => {
+      const pending = given(create, open);
+      for (const overrides of [
+        { reason: "refund_amount_mismatch" as const },
+        { currency: "USD" },
+        { amountFen: 0n },
+        { refundId: "rfd_1" },
+      ]) {
+        expect(when(pending, hold(overrides))).toEqual({ ok: false, code: "flag_not_holdable" });
+      }
+    });
+
+    it("given a paid order, when a second transaction is held (transaction_conflict), then posted, and the order's refunds stay within its own amount", () => {
+      const paid = given(create, open, succeed());
+      const result = when(paid, hold({ reason: "transaction_conflict" }));
+      if (!result.ok) throw new Error(result.code);
+      expect(result.state.value).toBe("succeeded");
+      expect(postingsOf(result.fact)).toEqual(heldInUnapplied);
+      expect(unappliedFen(result.state.context)).toBe(5_000n);
+      expect(when(result.state, requestRefund("a", 10_001n))).toEqual({
+        ok: false,
+        code: "refund_exceeds_payment",
+      });
+      const refund = when(result.state, requestRefund("a", 10_000n));
+      expect(refund).toMatchObject({ ok: true, fact: { settlement: "credited" } });
+    });
+
+    it("given a held order, when closed for the mismatch, then closed with its reason, and refundable up to what was held, from unapplied payments", () => {
+      const closed = when(given(create, open, hold()), closeMismatched);
+      if (!closed.ok) throw new Error(closed.code);
+      expect(closed.state).toMatchObject({
+        value: "closed",
+        context: { failure: { code: "amount_mismatch" }, amountFen: 10_000n },
+      });
+      expect(paymentPostingsOf(closed.fact, owner)).toEqual([]);
+      expect(when(closed.state, requestRefund("a", 5_001n))).toEqual({
+        ok: false,
+        code: "refund_exceeds_payment",
+      });
+      const requested = when(closed.state, requestRefund("a", 5_000n));
+      if (!requested.ok) throw new Error(requested.code);
+      expect(requested.fact).toMatchObject({ type: "payment.refund_requested", settlement: "unapplied" });
+      const done = when(requested.state, complete("a"));
+      if (!done.ok) throw new Error(done.code);
+      expect(done.state).toMatchObject({ value: "closed", context: { refundedFen: 5_000n } });
+      expect(postingsOf(done.fact)).toEqual({
+        "test:external:payers": "50000000",
+        "test:merchant:mer_1:unapplied_payments": "-50000000",
+      });
+      expect(unappliedFen(done.state.context)).toBe(0n);
+    });
+
+    it("given an order closed unpaid with nothing held, when a refund is requested, then payment_not_refundable", () => {
+      expect(when(given(create, open, close), requestRefund("a", 1n))).toEqual({
+        ok: false,
+        code: "payment_not_refundable",
+      });
+    });
   });
 
   describe("refunds", () => {

@@ -66,6 +66,11 @@ export interface InvoicePayment {
   netAmount: DecimalString | null;
   refundedAmount: DecimalString;
   refundingAmount: DecimalString;
+  /**
+   * What of it sits in your unapplied payments: money the channel took that was not applied (paid
+   * after close, a wrong amount, a second transaction), less what was refunded.
+   */
+  unappliedAmount: DecimalString;
   failure: { code: string; message: string } | null;
   /** What the channel reported that was not applied (a wrong amount), for your operations team. */
   flags: Array<{
@@ -74,6 +79,8 @@ export interface InvoicePayment {
     amount: DecimalString;
     currency: string;
     refundId: string | null;
+    /** Its amount, taken by the channel, was posted to your unapplied payments (refundable). */
+    unapplied: boolean;
     at: IsoTimestamp;
   }>;
 }

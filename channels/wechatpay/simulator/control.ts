@@ -1,5 +1,6 @@
 import Router from "@koa/router";
 import { z } from "zod";
+import { channelLimits } from "../../limits.js";
 import { randomAlphanumeric } from "../../random.js";
 import { verifySha256WithRsa } from "../../rsa.js";
 import {
@@ -32,6 +33,11 @@ const payBodySchema = z
         paySign: z.string(),
       })
       .optional(),
+    /**
+     * Pays another amount than the order's (fen): the channel's transaction carries it everywhere
+     * (callback, query, bill, refund totals), as a merchant must catch it.
+     */
+    amountFen: z.number().int().min(1).max(Number(channelLimits.wechatAmountFenMax)).optional(),
     callback: callbackFaultsSchema.optional(),
   })
   .strict();
@@ -126,6 +132,7 @@ export function controlRouter(sim: WechatSim): Router<SimulatorState> {
       const refused = jsapiProblem(sim, order, body.jsapi);
       if (refused) return problem(ctx, 400, "SIGN_ERROR", refused);
     }
+    if (body.amountFen !== undefined) order.totalFen = BigInt(body.amountFen);
     const openid = body.openid ?? order.payerOpenid ?? `o${randomAlphanumeric(27)}`;
     sim.store.markPaid(order, openid, body.bankType ?? "OTHERS");
     const transaction = transactionJson(order);
