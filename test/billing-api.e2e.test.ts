@@ -1,4 +1,4 @@
-import { BuffMoneyError, type Invoice } from "@buffmoney/sdk";
+import type { Invoice } from "@buffmoney/sdk";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { limits } from "../domain/limits.js";
 import {
@@ -11,6 +11,7 @@ import {
   waitFor,
   type TestServer,
 } from "./support/billingFlow.js";
+import { problemOf } from "./support/problem.js";
 import { startTestServer } from "./support/server.js";
 import { tempDir } from "./support/tempDir.js";
 
@@ -28,17 +29,6 @@ afterAll(async () => {
   if (!stopped) await server.stop();
   await dir.remove();
 });
-
-/** The problem+json a call ends with: its stable code and HTTP status. */
-async function problemOf(promise: Promise<unknown>): Promise<{ code: string; status: number }> {
-  try {
-    await promise;
-    return { code: "none", status: 200 };
-  } catch (error) {
-    if (error instanceof BuffMoneyError) return { code: error.code, status: error.status };
-    throw error;
-  }
-}
 
 const idsOf = (invoices: Invoice[]) => invoices.map((invoice) => invoice.id);
 

@@ -1,13 +1,13 @@
 import BuffMoneyClient, { BuffMoneyAdminClient, type Invoice } from "@buffmoney/sdk";
 import { Level } from "level";
-import { afterAll, afterEach, vi, describe, expect, it } from "vitest";
+import { afterEach, vi, describe, expect, it } from "vitest";
 import { monthlyPeriodEnd } from "../domain/billing/index.js";
 import { formatInvoiceNumber } from "../machines/invoiceNumbers.js";
 import { AuditLedger, compareSnapshots } from "../snapshots/audit/index.js";
 import { expectAuditClean } from "./support/auditClean.js";
-import { killChildServers, startChildServer } from "./support/childServer.js";
-import { startTestServer } from "./support/server.js";
-import { tempDir } from "./support/tempDir.js";
+import { startChildServer } from "./support/childServer.js";
+import { restartableServers } from "./support/restartableServers.js";
+import type { startTestServer } from "./support/server.js";
 
 /**
  * Renewals, finalizations, grace, dunning and first-invoice expiry are durable timers: index entries
@@ -18,27 +18,7 @@ import { tempDir } from "./support/tempDir.js";
 type TestServer = Awaited<ReturnType<typeof startTestServer>>;
 
 const day = 24 * 3600 * 1000;
-const dirs: Array<Awaited<ReturnType<typeof tempDir>>> = [];
-const running = new Set<TestServer>();
-
-afterEach(async () => {
-  for (const server of running) await server.stop();
-  running.clear();
-});
-afterAll(async () => {
-  await killChildServers();
-  for (const dir of dirs) await dir.remove();
-});
-
-async function start(dataDir: string, options: Parameters<typeof startTestServer>[0] = {}) {
-  const server = await startTestServer({ collect: true, dataDir, ...options });
-  running.add(server);
-  return server;
-}
-async function stop(server: TestServer) {
-  running.delete(server);
-  await server.stop();
-}
+const { start, stop, tempDir } = restartableServers({ collect: true });
 
 const clientOf = (server: { url: string }, apiKey: string) =>
   new BuffMoneyClient({ apiKey, baseUrl: server.url, maxRetries: 0 });
@@ -107,7 +87,6 @@ function crashBeforeFinalizing(server: TestServer) {
 describe("billing timers across a restart (test clock)", () => {
   it("finalizes a renewal drafted before a stop, renews each period once, and a repeated advance is harmless", async () => {
     const dir = await tempDir("buffmoney-billing-restart-");
-    dirs.push(dir);
     let server = await start(dir.path);
     const apiKey = (await server.admin.merchants.create({ name: "Restarts" })).apiKeys.test;
     let client = clientOf(server, apiKey);
@@ -197,7 +176,6 @@ describe("billing timers across a restart (real time)", () => {
     Date.now = () => realNow() + offsetMs;
     const billing = { graceMs: 2_000, dunningMs: 4_000, firstInvoiceExpiryMs: 1_000 };
     const dir = await tempDir("buffmoney-billing-realtime-");
-    dirs.push(dir);
     let server = await start(dir.path, { billing, startTimers: false });
     const apiKey = (await server.admin.merchants.create({ name: "Real time" })).apiKeys.test;
     let client = clientOf(server, apiKey);
@@ -314,7 +292,6 @@ describe("billing timers across a restart (real time)", () => {
 describe("SIGKILL in the middle of a test-clock advance", () => {
   it("a repeated advance after the restart renews every subscription once, numbers gapless", async () => {
     const dir = await tempDir("buffmoney-billing-kill-");
-    dirs.push(dir);
     const adminToken = "bm_admin_billing_kill";
     let child = await startChildServer({ dataDir: dir.path, adminToken });
     const admin = new BuffMoneyAdminClient({ adminToken, baseUrl: child.url, maxRetries: 0 });
@@ -372,7 +349,6 @@ describe("SIGKILL in the middle of a test-clock advance", () => {
 describe("billing actors across a clean restart", () => {
   it("are snapshotted at the checkpoint and come back from the snapshot, numbering on", async () => {
     const dir = await tempDir("buffmoney-billing-snapshots-");
-    dirs.push(dir);
     let server = await start(dir.path);
     const created = await server.admin.merchants.create({ name: "Snapshots" });
     let client = clientOf(server, created.apiKeys.test);
