@@ -5,6 +5,7 @@ import { validateRateCardVersion, type Price, type RateCardVersion } from "../do
 import type { Log } from "../wal/log.js";
 import type { CommittedRecord, IndexOp } from "../wal/record.js";
 import { auditEntity, type Actor } from "./audit.js";
+import { rateCardListKey, rateCardListOp, rateCardListPrefix } from "./rateCardList.js";
 
 /** Prepaid only: what an event that would overdraw the wallet does. */
 export type InsufficientBalancePolicy = { mode: "reject" } | { mode: "allow_negative"; limitMicros: string };
@@ -32,6 +33,13 @@ export interface VersionInput {
 }
 
 const cardIndex = (id: string) => `x!rc!${id}`;
+
+/** One page of a merchant's rate cards, newest first; `lastSeq` (a ledger sequence) is the next cursor. */
+export interface RateCardPage {
+  cards: RateCard[];
+  hasMore: boolean;
+  lastSeq: number | null;
+}
 
 /**
  * Rate cards with immutable, numbered versions. Creating a card publishes version 1; publishing
@@ -71,6 +79,7 @@ export class RateCardDirectory {
       "rate_card.created",
       actor,
       idempotency,
+      { listed: true },
     );
     return card;
   }
@@ -127,6 +136,31 @@ export class RateCardDirectory {
       this.cache.set(id, card);
     }
     return card.env === env && card.merchantId === merchantId ? card : undefined;
+  }
+
+  /**
+   * The environment's rate cards, newest first (by the record that created each), before `beforeSeq`
+   * when paging. Reads the durable list index: a create still in flight is not listed.
+   */
+  async list(
+    env: Environment,
+    merchantId: string,
+    options: { limit: number; beforeSeq?: number | undefined },
+  ): Promise<RateCardPage> {
+    const prefix = rateCardListPrefix(env, merchantId);
+    const lt =
+      options.beforeSeq === undefined ? `${prefix}~` : rateCardListKey(env, merchantId, options.beforeSeq);
+    const entries = await this.log.db
+      .iterator({ gt: prefix, lt, reverse: true, limit: options.limit + 1 })
+      .all();
+    const page = entries.slice(0, options.limit);
+    const cards = await Promise.all(page.map(([, id]) => this.require(env, merchantId, id)));
+    const last = page[page.length - 1];
+    return {
+      cards,
+      hasMore: entries.length > options.limit,
+      lastSeq: last ? Number(last[0].slice(prefix.length)) : null,
+    };
   }
 
   async require(env: Environment, merchantId: string, id: string): Promise<RateCard> {
@@ -186,9 +220,13 @@ export class RateCardDirectory {
     factType: string,
     actor: Actor,
     idempotency?: (card: RateCard) => { scope: string; op: IndexOp },
+    { listed = false } = {},
   ): Promise<void> {
     const latest = card.versions[card.versions.length - 1];
     const ops: IndexOp[] = [{ type: "put", key: cardIndex(card.id), value: JSON.stringify(card) }];
+    // A new card enters the list in its creating record's batch, by that record's sequence (no
+    // await between here and the append, so nextSeq is the sequence the record gets).
+    if (listed) ops.push(rateCardListOp(card.env, card.merchantId, this.log.nextSeq, card.id));
     const idem = idempotency?.(card);
     if (idem) ops.push(idem.op);
     const record = await this.log.append(

@@ -18,6 +18,7 @@ import { EntityRegistry } from "./registry.js";
 import { TimerSweeper } from "./timers.js";
 import { WalletService } from "./wallets.js";
 import { RateCardDirectory } from "./rateCards.js";
+import { listEarlierRateCards } from "./rateCardList.js";
 import { MetricDirectory } from "./metrics.js";
 import { UsageService } from "./usage.js";
 import { invoiceKind } from "../machines/invoiceKind.js";
@@ -205,6 +206,7 @@ export class Runtime {
       const [verified, recovered] = await Promise.allSettled([log.verified, runtime.recover()]);
       if (verified.status === "rejected") throw verified.reason;
       if (recovered.status === "rejected") throw recovered.reason;
+      await listEarlierRateCards(log);
       await runtime.webhooks.start();
       await runtime.invoiceMail?.start();
     } catch (error) {

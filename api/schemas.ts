@@ -221,6 +221,21 @@ export const listQuery = z.object({
     .meta({ description: "The nextCursor of the previous page." }),
 });
 
+/** A page of a cursor-paginated list: `nextCursor` goes back as `startingAfter` for the next one. */
+function listPageOf(item: z.ZodType, id: string, cursor: string) {
+  return z
+    .object({
+      object: z.literal("list"),
+      data: z.array(item),
+      hasMore: z.boolean(),
+      nextCursor: z
+        .string()
+        .nullable()
+        .meta({ description: `${cursor}, when there is more.` }),
+    })
+    .meta({ id });
+}
+
 export const grantRequest = z
   .object({ amount: decimalAmount, reason: z.string().trim().min(1).max(limits.reasonLengthMax) })
   .strict()
@@ -426,6 +441,12 @@ export const rateCard = z
   .meta({ id: "RateCard" });
 
 export const rateCardParams = z.object({ rateCardId: z.string().min(1).max(64) });
+
+export const rateCardList = listPageOf(
+  rateCard,
+  "RateCardList",
+  "The ledger sequence of the record that created the last rate card",
+);
 
 export const versionList = z
   .object({ object: z.literal("list"), data: z.array(rateCardVersion) })

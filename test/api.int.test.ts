@@ -173,6 +173,39 @@ describe("HTTP conventions", () => {
     expect(document.components.schemas.Problem).toBeDefined();
   });
 
+  it("documents the rate card list as a GET behind the API key, with its shape", async () => {
+    type Get = {
+      operationId: string;
+      security: unknown[];
+      parameters?: Array<{ name: string; in: string }>;
+      responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }>;
+    };
+    const document = (await (await fetch(`${server.url}/api/openapi`)).json()) as {
+      paths: Record<string, { get?: Get }>;
+      components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
+    };
+    const reads = {
+      "/v1/rate-cards": ["listRateCards", "RateCardList"],
+    } as const;
+    for (const [path, [operationId, schema]] of Object.entries(reads)) {
+      const get = document.paths[path]?.get;
+      expect(get?.operationId, path).toBe(operationId);
+      expect(get?.security).toEqual([{ apiKey: [] }]);
+      expect(get?.responses["200"]?.content?.["application/json"]?.schema.$ref).toBe(
+        `#/components/schemas/${schema}`,
+      );
+    }
+    const queryOf = (path: string) =>
+      document.paths[path]?.get?.parameters?.filter((p) => p.in === "query").map((p) => p.name);
+    expect(queryOf("/v1/rate-cards")).toEqual(["limit", "startingAfter"]);
+    expect(Object.keys(document.components.schemas.RateCardList?.properties ?? {})).toEqual([
+      "object",
+      "data",
+      "hasMore",
+      "nextCursor",
+    ]);
+  });
+
   it("serves a document that validates against the OpenAPI 3.1 schema, as code generators need", async () => {
     const document = (await (await fetch(`${server.url}/api/openapi`)).json()) as Record<string, unknown>;
     const validator = new Validator();

@@ -8,11 +8,14 @@ import type { z } from "zod";
 import { actorOf, merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
+import { listPageAt } from "../pagination.js";
 import type { priceInput } from "../schemas.js";
 import {
   createRateCardRequest,
+  listQuery,
   publishVersionRequest,
   rateCard,
+  rateCardList,
   rateCardParams,
   versionList,
 } from "../schemas.js";
@@ -132,6 +135,26 @@ export function rateCardOperations(runtime: Runtime): Operation[] {
           storedWith(ctx, render(201)),
         );
         return render(201)(card);
+      },
+    }),
+    operation({
+      operationId: "listRateCards",
+      method: "get",
+      path: "/v1/rate-cards",
+      summary:
+        "Your rate cards in this environment, newest first, each with every version, a page at a time.",
+      tag: "Rate cards",
+      auth: "merchant",
+      query: listQuery,
+      response: rateCardList,
+      status: 200,
+      handle: async (ctx, { query }) => {
+        const { env, merchantId } = merchantOf(ctx);
+        const page = await runtime.rateCards.list(env, merchantId, {
+          limit: query.limit,
+          ...(query.startingAfter !== undefined ? { beforeSeq: Number(query.startingAfter) } : {}),
+        });
+        return { status: 200, body: listPageAt(page.cards.map(rateCardView), page.hasMore, page.lastSeq) };
       },
     }),
     operation({

@@ -1,4 +1,5 @@
 import type { Transport } from "../http.js";
+import { autoPaginate } from "../pagination.js";
 import { path } from "../path.js";
 import type {
   Currency,
@@ -8,7 +9,7 @@ import type {
   RateCardVersion,
 } from "../rateCardTypes.js";
 import { isoTimestampOrUndefined, type Timestamp } from "../timestamp.js";
-import type { List, RequestOptions } from "../types.js";
+import type { List, ListAllParams, ListPage, PageParams, RequestOptions } from "../types.js";
 
 export interface PublishRateCardVersionParams {
   currency: Currency;
@@ -56,6 +57,20 @@ export class RateCards {
   /** The rate card with every version. */
   async retrieve(rateCardId: string): Promise<RateCard> {
     return this.transport.request({ method: "GET", path: path`/v1/rate-cards/${rateCardId}` });
+  }
+
+  /** One page of the environment's rate cards, newest first, each with every version. */
+  async list(params: PageParams = {}): Promise<ListPage<RateCard>> {
+    return this.transport.request({
+      method: "GET",
+      path: "/v1/rate-cards",
+      query: { limit: params.limit, startingAfter: params.startingAfter },
+    });
+  }
+
+  /** Every rate card, newest first, following `nextCursor` page by page: `for await (const card of …)`. */
+  listAll(params: ListAllParams = {}): AsyncGenerator<RateCard, void, undefined> {
+    return autoPaginate((startingAfter) => this.list({ limit: params.pageSize, startingAfter }));
   }
 
   /** Oldest first. */
