@@ -48,7 +48,7 @@ export {
   type MerchantBalancesView,
   type MerchantCurrencyBalances,
 } from "./merchantBalances.js";
-export type { ReservationEntry } from "./walletIndexes.js";
+export { reservationStatusOf, type ReservationEntry } from "./walletIndexes.js";
 export { LogIntegrityError, LogOverloadedError } from "../wal/errors.js";
 export { ReplayDivergedError } from "../snapshots/replay.js";
 export type { CommittedRecord, IndexOp } from "../wal/record.js";

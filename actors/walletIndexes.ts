@@ -21,6 +21,14 @@ export interface ExpiryTimer {
   merchantId: string;
 }
 
+/** The status each reservation fact leaves its reservation in. */
+export const reservationStatusOf = {
+  "wallet.reserved": "active",
+  "wallet.captured": "captured",
+  "wallet.released": "released",
+  "wallet.expired": "expired",
+} as const satisfies Partial<Record<WalletFact["type"], ReservationEntry["status"]>>;
+
 export const reservationKey = (id: string) => `x!r!${id}`;
 export const timerPrefix = "x!t!";
 export const timerKey = (dueAt: number, reservationId: string) =>

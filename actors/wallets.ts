@@ -131,6 +131,33 @@ export class WalletService {
     return newestFirst.reverse().flat();
   }
 
+  /**
+   * One page of the reservations the wallet holds (active ones; finished ones are read one by one
+   * with `reservation`), in id order, after `afterId` when paging.
+   */
+  async activeReservations(
+    customer: Customer,
+    options: { limit: number; afterId?: string | undefined },
+  ): Promise<{ reservations: ReservationEntry[]; hasMore: boolean }> {
+    const { afterId } = options;
+    const held = Object.entries((await this.state(customer)).context.reservations)
+      .filter(([id]) => afterId === undefined || id > afterId)
+      .sort(([a], [b]) => (a < b ? -1 : 1));
+    const owner = { customerId: customer.id, env: customer.env, merchantId: customer.merchantId };
+    const reservations = held
+      .slice(0, options.limit)
+      .map(([id, { amountMicros, expiresAt }]): ReservationEntry => ({
+        id,
+        ...owner,
+        status: "active",
+        amountMicros: amountMicros.toString(),
+        capturedMicros: null,
+        expiresAt,
+      }));
+    return { reservations, hasMore: held.length > options.limit };
+  }
+
+  /** Any reservation the wallet ever made, with its outcome: the index entry its records keep current. */
   async reservation(env: Environment, customer: Customer, id: string): Promise<ReservationEntry> {
     const stored = await this.log.get(reservationKey(id));
     const entry = stored === undefined ? undefined : (JSON.parse(stored) as ReservationEntry);

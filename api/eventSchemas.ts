@@ -1,6 +1,6 @@
 import { z } from "zod";
 import type { ZodOpenApiPathsObject } from "zod-openapi";
-import { eventApiVersion, eventTypes, type EventType } from "../actors/index.js";
+import { eventApiVersion, eventTypes, reservationStatusOf, type EventType } from "../actors/index.js";
 import { walletTransactionTypes } from "../machines/walletTransactionTypes.js";
 import {
   customer,
@@ -62,13 +62,6 @@ function walletData(type: WalletEventType) {
       .extend({ type: z.literal(walletTransactionTypes[type]) }),
   });
 }
-
-const reservationStatusOf = {
-  "wallet.reserved": "active",
-  "wallet.captured": "captured",
-  "wallet.released": "released",
-  "wallet.expired": "expired",
-} as const;
 
 /** A reservation command's event: also the reservation as the command left it. */
 function reservationData(type: keyof typeof reservationStatusOf) {

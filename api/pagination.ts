@@ -3,12 +3,15 @@ export function listPage<T extends { sequence: number }>(data: T[], hasMore: boo
   return listPageAt(data, hasMore, data[data.length - 1]?.sequence ?? null);
 }
 
-/** The same body for items that do not show their sequence: the caller names the last one's. */
-export function listPageAt<T>(data: T[], hasMore: boolean, lastSequence: number | null) {
+/**
+ * The same body for items that do not show their cursor: the caller names the last one's (a ledger
+ * sequence, or an id for lists in id order).
+ */
+export function listPageAt<T>(data: T[], hasMore: boolean, lastCursor: number | string | null) {
   return {
     object: "list" as const,
     data,
     hasMore,
-    nextCursor: hasMore && lastSequence !== null ? String(lastSequence) : null,
+    nextCursor: hasMore && lastCursor !== null ? String(lastCursor) : null,
   };
 }

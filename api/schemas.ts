@@ -139,7 +139,8 @@ export const customerList = z
       .meta({ description: "The last customer's externalId, when there is more." }),
   })
   .meta({ id: "CustomerList" });
-export const reservationParams = z.object({ externalId, reservationId: z.string().min(1).max(64) });
+const reservationId = z.string().min(1).max(64);
+export const reservationParams = z.object({ externalId, reservationId });
 
 export const wallet = z
   .object({
@@ -235,6 +236,12 @@ function listPageOf(item: z.ZodType, id: string, cursor: string) {
     })
     .meta({ id });
 }
+
+export const reservationListQuery = listQuery.extend({
+  startingAfter: reservationId.optional().meta({ description: "The nextCursor of the previous page." }),
+});
+
+export const reservationList = listPageOf(reservation, "ReservationList", "The last reservation's id");
 
 export const grantRequest = z
   .object({ amount: decimalAmount, reason: z.string().trim().min(1).max(limits.reasonLengthMax) })

@@ -2,6 +2,7 @@ import {
   customerData,
   invoiceData,
   purchaseData,
+  reservationStatusOf,
   subscriptionData,
   transactionData,
   type Customer,
@@ -92,7 +93,9 @@ export function transactionFromRecord(record: CommittedRecord, walletEntity: str
   return transactionFromShare(walletShareOf(record, walletEntity));
 }
 
-export function reservationView(entry: ReservationEntry) {
+export function reservationView(
+  entry: Pick<ReservationEntry, "id" | "status" | "amountMicros" | "capturedMicros" | "expiresAt">,
+) {
   return {
     id: entry.id,
     object: "reservation" as const,
@@ -106,24 +109,18 @@ export function reservationView(entry: ReservationEntry) {
 /** The reservation as a wallet fact leaves it. */
 function reservationFromFact(fact: WalletFact) {
   if (fact.reservationId === undefined || fact.expiresAt === undefined) return undefined;
-  const amount = BigInt(fact.amountMicros);
-  const released = BigInt(fact.releasedMicros ?? "0");
-  const status = {
-    "wallet.reserved": "active",
-    "wallet.captured": "captured",
-    "wallet.released": "released",
-    "wallet.expired": "expired",
-  } as const;
-  const kind = fact.type as keyof typeof status;
-  if (!(kind in status)) return undefined;
-  return {
+  if (!Object.hasOwn(reservationStatusOf, fact.type)) return undefined;
+  const status = reservationStatusOf[fact.type as keyof typeof reservationStatusOf];
+  // A capture's amount is what it took; the reservation held that and what went back.
+  const captured = status === "captured";
+  const held = BigInt(fact.amountMicros) + (captured ? BigInt(fact.releasedMicros ?? "0") : 0n);
+  return reservationView({
     id: fact.reservationId,
-    object: "reservation" as const,
-    amount: formatMicros(kind === "wallet.captured" ? amount + released : amount),
-    capturedAmount: kind === "wallet.captured" ? formatMicros(amount) : null,
-    status: status[kind],
-    expiresAt: iso(fact.expiresAt),
-  };
+    status,
+    amountMicros: held.toString(),
+    capturedMicros: captured ? fact.amountMicros : null,
+    expiresAt: fact.expiresAt,
+  });
 }
 
 export function walletOperationView(customer: Customer, op: WalletOperation) {

@@ -173,7 +173,7 @@ describe("HTTP conventions", () => {
     expect(document.components.schemas.Problem).toBeDefined();
   });
 
-  it("documents the rate card list as a GET behind the API key, with its shape", async () => {
+  it("documents the rate card list and the reservation reads as GETs behind the API key, with their shapes", async () => {
     type Get = {
       operationId: string;
       security: unknown[];
@@ -184,8 +184,11 @@ describe("HTTP conventions", () => {
       paths: Record<string, { get?: Get }>;
       components: { schemas: Record<string, { properties?: Record<string, unknown> }> };
     };
+    const reservations = "/v1/customers/{externalId}/wallet/reservations";
     const reads = {
       "/v1/rate-cards": ["listRateCards", "RateCardList"],
+      [`${reservations}/{reservationId}`]: ["retrieveReservation", "Reservation"],
+      [reservations]: ["listActiveReservations", "ReservationList"],
     } as const;
     for (const [path, [operationId, schema]] of Object.entries(reads)) {
       const get = document.paths[path]?.get;
@@ -198,6 +201,7 @@ describe("HTTP conventions", () => {
     const queryOf = (path: string) =>
       document.paths[path]?.get?.parameters?.filter((p) => p.in === "query").map((p) => p.name);
     expect(queryOf("/v1/rate-cards")).toEqual(["limit", "startingAfter"]);
+    expect(queryOf(reservations)).toEqual(["limit", "startingAfter"]);
     expect(Object.keys(document.components.schemas.RateCardList?.properties ?? {})).toEqual([
       "object",
       "data",

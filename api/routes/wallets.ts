@@ -7,7 +7,7 @@ import { parseDecimalToMicros } from "../../domain/money.js";
 import { actorOf, merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
-import { listPage } from "../pagination.js";
+import { listPage, listPageAt } from "../pagination.js";
 import {
   captureRequest,
   debitRequest,
@@ -16,13 +16,16 @@ import {
   freezeRequest,
   grantRequest,
   listQuery,
+  reservation,
+  reservationList,
+  reservationListQuery,
   reservationParams,
   reserveRequest,
   transactionList,
   wallet,
   walletOperation,
 } from "../schemas.js";
-import { transactionFromShare, walletOperationView, walletView } from "../views.js";
+import { reservationView, transactionFromShare, walletOperationView, walletView } from "../views.js";
 
 /** A positive amount within limits, in micro-units. */
 function positiveMicros(amount: string): bigint {
@@ -161,6 +164,44 @@ export function walletOperations(runtime: Runtime): Operation[] {
       },
     }),
     operation({
+      operationId: "listActiveReservations",
+      method: "get",
+      path: `${base}/reservations`,
+      summary: "The reservations the wallet holds (active ones), in id order, a page at a time.",
+      tag: "Wallets",
+      auth: "merchant",
+      params: externalIdParams,
+      query: reservationListQuery,
+      response: reservationList,
+      status: 200,
+      handle: async (ctx, { params, query }) => {
+        const customer = await customerOf(ctx, params.externalId);
+        const page = await runtime.wallets.activeReservations(customer, {
+          limit: query.limit,
+          afterId: query.startingAfter,
+        });
+        const last = page.reservations[page.reservations.length - 1];
+        const data = page.reservations.map(reservationView);
+        return { status: 200, body: listPageAt(data, page.hasMore, last?.id ?? null) };
+      },
+    }),
+    operation({
+      operationId: "retrieveReservation",
+      method: "get",
+      path: `${base}/reservations/{reservationId}`,
+      summary:
+        "Retrieve a reservation, active or finished: a captured one says how much was captured, a released or expired one says so.",
+      tag: "Wallets",
+      auth: "merchant",
+      params: reservationParams,
+      response: reservation,
+      status: 200,
+      handle: async (ctx, { params }) => ({
+        status: 200,
+        body: reservationView(await reservationOf(ctx, params.externalId, params.reservationId)),
+      }),
+    }),
+    operation({
       ...mutation,
       operationId: "captureReservation",
       path: `${base}/reservations/{reservationId}/capture`,
@@ -266,9 +307,13 @@ export function walletOperations(runtime: Runtime): Operation[] {
     }
   }
 
-  async function requireActiveReservation(ctx: Context, externalId: string, reservationId: string) {
+  async function reservationOf(ctx: Context, externalId: string, reservationId: string) {
     const customer = await customerOf(ctx, externalId);
-    const entry = await runtime.wallets.reservation(customer.env, customer, reservationId);
+    return runtime.wallets.reservation(customer.env, customer, reservationId);
+  }
+
+  async function requireActiveReservation(ctx: Context, externalId: string, reservationId: string) {
+    const entry = await reservationOf(ctx, externalId, reservationId);
     if (entry.status !== "active") {
       throw new DomainError("reservation_not_active", `the reservation is already ${entry.status}`, {
         reservationStatus: entry.status,

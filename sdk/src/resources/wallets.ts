@@ -4,9 +4,11 @@ import { autoPaginate } from "../pagination.js";
 import { path } from "../path.js";
 import type {
   DecimalString,
+  ListAllParams,
   ListPage,
   PageParams,
   RequestOptions,
+  Reservation,
   ReservationOperation,
   Wallet,
   WalletOperation,
@@ -116,6 +118,33 @@ export class Wallets {
   ): Promise<WalletOperation> {
     const target = path`/v1/customers/${externalId}/wallet/reservations/${reservationId}/capture`;
     return this.command(target, params, options);
+  }
+
+  /** Any reservation, with its outcome: active, captured (with `capturedAmount`), released or expired. */
+  async retrieveReservation(externalId: string, reservationId: string): Promise<Reservation> {
+    return this.transport.request({
+      method: "GET",
+      path: path`/v1/customers/${externalId}/wallet/reservations/${reservationId}`,
+    });
+  }
+
+  /** One page of the reservations the wallet holds (active ones), in id order; `nextCursor` is the last id. */
+  async listReservations(externalId: string, params: PageParams = {}): Promise<ListPage<Reservation>> {
+    return this.transport.request({
+      method: "GET",
+      path: path`/v1/customers/${externalId}/wallet/reservations`,
+      query: { limit: params.limit, startingAfter: params.startingAfter },
+    });
+  }
+
+  /** Every active reservation, page by page: `for await (const reservation of …)`. */
+  listAllReservations(
+    externalId: string,
+    params: ListAllParams = {},
+  ): AsyncGenerator<Reservation, void, undefined> {
+    return autoPaginate((startingAfter) =>
+      this.listReservations(externalId, { limit: params.pageSize, startingAfter }),
+    );
   }
 
   async release(
