@@ -2,7 +2,7 @@ import { monthlyPeriodEnd } from "../domain/billing/index.js";
 import { limits } from "../domain/limits.js";
 import { newId } from "../domain/ids.js";
 import { invoiceEntity } from "../machines/invoiceKind.js";
-import type { InvoiceLine } from "../machines/invoiceTypes.js";
+import type { InvoiceContext, InvoiceLine } from "../machines/invoiceTypes.js";
 import type { IndexOp } from "../wal/record.js";
 import { invoiceRefOps, refOf, type BillingService, type Pinned } from "./billing.js";
 import { feeLine } from "./billingLines.js";
@@ -24,6 +24,7 @@ import type { Price, Product, ProductCatalog } from "./catalog.js";
 import type { EntityState } from "../machines/kind.js";
 import type { SubscriptionContext } from "../machines/subscriptionTypes.js";
 import { partOf, type KindPart } from "./crossKindRecord.js";
+import type { Resident } from "./registry.js";
 import type { TestClock } from "./testClocks.js";
 import type { TimerKind } from "./timers.js";
 import type { PostpaidUsage } from "./postpaidUsage.js";
@@ -187,8 +188,8 @@ export class BillingClock {
 
   /**
    * The period ended: a scheduled cancel ends the subscription; otherwise the next period starts with
-   * its invoice drafted (the fee in advance, postpaid usage since the last invoice in arrears, account
-   * credit taken off) and then finalized.
+   * its invoice drafted (the fee in advance, postpaid usage since the last invoice in arrears, an
+   * unpaid upgrade's proration carried over, account credit taken off) and then finalized.
    */
   private async renew(ref: BillingRef, key: string, subscriptionId: string, at: number): Promise<boolean> {
     const billing = this.billing;
@@ -219,6 +220,53 @@ export class BillingClock {
       return [feeLine(billed.product, billed.price, periodStart, periodEnd), ...usage.lines];
     };
     const finalizeAt = at;
+    const owed = await this.unpaidProration(sub);
+    try {
+      return await this.renewWith(ref, key, subscriptionId, at, {
+        invoiceId,
+        periodStart,
+        periodEnd,
+        finalizeAt,
+        usage,
+        linesFor,
+        owed,
+      });
+    } finally {
+      if (owed) billing.invoices.unpin(owed);
+    }
+  }
+
+  /**
+   * An upgrade's proration invoice still unpaid when the period ends, pinned: the renewal carries its
+   * lines onto the new invoice and voids it, so that one invoice is owed. Kept apart, paying the
+   * renewal (which the subscription then tracks) left the proration owed but never dunned.
+   */
+  private async unpaidProration(sub: SubscriptionContext): Promise<Resident<InvoiceContext> | undefined> {
+    const id = sub.unpaidInvoiceId;
+    if (id === null) return undefined;
+    const invoice = await this.billing.invoices.pin(invoiceEntity(id), id);
+    if (isUnpaidProration(invoice.speculative)) return invoice;
+    this.billing.invoices.unpin(invoice);
+    return undefined;
+  }
+
+  private async renewWith(
+    ref: BillingRef,
+    key: string,
+    subscriptionId: string,
+    at: number,
+    next: {
+      invoiceId: string;
+      periodStart: number;
+      periodEnd: number;
+      finalizeAt: number;
+      usage: Awaited<ReturnType<PostpaidUsage["unbilled"]>>;
+      linesFor: (live: SubscriptionContext) => InvoiceLine[];
+      owed: Resident<InvoiceContext> | undefined;
+    },
+  ): Promise<boolean> {
+    const billing = this.billing;
+    const { invoiceId, periodStart, periodEnd, finalizeAt, usage, linesFor, owed } = next;
     const renewed = await billing.withPinned(
       ref.env,
       ref.merchantId,
@@ -246,10 +294,22 @@ export class BillingClock {
               ops: [del(key)],
             };
           }
-          const lines = linesFor(live);
-          const subtotal = lines.reduce((sum, line) => sum + line.amountFen, 0n);
-          const credit = live.creditFen < subtotal ? live.creditFen : subtotal;
-          const invoicePaid = subtotal - credit === 0n;
+          const billed = (extra: InvoiceLine[]) => {
+            const lines = [...linesFor(live), ...extra];
+            const subtotal = lines.reduce((sum, line) => sum + line.amountFen, 0n);
+            const credit = live.creditFen < subtotal ? live.creditFen : subtotal;
+            return { lines, credit, invoicePaid: subtotal - credit === 0n };
+          };
+          let carried =
+            owed && live.unpaidInvoiceId === owed.entityId && isUnpaidProration(owed.speculative)
+              ? owed
+              : undefined;
+          let { lines, credit, invoicePaid } = billed(carried?.speculative.context.lines ?? []);
+          // Credit covering both would leave the voided proration tracked as unpaid: it stays owed alone.
+          if (carried && invoicePaid) {
+            carried = undefined;
+            ({ lines, credit, invoicePaid } = billed([]));
+          }
           const graceEndsAt = at + billing.graceMs;
           const ops: IndexOp[] = [
             del(key),
@@ -301,12 +361,21 @@ export class BillingClock {
                 periodEnd,
                 at,
               })),
+              ...(carried
+                ? [
+                    partOf(
+                      billing.invoices,
+                      carried,
+                    )(() => ({ type: "invoice.void", reason: "carried_to_renewal", at })),
+                  ]
+                : []),
             ],
             command: { type: "billing.renew", subscriptionId, invoiceId },
             ops,
           };
         });
         if (outcome.ok) {
+          closeVoided(billing, outcome.facts);
           return outcome.facts.some((fact) => fact.type === "subscription.renewed") ? "renewed" : "ended";
         }
         // Refused: stale if the subscription moved on meanwhile; otherwise kept and tried again.
@@ -524,6 +593,12 @@ function closeVoided(billing: BillingService, facts: ReadonlyArray<{ type: strin
     if (fact.type === "invoice.voided")
       billing.closeOpenAttempt((fact as { invoiceId?: string }).invoiceId ?? "");
   }
+}
+
+/** An open invoice of nothing but an upgrade's proration lines. */
+function isUnpaidProration(invoice: EntityState<InvoiceContext>): boolean {
+  const { lines } = invoice.context;
+  return invoice.value === "open" && lines.length > 0 && lines.every((line) => line.kind === "proration");
 }
 
 /** Whether a renew timer firing at `at` still has a period to end (else it is stale). */

@@ -20,6 +20,11 @@ afterAll(async () => {
 
 const start = Date.parse("2026-06-01T00:00:00+08:00");
 const periodEnd = monthlyPeriodEnd(start, 0);
+const addYuan = (a: string, b: string) => {
+  const fen = (yuan: string) => BigInt(yuan.replace(".", ""));
+  const sum = fen(a) + fen(b);
+  return `${sum / 100n}.${(sum % 100n).toString().padStart(2, "0")}`;
+};
 
 async function upgraded(
   client: Awaited<ReturnType<typeof merchant>>["client"],
@@ -70,7 +75,7 @@ describe("an upgrade's proration invoice", () => {
     expect((await client.invoices.retrieve(renewed.latestInvoiceId!)).total).toBe("299.00");
   });
 
-  it("still unpaid at the renewal: dunning runs from the proration, and the renewal invoice is voided with the cancel", async () => {
+  it("still unpaid at the renewal: carried onto the renewal invoice, whose dunning cancels it as unpaid", async () => {
     const { client } = await merchant(server, "Unpaid across renewal");
     const { clock, sub, proration } = await upgraded(client, "p3", 25);
     await client.testClocks.advance(clock.id, { frozenTime: new Date(periodEnd + 1000) });
@@ -78,13 +83,40 @@ describe("an upgrade's proration invoice", () => {
     expect(renewed.status).toBe("past_due");
     const renewal = renewed.latestInvoiceId!;
     expect(renewal).not.toBe(proration.id);
+    expect((await client.invoices.retrieve(proration.id)).status).toBe("void");
+    expect((await client.invoices.retrieve(renewal)).total).toBe(addYuan("299.00", proration.total));
 
-    await client.testClocks.advance(clock.id, { frozenTime: new Date(start + 25 * day + 17 * day + 1000) });
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(periodEnd + 17 * day + 1000) });
     expect(await client.subscriptions.retrieve(sub.id)).toMatchObject({
       status: "canceled",
       cancelReason: "unpaid",
     });
-    expect((await client.invoices.retrieve(proration.id)).status).toBe("uncollectible");
+    expect((await client.invoices.retrieve(renewal)).status).toBe("uncollectible");
+  });
+
+  it("lapsed, then only the renewal is paid: that pays the proration too, so nothing stays owed", async () => {
+    const { client } = await merchant(server, "Renewal paid, proration not");
+    const { clock, sub, proration } = await upgraded(client, "p4", 25);
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(periodEnd + 1000) });
+    const renewal = (await client.subscriptions.retrieve(sub.id)).latestInvoiceId!;
+    await payInvoice(client, renewal);
+
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(periodEnd + 20 * day) });
+    expect((await client.subscriptions.retrieve(sub.id)).status).toBe("active");
+    expect((await client.invoices.retrieve(proration.id)).status).toBe("void");
+    expect((await client.invoices.retrieve(renewal)).total).toBe(addYuan("299.00", proration.total));
+  });
+
+  it("upgraded within its grace of the period end: the renewal bills the proration, which is not kept for free", async () => {
+    const { client } = await merchant(server, "Upgrade at the period end");
+    const { clock, sub, proration } = await upgraded(client, "p5", 29);
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(periodEnd + 1000) });
+    const renewal = (await client.subscriptions.retrieve(sub.id)).latestInvoiceId!;
+    expect((await client.invoices.retrieve(proration.id)).status).toBe("void");
+    expect((await client.invoices.retrieve(renewal)).total).toBe(addYuan("299.00", proration.total));
+
+    // Canceling at once voids what is owed; nothing of the upgrade is left open to be paid.
+    await client.subscriptions.cancel(sub.id, { at: "immediately" });
     expect((await client.invoices.retrieve(renewal)).status).toBe("void");
   });
 });
