@@ -291,7 +291,7 @@ export class BillingClock {
                 ...credit.parts,
               ],
               command: { type: "billing.end", subscriptionId },
-              ops: [del(key)],
+              ops: [del(key), ...dunningOfEndedInGrace(billing, ref, p.subscription!.speculative)],
             };
           }
           const billed = (extra: InvoiceLine[]) => {
@@ -593,6 +593,22 @@ function closeVoided(billing: BillingService, facts: ReadonlyArray<{ type: strin
     if (fact.type === "invoice.voided")
       billing.closeOpenAttempt((fact as { invoiceId?: string }).invoiceId ?? "");
   }
+}
+
+/**
+ * A subscription ending within an unpaid invoice's grace (an upgrade just before the period end):
+ * that grace's timer will find it canceled and do nothing, so dunning is set when it ends, to write
+ * the invoice off if it runs out unpaid, as for an invoice that lapsed before the end.
+ */
+function dunningOfEndedInGrace(
+  billing: BillingService,
+  ref: BillingRef,
+  sub: EntityState<SubscriptionContext>,
+): IndexOp[] {
+  const { subscriptionId, unpaidInvoiceId, graceEndsAt } = sub.context;
+  if (sub.value !== "active" || unpaidInvoiceId === null || graceEndsAt === null) return [];
+  const timer = { kind: "dunning", subscriptionId, invoiceId: unpaidInvoiceId } as const;
+  return [put(billing.timerKey(ref, graceEndsAt + billing.dunningMs, timer), ref)];
 }
 
 /** An open invoice of nothing but an upgrade's proration lines. */

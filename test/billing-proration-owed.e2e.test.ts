@@ -94,6 +94,18 @@ describe("an upgrade's proration invoice", () => {
     expect((await client.invoices.retrieve(renewal)).status).toBe("uncollectible");
   });
 
+  it("upgraded within its grace of a cancel at the period end: written off when dunning runs out", async () => {
+    const { client } = await merchant(server, "Upgrade, then cancel at the period end");
+    const { clock, sub, proration } = await upgraded(client, "p6", 29);
+    await client.subscriptions.cancel(sub.id, { at: "period_end" });
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(periodEnd + 1000) });
+    expect((await client.subscriptions.retrieve(sub.id)).status).toBe("canceled");
+    expect((await client.invoices.retrieve(proration.id)).status).toBe("open");
+
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(start + 29 * day + 17 * day + 1000) });
+    expect((await client.invoices.retrieve(proration.id)).status).toBe("uncollectible");
+  });
+
   it("lapsed, then only the renewal is paid: that pays the proration too, so nothing stays owed", async () => {
     const { client } = await merchant(server, "Renewal paid, proration not");
     const { clock, sub, proration } = await upgraded(client, "p4", 25);
