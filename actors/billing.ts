@@ -277,6 +277,7 @@ export class BillingService implements InvoiceSettlement {
               creditFen: upgrade ? 0n : -proration.netFen,
               invoiceId: invoiced ? invoiceId : null,
               ...(invoiced ? { graceEndsAt: at + this.graceMs } : {}),
+              whilePaidUp: true,
               at,
             }
           : {

@@ -157,11 +157,12 @@ export const subscriptionMachine = setup({
       event.type === "subscription.change_price" && (event.timing === "period_end" || event.creditFen >= 0n),
     changesImmediately: ({ event }) =>
       event.type === "subscription.change_price" && event.timing === "immediately",
-    // One invoice is owed at a time: a proration is not invoiced over an unpaid one.
+    // One invoice is owed at a time (a proration is not invoiced over an unpaid one), and no credit
+    // is given for time not paid.
     owesOverUnpaid: ({ context, event }) =>
       event.type === "subscription.change_price" &&
       event.timing === "immediately" &&
-      event.graceEndsAt !== undefined &&
+      (event.graceEndsAt !== undefined || event.whilePaidUp === true) &&
       context.unpaidInvoiceId !== null,
     cancelsImmediately: ({ event }) => event.type === "subscription.cancel" && event.mode === "immediately",
     // Credit leaves whole or not at all: none may be left behind on an ended subscription.

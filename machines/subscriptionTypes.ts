@@ -75,6 +75,12 @@ export type SubscriptionCommand =
        * due after this). Absent in records written before prorations were owed so.
        */
       graceEndsAt?: number;
+      /**
+       * Refused while an invoice of the subscription is unpaid: credit is owed only for time that was
+       * paid. Decided here, in the record's own turn, not by a check before it that a renewal could
+       * overtake. Absent in records written before the machine checked it.
+       */
+      whilePaidUp?: true;
     } & Stamp)
   | ({ type: "subscription.change_price"; priceId: string; amountFen: bigint; timing: "period_end" } & Stamp)
   | ({

@@ -528,6 +528,20 @@ describe("subscription machine: an upgrade's proration is owed", () => {
     expect(refusal(renewedUnpaid(), owedUpgrade(32_000))).toBe("invoice_unpaid");
   });
 
+  it("given an unpaid renewal, when a downgrade would credit unused time, then invoice_unpaid: that time was not paid", () => {
+    const downgrade = {
+      ...changeNow("price_basic", 4_900n, 3_000n, null, 32_000),
+      whilePaidUp: true,
+    } as SubscriptionCommand;
+    expect(refusal(renewedUnpaid(), downgrade)).toBe("invoice_unpaid");
+    expect(accepted(when(active(), downgrade)).state.context.creditFen).toBe(3_000n);
+    // Recorded before the machine checked it: replayed as it was decided then.
+    const { whilePaidUp: _, ...recorded } = downgrade as { whilePaidUp?: true };
+    expect(accepted(when(renewedUnpaid(), recorded as SubscriptionCommand)).state.context.creditFen).toBe(
+      3_000n,
+    );
+  });
+
   it("given an upgrade recorded before prorations were owed (no grace), when replayed, then nothing is owed", () => {
     const { state, fact } = accepted(when(active(), changeNow("price_max", 19_900n, 0n, "inv_up")));
     expect(state.context).toMatchObject({ latestInvoiceId: "inv_up", unpaidInvoiceId: null });
