@@ -454,8 +454,9 @@ export class BillingClock {
         (p) => {
           const sub = p.subscription!.speculative;
           if (p.invoice!.speculative.value !== "open") return undefined;
-          if (sub.value === "canceled") {
-            // Ended at its period end while past due: the unpaid period is written off when dunning ends.
+          if (sub.value === "canceled" || sub.value === "active") {
+            // Ended at its period end while past due, or active again because a later invoice was
+            // paid: the unpaid period is written off when its dunning ends, the subscription left be.
             return {
               parts: [
                 partOf(

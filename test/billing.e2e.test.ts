@@ -473,4 +473,39 @@ describe("dunning longer than a period", () => {
       await long.remove();
     }
   });
+
+  it("a past-due subscription whose customer pays only the newer invoice stays active, and the older one is written off when its dunning ends", async () => {
+    const long = await startTestServer({ collect: true, billing: { graceMs: 3 * day, dunningMs: 40 * day } });
+    try {
+      const created = await long.admin.merchants.create({ name: "Pays the newer" });
+      const client = new BuffMoneyClient({ apiKey: created.apiKeys.test, baseUrl: long.url, maxRetries: 0 });
+      const { product, standard } = await catalogue(client);
+      const start = Date.parse("2027-01-10T00:00:00+08:00");
+      const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+      await client.customers.create({ externalId: "newer", testClockId: clock.id });
+      const sub = await client.subscriptions.create({ customerExternalId: "newer", priceId: standard.id });
+      await payInvoice(client, sub.latestInvoiceId!);
+
+      await client.testClocks.advance(clock.id, {
+        frozenTime: new Date(monthlyPeriodEnd(start, 0) + 4 * day),
+      });
+      const lapsed = await client.subscriptions.retrieve(sub.id);
+      expect(lapsed.status).toBe("past_due");
+      await client.testClocks.advance(clock.id, { frozenTime: new Date(monthlyPeriodEnd(start, 1) + day) });
+      const renewed = await client.subscriptions.retrieve(sub.id);
+      expect(renewed.latestInvoiceId).not.toBe(lapsed.latestInvoiceId);
+
+      await payInvoice(client, renewed.latestInvoiceId!);
+      expect((await client.subscriptions.retrieve(sub.id)).status).toBe("active");
+      // The older invoice's dunning (40 days from its lapse) ends before the next renewal.
+      await client.testClocks.advance(clock.id, {
+        frozenTime: new Date(monthlyPeriodEnd(start, 0) + 45 * day),
+      });
+      expect((await client.invoices.retrieve(lapsed.latestInvoiceId!)).status).toBe("uncollectible");
+      expect((await client.subscriptions.retrieve(sub.id)).status).toBe("active");
+      expect((await client.entitlements.check("newer", product.id)).hasAccess).toBe(true);
+    } finally {
+      await long.remove();
+    }
+  });
 });
