@@ -402,13 +402,16 @@ export class PaymentService {
     reason: "amount_mismatch" | "transaction_conflict",
     paid: PaidNotice,
   ): Promise<void> {
+    // Only CNY the channel took can sit in unapplied payments; anything else (which no adapter
+    // reports today) is flagged for operations alone, so the callback is still acknowledged.
+    const holdable = paid.currency === "CNY" && paid.amountFen > 0n;
     return this.ledger.flag(ref, {
       reason,
       transactionId: paid.transactionId,
       amountFen: paid.amountFen,
       currency: paid.currency,
       refundId: null,
-      settlement: "unapplied",
+      ...(holdable ? { settlement: "unapplied" as const } : {}),
     });
   }
 
