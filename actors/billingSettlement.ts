@@ -15,10 +15,12 @@ export async function settlementFor(
 ): Promise<SettlementParts> {
   const ref = await billing.invoiceRefById(invoice.invoiceId);
   const at = ref ? await billing.nowFor(ref) : billing.log.now();
+  const clockTime = ref?.testClockId ? { at } : {};
   if (invoice.subscriptionId) {
     const id = invoice.subscriptionId;
     const resident = await billing.subscriptions.pin(subscriptionEntity(id), id);
     return {
+      ...clockTime,
       paid: (paid) => [
         partOf(
           billing.subscriptions,
@@ -33,6 +35,7 @@ export async function settlementFor(
     const id = invoice.purchaseId;
     const resident = await billing.purchases.pin(purchaseEntity(id), id);
     return {
+      ...clockTime,
       paid: (paid) => [
         partOf(billing.purchases, resident)(() => ({ type: "purchase.pay", invoiceId: paid.invoiceId, at })),
       ],

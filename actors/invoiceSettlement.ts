@@ -12,6 +12,11 @@ export interface InvoiceSettlement {
 }
 
 export interface SettlementParts {
+  /**
+   * The invoice's own time when its customer lives on a sandbox test clock: its payment and refunds
+   * are stamped in the clock's time, as its finalization was. Absent: ledger time.
+   */
+  at?: number;
   /** Parts added to the record that pays the invoice. */
   paid(invoice: InvoiceContext, paymentId: string): KindPart[];
   /** Parts added to the record that refunds part of the paid invoice (a purchase revokes its entitlement). */

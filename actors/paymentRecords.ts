@@ -210,7 +210,7 @@ export class PaymentLedger {
               type: "invoice.pay",
               paymentId: ref.paymentId,
               amountFen: paid.amountFen,
-              at,
+              at: e.settlement.at ?? at,
             })),
           );
           if (invoice.context.purpose !== "top_up") {
@@ -322,7 +322,7 @@ export class PaymentLedger {
               type: "invoice.refund",
               refundId: refund.refundId,
               amountFen: refund.amountFen,
-              at,
+              at: e.settlement.at ?? at,
             })),
             ...e.settlement.refunded(invoice, refund.refundId, refund.amountFen),
           );
@@ -427,7 +427,12 @@ export class PaymentLedger {
             partOf(
               this.invoices,
               e.invoice,
-            )(({ at }) => ({ type: "invoice.restore_refund", refundId, amountFen: refund.amountFen, at })),
+            )(({ at }) => ({
+              type: "invoice.restore_refund",
+              refundId,
+              amountFen: refund.amountFen,
+              at: e.settlement.at ?? at,
+            })),
           );
         } else if (refund?.status === "pending" && payment.settlement === "credited") {
           parts.push(

@@ -67,6 +67,11 @@ describe("subscriptions through a test clock", () => {
     const second = await client.invoices.retrieve(renewed.latestInvoiceId!);
     expect(second).toMatchObject({ status: "open", number: "TEST-INV-000002", total: "149.00" });
     await payInvoice(client, second);
+    // Paid in the clock's time, as it was finalized: not the wall clock's, months earlier.
+    expect(await client.invoices.retrieve(second.id)).toMatchObject({
+      finalizedAt: new Date(feb).toISOString(),
+      paidAt: new Date(feb + 1000).toISOString(),
+    });
 
     // Halfway through: upgrade to Pro, prorated to the second.
     const upgradeAt = feb + 10 * day;
