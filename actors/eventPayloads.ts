@@ -58,6 +58,13 @@ const transactionTypes = walletTransactionTypes;
 const transactionTypeOf = (factType: string): string =>
   (transactionTypes as Record<string, string>)[factType] ?? factType.slice(factType.indexOf(".") + 1);
 
+/** Credit that came from another object says which: the transaction names it in its description. */
+function describedBySource(fact: WalletFact): string | null {
+  return fact.type === "wallet.credit_received" && fact.subscriptionId
+    ? `account credit left on subscription ${fact.subscriptionId}`
+    : null;
+}
+
 /** A wallet fact as a transaction: one shape for the API and events. */
 export function transactionData(fact: WalletFact, seq: number, at: number) {
   return {
@@ -69,7 +76,7 @@ export function transactionData(fact: WalletFact, seq: number, at: number) {
     availableAfter: formatMicros(BigInt(fact.availableAfterMicros)),
     reservationId: fact.reservationId ?? null,
     reason: fact.reason ?? null,
-    description: fact.description ?? null,
+    description: fact.description ?? describedBySource(fact),
     sequence: seq,
     createdAt: iso(at),
   };

@@ -79,7 +79,11 @@ describe("credit held by a subscription that ends", () => {
     const wallet = await client.wallets.retrieve("c1");
     expect(wallet).toMatchObject({ balance: yuan(creditFen), available: yuan(creditFen) });
     const [moved] = (await client.wallets.transactions("c1")).data;
-    expect(moved).toMatchObject({ type: "account_credit", amount: yuan(creditFen) });
+    expect(moved).toMatchObject({
+      type: "account_credit",
+      amount: yuan(creditFen),
+      description: `account credit left on subscription ${sub.id}`,
+    });
     expect(await customerAccounts(customer.id)).toEqual({ accountCredit: 0n, wallet: creditFen * 10_000n });
 
     // The credit is spendable like any wallet balance.
