@@ -130,7 +130,7 @@ export class TestClockDirectory {
       if (to <= clock.frozenTime) {
         throw new DomainError(
           "test_clock_time_invalid",
-          "a test clock only moves forward: `to` must be after its time",
+          `a test clock only moves forward: frozenTime must be after its current frozenTime, ${new Date(clock.frozenTime).toISOString()}`,
         );
       }
       if (to - clock.frozenTime > limits.testClockAdvanceMsMax) {
