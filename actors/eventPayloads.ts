@@ -231,7 +231,8 @@ export function invoiceData(state: EntityState<InvoiceContext>, customerExternal
     lines: invoice.lines.map((line) => ({
       description: line.description,
       amount: yuanOfFen(line.amountFen),
-      kind: line.kind ?? null,
+      // A top-up's line is written without a kind (its invoice's purpose says it): shown as what it is.
+      kind: line.kind ?? (invoice.purpose === "top_up" ? ("top_up" as const) : null),
       quantity: line.quantity ?? null,
       unitAmount: unitAmountOf(line),
     })),

@@ -130,6 +130,16 @@ describe("top-ups through each channel (sandbox)", () => {
         },
       });
       expect(invoice.payment?.transactionId).toMatch(/^\d{28}$/);
+      // Its one line says what it bills, as subscription and purchase lines do.
+      expect(invoice.lines).toEqual([
+        {
+          description: "Wallet top-up 钱包充值 ¥100.00",
+          amount: "100.00",
+          kind: "top_up",
+          quantity: null,
+          unitAmount: null,
+        },
+      ]);
       // A top-up's invoice exists, and has no PDF: 409, not "no such invoice".
       expect(await codeOf(client.invoices.pdf(top.invoiceId))).toBe("invoice_not_finalized");
       expect(await client.wallets.retrieve("payer")).toMatchObject({
