@@ -130,6 +130,27 @@ export class WebhookEndpointDirectory {
     return this.options.urlPolicy(env);
   }
 
+  /**
+   * Refuses a URL webhooks may not go to. A sandbox URL refused only for its private address (a
+   * developer's local receiver) says how a server for one developer allows it.
+   */
+  private async requireAllowedUrl(env: Environment, url: string): Promise<void> {
+    const policy = this.urlPolicy(env);
+    const refusal = await this.checkUrl(url, policy);
+    if (refusal === null) return;
+    const privateOnly =
+      env === "test" &&
+      !policy.allowPrivate &&
+      (await this.checkUrl(url, { ...policy, allowPrivate: true })) === null;
+    const hint = privateOnly
+      ? " (sandbox webhooks reach private addresses only on a server started with BUFFMONEY_WEBHOOK_ALLOW_PRIVATE=sandbox)"
+      : "";
+    throw new DomainError(
+      "webhook_url_not_allowed",
+      `webhooks cannot be sent to this URL: ${refusal}${hint}`,
+    );
+  }
+
   onChange(listener: EndpointListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -168,10 +189,7 @@ export class WebhookEndpointDirectory {
     actor: Actor,
     idempotency?: (result: { endpoint: WebhookEndpoint; secret: string }) => { scope: string; op: IndexOp },
   ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
-    const refusal = await this.checkUrl(input.url, this.urlPolicy(env));
-    if (refusal !== null) {
-      throw new DomainError("webhook_url_not_allowed", `webhooks cannot be sent to this URL: ${refusal}`);
-    }
+    await this.requireAllowedUrl(env, input.url);
     const scope = scopeOf(env, merchantId);
     const pending = this.creating.get(scope) ?? 0;
     if (this.list(env, merchantId).length + pending >= limits.webhookEndpointsPerEnvironmentMax) {
@@ -307,12 +325,7 @@ export class WebhookEndpointDirectory {
       if (changes.description !== undefined && changes.description !== current.description)
         changed.description = changes.description;
       if (Object.keys(changed).length === 0) return current;
-      if (changed.url !== undefined) {
-        const refusal = await this.checkUrl(changed.url, this.urlPolicy(env));
-        if (refusal !== null) {
-          throw new DomainError("webhook_url_not_allowed", `webhooks cannot be sent to this URL: ${refusal}`);
-        }
-      }
+      if (changed.url !== undefined) await this.requireAllowedUrl(env, changed.url);
       const endpoint: WebhookEndpoint = { ...current, ...changed };
       const fact = { type: "webhook_endpoint.updated", endpointId: id, ...changed, by };
       await this.write(endpoint, this.log.now(), "webhook_endpoint.update", fact, idempotency?.(endpoint));

@@ -175,6 +175,7 @@ describe("registering an endpoint", () => {
       const refused = await liveApi.post("/v1/webhook-endpoints", { url, eventTypes: ["*"] });
       expect(refused.status, url).toBe(422);
       expect(refused.body.code, url).toBe("webhook_url_not_allowed");
+      expect(refused.body.detail, url).not.toContain("BUFFMONEY_WEBHOOK_ALLOW_PRIVATE");
     }
     expect((await liveApi.get("/v1/webhook-endpoints")).body.data).toHaveLength(0);
     dns.answers.set("hooks.rebind.test", [["93.184.216.34"]]);
@@ -206,6 +207,8 @@ describe("registering an endpoint", () => {
       const refused = await testApi.post("/v1/webhook-endpoints", { url, eventTypes: ["*"] });
       expect(refused.status, url).toBe(422);
       expect(refused.body.code, url).toBe("webhook_url_not_allowed");
+      // A developer with a local receiver learns how a server for one developer allows it.
+      expect(refused.body.detail, url).toContain("BUFFMONEY_WEBHOOK_ALLOW_PRIVATE=sandbox");
     }
     expect((await testApi.get("/v1/webhook-endpoints")).body.data).toHaveLength(0);
   });

@@ -14,7 +14,10 @@ import type {
 } from "../webhookTypes.js";
 
 export interface CreateWebhookEndpointParams {
-  /** https (live); the sandbox also takes http and private addresses. */
+  /**
+   * https (live); the sandbox also takes http. Private addresses (localhost, the LAN) only on a server
+   * started with BUFFMONEY_WEBHOOK_ALLOW_PRIVATE=sandbox: otherwise 422 webhook_url_not_allowed.
+   */
   url: string;
   /** Event types to receive, e.g. ["wallet.debited", "invoice.paid"], or ["*"] for all. */
   eventTypes: string[];
