@@ -35,7 +35,10 @@ const isoTime = z.string().meta({ format: "date-time", example: "2026-11-27T08:0
 
 /** A time the client sends: RFC 3339 with its offset (domain/offsetTime.ts reads the same form). */
 const validTime = z.iso
-  .datetime({ offset: true })
+  .datetime({
+    offset: true,
+    error: "must be an RFC 3339 time with its offset, e.g. 2026-11-27T08:00:00Z or 2026-11-27T16:00:00+08:00",
+  })
   .meta({ format: "date-time", example: "2026-11-27T08:00:00.000Z" });
 
 export const webhookEndpointFields = {

@@ -157,6 +157,8 @@ describe("usage ingest", () => {
     const summary = await api.get("/v1/customers/m1z/usage?from=2026-11-01");
     expect(summary.status).toBe(400);
     expect(summary.body.code).toBe("invalid_request");
+    // As an event's occurredAt is refused: saying what form is wanted, not zod's "Invalid ISO datetime".
+    expect(summary.body.detail).toMatch(/^from: must be an RFC 3339 time with its offset, e\.g\. /);
     const card = await api.post("/v1/rate-cards", {
       name: "local time",
       currency: "CNY",

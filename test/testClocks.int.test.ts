@@ -76,6 +76,12 @@ describe("test clocks", () => {
   it("refuses bad input with stable codes", async () => {
     await refused(api.post("/v1/test-clocks", {}), 400, "invalid_request");
     await refused(api.post("/v1/test-clocks", { frozenTime: "yesterday" }), 400, "invalid_request");
+    const local = await refused(
+      api.post("/v1/test-clocks", { frozenTime: "2027-01-01T00:00:00" }),
+      400,
+      "invalid_request",
+    );
+    expect(local.detail).toMatch(/^frozenTime: must be an RFC 3339 time with its offset, e\.g\. /);
     await refused(api.post("/v1/test-clocks", { frozenTime: 1767139200000 }), 400, "invalid_request");
     await refused(api.post("/v1/test-clocks", { frozenTime: start, extra: 1 }), 400, "invalid_request");
     await refused(api.post("/v1/test-clocks", { frozenTime: start, name: "" }), 400, "invalid_request");
