@@ -122,8 +122,20 @@ export function walletOperationData(
   };
 }
 
+/**
+ * The id of one wallet's usage transaction in record `seq`: a usage batch charges many wallets in one
+ * record, so the record alone would give every customer's transaction the same id.
+ */
+export const usageTransactionId = (seq: number, customerId: string) => `wtx_usage_${seq}_${customerId}`;
+
 /** One wallet's share of a usage batch: one transaction summing its charges, with the charges. */
-export function usageData(externalId: string, facts: readonly LedgerWalletFact[], seq: number, at: number) {
+export function usageData(
+  customer: { id: string; externalId: string },
+  facts: readonly LedgerWalletFact[],
+  seq: number,
+  at: number,
+) {
+  const externalId = customer.externalId;
   const last = facts[facts.length - 1];
   if (!last) throw new Error(`usage record ${seq} has no facts for ${externalId}`);
   const total = facts.reduce((sum, fact) => sum + BigInt(fact.amountMicros), 0n);
@@ -131,7 +143,7 @@ export function usageData(externalId: string, facts: readonly LedgerWalletFact[]
     wallet: walletData(externalId, last, "active"),
     transaction: {
       ...transactionData({ ...last, amountMicros: total.toString() }, seq, at),
-      id: `wtx_usage_${seq}`,
+      id: usageTransactionId(seq, customer.id),
       charges: facts.map((fact) => ({
         eventKey: fact.usage?.eventKey ?? "",
         metric: fact.usage?.metric ?? "",

@@ -216,7 +216,7 @@ export class EventCatalogue {
     }
     for (const [entity, facts] of usage) {
       const customer = await this.customerAt(entity.slice("wallet:".length), record.seq);
-      if (customer) emit("usage.recorded", usageData(customer.externalId, facts, record.seq, record.at));
+      if (customer) emit("usage.recorded", usageData(customer, facts, record.seq, record.at));
     }
     return events;
   }

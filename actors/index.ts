@@ -106,6 +106,7 @@ export {
   purchaseData,
   subscriptionData,
   transactionData,
+  usageTransactionId,
 } from "./eventPayloads.js";
 export {
   ProductCatalog,

@@ -5,6 +5,7 @@ import {
   reservationStatusOf,
   subscriptionData,
   transactionData,
+  usageTransactionId,
   type Customer,
   type MerchantBalancesView,
   type Price,
@@ -74,7 +75,7 @@ export function chargeView(fact: LedgerWalletFact) {
  * A wallet's view of its part of one record: its own fact, or — for a usage batch that charged many
  * wallets — one "usage" transaction summing this wallet's charges, with the charges behind it.
  */
-export function transactionFromShare(share: WalletShare) {
+export function transactionFromShare(share: WalletShare, customerId: string) {
   const { seq, at, facts } = share;
   if (share.own) return transactionView(facts[0] as WalletFact, seq, at);
   const last = facts[facts.length - 1];
@@ -84,13 +85,13 @@ export function transactionFromShare(share: WalletShare) {
   const total = facts.reduce((sum, fact) => sum + BigInt(fact.amountMicros), 0n);
   return {
     ...transactionView({ ...last, amountMicros: total.toString() }, seq, at),
-    id: `wtx_usage_${seq}`,
+    id: usageTransactionId(seq, customerId),
     charges: facts.map(chargeView),
   };
 }
 
 export function transactionFromRecord(record: CommittedRecord, walletEntity: string) {
-  return transactionFromShare(walletShareOf(record, walletEntity));
+  return transactionFromShare(walletShareOf(record, walletEntity), walletEntity.slice("wallet:".length));
 }
 
 export function reservationView(

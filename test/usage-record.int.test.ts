@@ -145,6 +145,15 @@ describe("a usage batch's record", () => {
     expect(fact?.usage).toEqual(prepaidDetail());
   });
 
+  it("gives each wallet's usage transaction in the record an id of its own", () => {
+    const ids = partsOf(record).map(
+      (part) => (transactionFromRecord(record, part.entity) as { id: string }).id,
+    );
+    expect(ids).toHaveLength(2);
+    expect(new Set(ids).size).toBe(2);
+    expect(ids).toContain(`wtx_usage_${record.seq}_${prepaid.id}`);
+  });
+
   it("shows the event behind the wallet's usage transaction", () => {
     const view = transactionFromRecord(record, walletEntity(prepaid.id)) as { charges: unknown[] };
     expect(view.charges).toEqual([

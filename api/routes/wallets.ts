@@ -98,7 +98,7 @@ export function walletOperations(runtime: Runtime): Operation[] {
           limit: query.limit,
           ...(query.startingAfter !== undefined ? { beforeSeq: Number(query.startingAfter) } : {}),
         });
-        const data = page.shares.map(transactionFromShare);
+        const data = page.shares.map((share) => transactionFromShare(share, customer.id));
         return { status: 200, body: listPage(data, page.hasMore) };
       },
     }),
