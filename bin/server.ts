@@ -60,6 +60,11 @@ async function main(): Promise<void> {
     console.log(
       `admin token (shown once; set BUFFMONEY_ADMIN_TOKEN to choose your own): ${runtime.generatedAdminToken}`,
     );
+  } else if (!process.env.BUFFMONEY_ADMIN_TOKEN) {
+    // The generated one was shown on the first start only and is kept hashed: say how to get another.
+    console.log(
+      "admin token: the one printed on the first start (stored hashed, not shown again); set BUFFMONEY_ADMIN_TOKEN to replace it",
+    );
   }
   const running = await startServer(runtime, {
     port,

@@ -74,3 +74,30 @@ describe("a data directory another server has open", () => {
     }
   });
 });
+
+describe("the generated admin token", () => {
+  afterAll(killChildServers);
+
+  it("is printed on the first start only; later starts say where it went and how to replace it", async () => {
+    const dir = await tempDir("buffmoney-admin-token-");
+    try {
+      const first = await startChildServer({ dataDir: dir.path, adminToken: "" });
+      const printed = /admin token \(shown once[^:]*\): (\S+)/.exec(first.output())?.[1];
+      expect(printed).toMatch(/^bm_admin_/);
+      expect(await first.stop()).toBe(0);
+
+      const second = await startChildServer({ dataDir: dir.path, adminToken: "" });
+      expect(second.output()).not.toContain(printed);
+      expect(second.output()).toContain("set BUFFMONEY_ADMIN_TOKEN to replace it");
+      const created = await fetch(`${second.url}/v1/admin/merchants`, {
+        method: "POST",
+        headers: { Authorization: `Bearer ${printed}`, "Content-Type": "application/json" },
+        body: JSON.stringify({ name: "Still the same token" }),
+      });
+      expect(created.status).toBe(201);
+      expect(await second.stop()).toBe(0);
+    } finally {
+      await dir.remove();
+    }
+  });
+});
