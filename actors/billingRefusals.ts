@@ -20,7 +20,8 @@ export function refusal(code: string): DomainError {
 }
 
 const messages: Partial<Record<string, string>> = {
-  subscription_not_active: "the subscription is not active",
+  subscription_not_active:
+    "the subscription is not active: it starts when its first invoice is paid (until then it can only be canceled immediately)",
   subscription_canceled: "the subscription is canceled",
   same_price: "the subscription is already on this price",
   cancel_scheduled: "a cancel is already scheduled; resume it or cancel immediately",

@@ -724,7 +724,10 @@ export class PaymentService {
     });
     const { payment } = await this.ledger.read(ref);
     if (payment.value !== "pending" || !payment.context.action) {
-      throw new DomainError("invoice_not_open", `the invoice's payment is ${payment.value}`);
+      throw new DomainError(
+        "invoice_not_open",
+        `the invoice's payment attempt is ${payment.value}, not pending: there is nothing to simulate`,
+      );
     }
     await this.gateway
       .simulate({ channel: ref.channel, outTradeNo: ref.paymentId, action: payment.context.action, outcome })

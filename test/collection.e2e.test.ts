@@ -142,6 +142,10 @@ describe("top-ups through each channel (sandbox)", () => {
       ]);
       // A top-up's invoice exists, and has no PDF: 409, not "no such invoice".
       expect(await codeOf(client.invoices.pdf(top.invoiceId))).toBe("invoice_not_finalized");
+      // Nor is it paid through the billing invoices' payments: its own checkout pays it.
+      expect(await codeOf(client.invoices.pay(top.invoiceId, { channel: "wechat_native" }))).toBe(
+        "invoice_not_open",
+      );
       expect(await client.wallets.retrieve("payer")).toMatchObject({
         balance: "100.00",
         available: "100.00",
