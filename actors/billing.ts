@@ -53,7 +53,7 @@ import type { WalletRegistry } from "./wallets.js";
 import { feeLine, productTitle, prorationLines, purchaseLine } from "./billingLines.js";
 import { refusal } from "./billingRefusals.js";
 import { settlementFor } from "./billingSettlement.js";
-import { entitlementsOf, subscriptionsOf } from "./entitlements.js";
+import { entitlementsOf, purchasesOf, subscriptionsOf } from "./entitlements.js";
 
 export type SubscriptionRegistry = EntityRegistry<SubscriptionContext, SubscriptionCommand, SubscriptionFact>;
 export type PurchaseRegistry = EntityRegistry<PurchaseContext, PurchaseCommand, PurchaseFact>;
@@ -679,6 +679,10 @@ export class BillingService implements InvoiceSettlement {
   /** The customer's subscriptions. */
   subscriptionsOf(customer: Customer): Promise<SubscriptionSnapshot[]> {
     return subscriptionsOf(this, customer);
+  }
+
+  purchasesOf(customer: Customer): Promise<PurchaseSnapshot[]> {
+    return purchasesOf(this, customer);
   }
 
   pin(invoice: InvoiceContext): Promise<SettlementParts> {

@@ -3,7 +3,13 @@ import { purchaseGrantsAccess } from "../machines/purchase.js";
 import { purchaseEntity } from "../machines/purchaseKind.js";
 import { subscriptionGrantsAccess } from "../machines/subscription.js";
 import { subscriptionEntity } from "../machines/subscriptionKind.js";
-import { refOf, type BillingService, type Entitlement, type SubscriptionSnapshot } from "./billing.js";
+import {
+  refOf,
+  type BillingService,
+  type Entitlement,
+  type PurchaseSnapshot,
+  type SubscriptionSnapshot,
+} from "./billing.js";
 import { customerBillingPrefix } from "./billingRefs.js";
 import type { Customer } from "./customers.js";
 
@@ -45,22 +51,44 @@ export async function entitlementsOf(billing: BillingService, customer: Customer
   return found;
 }
 
+/** Ids of the customer's billing objects of one kind (`sub_`, `pur_`), in id order, bounded. */
+async function* customerObjectIds(
+  billing: BillingService,
+  customer: Customer,
+  idPrefix: "sub_" | "pur_",
+): AsyncGenerator<string> {
+  const prefix = customerBillingPrefix(customer.id);
+  for await (const key of billing.log.db.keys({
+    gte: `${prefix}${idPrefix}`,
+    lt: `${prefix}${idPrefix}~`,
+    limit: limits.billingObjectsPerCustomerMax,
+  })) {
+    yield key.slice(prefix.length);
+  }
+}
+
 /** The customer's subscriptions. */
 export async function subscriptionsOf(
   billing: BillingService,
   customer: Customer,
 ): Promise<SubscriptionSnapshot[]> {
-  const prefix = customerBillingPrefix(customer.id);
   const out: SubscriptionSnapshot[] = [];
-  for await (const key of billing.log.db.keys({
-    gte: `${prefix}sub_`,
-    lt: `${prefix}sub_~`,
-    limit: limits.billingObjectsPerCustomerMax,
-  })) {
-    const id = key.slice(prefix.length);
+  for await (const id of customerObjectIds(billing, customer, "sub_")) {
     out.push({
       ref: refOf(customer),
       subscription: (await billing.subscriptions.read(subscriptionEntity(id), id)).committed,
+    });
+  }
+  return out;
+}
+
+/** The customer's one-time purchases, whatever their state. */
+export async function purchasesOf(billing: BillingService, customer: Customer): Promise<PurchaseSnapshot[]> {
+  const out: PurchaseSnapshot[] = [];
+  for await (const id of customerObjectIds(billing, customer, "pur_")) {
+    out.push({
+      ref: refOf(customer),
+      purchase: (await billing.purchases.read(purchaseEntity(id), id)).committed,
     });
   }
   return out;

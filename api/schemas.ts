@@ -986,6 +986,8 @@ export const subscriptionList = z
   })
   .meta({ id: "SubscriptionList" });
 
+export const purchaseListQuery = listQuery.extend({ customerExternalId: externalId });
+
 export const createPurchaseRequest = z
   .object({ customerExternalId: externalId, priceId: objectId })
   .strict()
@@ -1009,6 +1011,15 @@ export const purchase = z
     createdAt: isoTime,
   })
   .meta({ id: "Purchase" });
+
+export const purchaseList = z
+  .object({
+    object: z.literal("list"),
+    data: z.array(purchase),
+    hasMore: z.boolean(),
+    nextCursor: z.string().nullable(),
+  })
+  .meta({ id: "PurchaseList" });
 
 export const refundPurchaseRequest = z
   .object({ reason: z.string().trim().min(1).max(limits.refundReasonLengthMax).optional() })

@@ -84,6 +84,17 @@ describe("listing invoices", () => {
     expect((await a.client.invoices.list({ status: "draft" })).data).toEqual([]);
     expect(await codeOf(a.client.invoices.list({ customerExternalId: "nobody" }))).toBe("customer_not_found");
 
+    // A customer's purchases, whatever their state; none of another customer's.
+    const purchasesOfL2 = await a.client.purchases.list({ customerExternalId: "l2" });
+    expect(purchasesOfL2.data.map((p) => p.id).sort()).toEqual([p2.id, p3.id].sort());
+    expect(purchasesOfL2.data.find((p) => p.id === p2.id)?.status).toBe("paid");
+    expect(purchasesOfL2.data.find((p) => p.id === p3.id)?.status).toBe("pending");
+    const listed: string[] = [];
+    for await (const bought of a.client.purchases.listAll({ customerExternalId: "l1" }))
+      listed.push(bought.id);
+    expect(listed).toEqual([p1.id]);
+    expect(await codeOf(a.live.purchases.list({ customerExternalId: "l1" }))).toBe("customer_not_found");
+
     // Another merchant, and the same merchant's live key, see none of them.
     expect((await b.client.invoices.list()).data).toEqual([]);
     expect((await a.live.invoices.list()).data).toEqual([]);

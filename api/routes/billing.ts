@@ -27,6 +27,8 @@ import {
   subscription,
   subscriptionList,
   subscriptionListQuery,
+  purchaseList,
+  purchaseListQuery,
   subscriptionParams,
   invoicePayment,
 } from "../schemas.js";
@@ -213,6 +215,23 @@ export function billingOperations(runtime: Runtime): Operation[] {
         const customer = await runtime.customers.require(env, merchantId, body.customerExternalId);
         const render = renderPurchase(201);
         return render(await runtime.billing.purchase(customer, body.priceId, storedWith(ctx, render)));
+      },
+    }),
+    operation({
+      operationId: "listPurchases",
+      method: "get",
+      path: "/v1/purchases",
+      summary: "A customer's one-time purchases, whatever their state.",
+      tag: "Purchases",
+      auth: "merchant",
+      query: purchaseListQuery,
+      response: purchaseList,
+      status: 200,
+      handle: async (ctx, { query }) => {
+        const { env, merchantId } = merchantOf(ctx);
+        const customer = await runtime.customers.require(env, merchantId, query.customerExternalId);
+        const found = await runtime.billing.purchasesOf(customer);
+        return { status: 200, body: listPageAt(found.map(purchaseView), false, null) };
       },
     }),
     operation({

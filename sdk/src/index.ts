@@ -33,7 +33,12 @@ export type {
   ListSubscriptionsParams,
   Subscriptions,
 } from "./resources/subscriptions.js";
-export type { CreatePurchaseParams, Purchases, RefundPurchaseParams } from "./resources/purchases.js";
+export type {
+  CreatePurchaseParams,
+  ListPurchasesParams,
+  Purchases,
+  RefundPurchaseParams,
+} from "./resources/purchases.js";
 export type { Entitlements } from "./resources/entitlements.js";
 export type { AdvanceTestClockParams, CreateTestClockParams, TestClocks } from "./resources/testClocks.js";
 export type {

@@ -2,12 +2,18 @@ import type { Purchase } from "../billingTypes.js";
 import type { Refund } from "../collectionTypes.js";
 import type { Transport } from "../http.js";
 import { path } from "../path.js";
-import type { RequestOptions } from "../types.js";
+import { autoPaginate } from "../pagination.js";
+import type { ListAllParams, ListPage, PageParams, RequestOptions } from "../types.js";
 
 export interface CreatePurchaseParams {
   customerExternalId: string;
   /** A one-time price. */
   priceId: string;
+}
+
+export interface ListPurchasesParams extends PageParams {
+  /** Whose purchases: the server requires it. */
+  customerExternalId: string;
 }
 
 export interface RefundPurchaseParams {
@@ -31,6 +37,25 @@ export class Purchases {
 
   async retrieve(purchaseId: string): Promise<Purchase> {
     return this.transport.request({ method: "GET", path: path`/v1/purchases/${purchaseId}` });
+  }
+
+  /** The customer's purchases, paid, pending, refunded or canceled. */
+  async list(params: ListPurchasesParams): Promise<ListPage<Purchase>> {
+    return this.transport.request({
+      method: "GET",
+      path: "/v1/purchases",
+      query: {
+        customerExternalId: params.customerExternalId,
+        limit: params.limit,
+        startingAfter: params.startingAfter,
+      },
+    });
+  }
+
+  /** Every purchase of the customer, page by page: `for await (const purchase of …)`. */
+  listAll(params: ListAllParams<ListPurchasesParams>): AsyncGenerator<Purchase, void, undefined> {
+    const { pageSize, ...filters } = params;
+    return autoPaginate((startingAfter) => this.list({ ...filters, limit: pageSize, startingAfter }));
   }
 
   /**
