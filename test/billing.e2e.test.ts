@@ -441,76 +441,90 @@ describe("dunning longer than a period", () => {
   });
 
   it("a past-due subscription whose customer pays only the older invoice is still canceled as unpaid", async () => {
-    const long = await startTestServer({ collect: true, billing: { graceMs: 3 * day, dunningMs: 40 * day } });
-    try {
-      const created = await long.admin.merchants.create({ name: "Long dunning" });
-      const client = new BuffMoneyClient({ apiKey: created.apiKeys.test, baseUrl: long.url, maxRetries: 0 });
-      const { product, standard } = await catalogue(client);
-      const start = Date.parse("2027-01-10T00:00:00+08:00");
-      const clock = await client.testClocks.create({ frozenTime: new Date(start) });
-      await client.customers.create({ externalId: "late", testClockId: clock.id });
-      const sub = await client.subscriptions.create({ customerExternalId: "late", priceId: standard.id });
-      await payInvoice(client, sub.latestInvoiceId!);
-
-      await client.testClocks.advance(clock.id, {
-        frozenTime: new Date(monthlyPeriodEnd(start, 0) + 4 * day),
-      });
-      const lapsed = await client.subscriptions.retrieve(sub.id);
-      expect(lapsed.status).toBe("past_due");
-      await client.testClocks.advance(clock.id, { frozenTime: new Date(monthlyPeriodEnd(start, 1) + day) });
-      const renewed = await client.subscriptions.retrieve(sub.id);
-      expect(renewed).toMatchObject({ status: "past_due" });
-      expect(renewed.latestInvoiceId).not.toBe(lapsed.latestInvoiceId);
-
-      // Only the older invoice is paid: the newer one's own dunning still ends the subscription.
-      await payInvoice(client, lapsed.latestInvoiceId!);
-      expect((await client.subscriptions.retrieve(sub.id)).status).toBe("past_due");
-      await client.testClocks.advance(clock.id, {
-        frozenTime: new Date(monthlyPeriodEnd(start, 1) + 45 * day),
-      });
-      expect(await client.subscriptions.retrieve(sub.id)).toMatchObject({
-        status: "canceled",
-        cancelReason: "unpaid",
-      });
-      expect((await client.invoices.retrieve(renewed.latestInvoiceId!)).status).toBe("uncollectible");
-      expect((await client.entitlements.check("late", product.id)).hasAccess).toBe(false);
-    } finally {
-      await long.remove();
-    }
+    await withTwoOpenInvoices(
+      "Long dunning",
+      "late",
+      async ({ client, product, clock, start, sub, older, newer }) => {
+        // Only the older invoice is paid: the newer one's own dunning still ends the subscription.
+        await payInvoice(client, older);
+        expect((await client.subscriptions.retrieve(sub)).status).toBe("past_due");
+        await client.testClocks.advance(clock, {
+          frozenTime: new Date(monthlyPeriodEnd(start, 1) + 45 * day),
+        });
+        expect(await client.subscriptions.retrieve(sub)).toMatchObject({
+          status: "canceled",
+          cancelReason: "unpaid",
+        });
+        expect((await client.invoices.retrieve(newer)).status).toBe("uncollectible");
+        expect((await client.entitlements.check("late", product)).hasAccess).toBe(false);
+      },
+    );
   });
 
   it("a past-due subscription whose customer pays only the newer invoice stays active, and the older one is written off when its dunning ends", async () => {
-    const long = await startTestServer({ collect: true, billing: { graceMs: 3 * day, dunningMs: 40 * day } });
-    try {
-      const created = await long.admin.merchants.create({ name: "Pays the newer" });
-      const client = new BuffMoneyClient({ apiKey: created.apiKeys.test, baseUrl: long.url, maxRetries: 0 });
-      const { product, standard } = await catalogue(client);
-      const start = Date.parse("2027-01-10T00:00:00+08:00");
-      const clock = await client.testClocks.create({ frozenTime: new Date(start) });
-      await client.customers.create({ externalId: "newer", testClockId: clock.id });
-      const sub = await client.subscriptions.create({ customerExternalId: "newer", priceId: standard.id });
-      await payInvoice(client, sub.latestInvoiceId!);
-
-      await client.testClocks.advance(clock.id, {
-        frozenTime: new Date(monthlyPeriodEnd(start, 0) + 4 * day),
-      });
-      const lapsed = await client.subscriptions.retrieve(sub.id);
-      expect(lapsed.status).toBe("past_due");
-      await client.testClocks.advance(clock.id, { frozenTime: new Date(monthlyPeriodEnd(start, 1) + day) });
-      const renewed = await client.subscriptions.retrieve(sub.id);
-      expect(renewed.latestInvoiceId).not.toBe(lapsed.latestInvoiceId);
-
-      await payInvoice(client, renewed.latestInvoiceId!);
-      expect((await client.subscriptions.retrieve(sub.id)).status).toBe("active");
-      // The older invoice's dunning (40 days from its lapse) ends before the next renewal.
-      await client.testClocks.advance(clock.id, {
-        frozenTime: new Date(monthlyPeriodEnd(start, 0) + 45 * day),
-      });
-      expect((await client.invoices.retrieve(lapsed.latestInvoiceId!)).status).toBe("uncollectible");
-      expect((await client.subscriptions.retrieve(sub.id)).status).toBe("active");
-      expect((await client.entitlements.check("newer", product.id)).hasAccess).toBe(true);
-    } finally {
-      await long.remove();
-    }
+    await withTwoOpenInvoices(
+      "Pays the newer",
+      "newer",
+      async ({ client, product, clock, start, sub, older, newer }) => {
+        await payInvoice(client, newer);
+        expect((await client.subscriptions.retrieve(sub)).status).toBe("active");
+        // The older invoice's dunning (40 days from its lapse) ends before the next renewal.
+        await client.testClocks.advance(clock, {
+          frozenTime: new Date(monthlyPeriodEnd(start, 0) + 45 * day),
+        });
+        expect((await client.invoices.retrieve(older)).status).toBe("uncollectible");
+        expect((await client.subscriptions.retrieve(sub)).status).toBe("active");
+        expect((await client.entitlements.check("newer", product)).hasAccess).toBe(true);
+      },
+    );
   });
 });
+
+/**
+ * A subscription that lapsed and then renewed while past due, on a server whose dunning (40 days)
+ * outlasts a period: two of its invoices are open at once, the one that lapsed and the renewal's.
+ */
+async function withTwoOpenInvoices(
+  name: string,
+  externalId: string,
+  run: (s: {
+    client: BuffMoneyClient;
+    product: string;
+    clock: string;
+    start: number;
+    sub: string;
+    older: string;
+    newer: string;
+  }) => Promise<void>,
+): Promise<void> {
+  const long = await startTestServer({ collect: true, billing: { graceMs: 3 * day, dunningMs: 40 * day } });
+  try {
+    const created = await long.admin.merchants.create({ name });
+    const client = new BuffMoneyClient({ apiKey: created.apiKeys.test, baseUrl: long.url, maxRetries: 0 });
+    const { product, standard } = await catalogue(client);
+    const start = Date.parse("2027-01-10T00:00:00+08:00");
+    const clock = await client.testClocks.create({ frozenTime: new Date(start) });
+    await client.customers.create({ externalId, testClockId: clock.id });
+    const sub = await client.subscriptions.create({ customerExternalId: externalId, priceId: standard.id });
+    await payInvoice(client, sub.latestInvoiceId!);
+
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(monthlyPeriodEnd(start, 0) + 4 * day) });
+    const lapsed = await client.subscriptions.retrieve(sub.id);
+    expect(lapsed.status).toBe("past_due");
+    await client.testClocks.advance(clock.id, { frozenTime: new Date(monthlyPeriodEnd(start, 1) + day) });
+    const renewed = await client.subscriptions.retrieve(sub.id);
+    expect(renewed).toMatchObject({ status: "past_due" });
+    expect(renewed.latestInvoiceId).not.toBe(lapsed.latestInvoiceId);
+    await run({
+      client,
+      product: product.id,
+      clock: clock.id,
+      start,
+      sub: sub.id,
+      older: lapsed.latestInvoiceId!,
+      newer: renewed.latestInvoiceId!,
+    });
+  } finally {
+    await long.remove();
+  }
+}
