@@ -74,7 +74,6 @@ async function main(): Promise<void> {
     metricsToken: process.env.BUFFMONEY_METRICS_TOKEN || undefined,
   });
   publicUrl ||= `http://localhost:${running.port}`;
-  console.log(`BuffMoney listening on http://localhost:${running.port} (OpenAPI at /api/openapi)`);
 
   let stopping = false;
   const stop = (signal: string) => {
@@ -101,6 +100,9 @@ async function main(): Promise<void> {
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));
+  // Announced only once a signal would be handled: a supervisor may stop the server the moment it
+  // reads this line, and a signal before the handlers would kill it without flushing the ledger.
+  console.log(`BuffMoney listening on http://localhost:${running.port} (OpenAPI at /api/openapi)`);
 }
 
 const logLevels = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
