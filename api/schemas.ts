@@ -975,7 +975,13 @@ export const subscription = z
   })
   .meta({ id: "Subscription" });
 
-export const subscriptionListQuery = listQuery.extend({ customerExternalId: externalId });
+/** A customer's subscriptions or purchases: newest first, the cursor the last one's id. */
+const customerObjectListQuery = listQuery.extend({
+  customerExternalId: externalId,
+  startingAfter: objectId.optional().meta({ description: "The nextCursor of the previous page." }),
+});
+
+export const subscriptionListQuery = customerObjectListQuery;
 
 export const subscriptionList = z
   .object({
@@ -986,7 +992,7 @@ export const subscriptionList = z
   })
   .meta({ id: "SubscriptionList" });
 
-export const purchaseListQuery = listQuery.extend({ customerExternalId: externalId });
+export const purchaseListQuery = customerObjectListQuery;
 
 export const createPurchaseRequest = z
   .object({ customerExternalId: externalId, priceId: objectId })

@@ -84,16 +84,37 @@ describe("listing invoices", () => {
     expect((await a.client.invoices.list({ status: "draft" })).data).toEqual([]);
     expect(await codeOf(a.client.invoices.list({ customerExternalId: "nobody" }))).toBe("customer_not_found");
 
-    // A customer's purchases, whatever their state; none of another customer's.
+    // A customer's purchases, whatever their state; none of another customer's. Newest first (two made
+    // in the same millisecond go by id), a page at a time, the cursor the last one's id.
     const purchasesOfL2 = await a.client.purchases.list({ customerExternalId: "l2" });
+    const newestFirstById = (x: { id: string; createdAt: string }, y: { id: string; createdAt: string }) =>
+      Date.parse(y.createdAt) - Date.parse(x.createdAt) || (x.id < y.id ? 1 : -1);
     expect(purchasesOfL2.data.map((p) => p.id).sort()).toEqual([p2.id, p3.id].sort());
+    expect(purchasesOfL2.data).toEqual([...purchasesOfL2.data].sort(newestFirstById));
     expect(purchasesOfL2.data.find((p) => p.id === p2.id)?.status).toBe("paid");
     expect(purchasesOfL2.data.find((p) => p.id === p3.id)?.status).toBe("pending");
+    const [newest, older] = purchasesOfL2.data.map((p) => p.id);
+    const first = await a.client.purchases.list({ customerExternalId: "l2", limit: 1 });
+    expect(first).toMatchObject({ hasMore: true, nextCursor: newest });
+    expect(first.data.map((p) => p.id)).toEqual([newest]);
+    const second = await a.client.purchases.list({
+      customerExternalId: "l2",
+      limit: 1,
+      startingAfter: newest,
+    });
+    expect(second).toMatchObject({ hasMore: false, nextCursor: null });
+    expect(second.data.map((p) => p.id)).toEqual([older]);
+    expect(await codeOf(a.client.purchases.list({ customerExternalId: "l2", startingAfter: p1.id }))).toBe(
+      "invalid_request",
+    );
     const listed: string[] = [];
     for await (const bought of a.client.purchases.listAll({ customerExternalId: "l1" }))
       listed.push(bought.id);
     expect(listed).toEqual([p1.id]);
     expect(await codeOf(a.live.purchases.list({ customerExternalId: "l1" }))).toBe("customer_not_found");
+    const subscriptionsOfL1 = await a.client.subscriptions.list({ customerExternalId: "l1", limit: 1 });
+    expect(subscriptionsOfL1).toMatchObject({ hasMore: false, nextCursor: null });
+    expect(subscriptionsOfL1.data.map((sub) => sub.id)).toEqual([s1.id]);
 
     // Another merchant, and the same merchant's live key, see none of them.
     expect((await b.client.invoices.list()).data).toEqual([]);

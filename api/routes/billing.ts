@@ -6,7 +6,7 @@ import { DomainError } from "../../domain/errors.js";
 import { merchantOf } from "../auth.js";
 import { storedWith } from "../idempotency.js";
 import { operation, type Operation } from "../operation.js";
-import { listPageAt } from "../pagination.js";
+import { listPageAt, pageNewestFirst } from "../pagination.js";
 import {
   cancelSubscriptionRequest,
   changePlanRequest,
@@ -125,8 +125,15 @@ export function billingOperations(runtime: Runtime): Operation[] {
       handle: async (ctx, { query }) => {
         const { env, merchantId } = merchantOf(ctx);
         const customer = await runtime.customers.require(env, merchantId, query.customerExternalId);
-        const found = await runtime.billing.subscriptionsOf(customer);
-        return { status: 200, body: listPageAt(found.map(subscriptionView), false, null) };
+        const page = pageNewestFirst(
+          await runtime.billing.subscriptionsOf(customer),
+          ({ subscription }) => ({
+            id: subscription.context.subscriptionId,
+            createdAt: subscription.context.createdAt,
+          }),
+          query,
+        );
+        return { status: 200, body: listPageAt(page.data.map(subscriptionView), page.hasMore, page.lastId) };
       },
     }),
     operation({
@@ -230,8 +237,12 @@ export function billingOperations(runtime: Runtime): Operation[] {
       handle: async (ctx, { query }) => {
         const { env, merchantId } = merchantOf(ctx);
         const customer = await runtime.customers.require(env, merchantId, query.customerExternalId);
-        const found = await runtime.billing.purchasesOf(customer);
-        return { status: 200, body: listPageAt(found.map(purchaseView), false, null) };
+        const page = pageNewestFirst(
+          await runtime.billing.purchasesOf(customer),
+          ({ purchase }) => ({ id: purchase.context.purchaseId, createdAt: purchase.context.createdAt }),
+          query,
+        );
+        return { status: 200, body: listPageAt(page.data.map(purchaseView), page.hasMore, page.lastId) };
       },
     }),
     operation({

@@ -39,7 +39,7 @@ export class Purchases {
     return this.transport.request({ method: "GET", path: path`/v1/purchases/${purchaseId}` });
   }
 
-  /** The customer's purchases, paid, pending, refunded or canceled. */
+  /** One page of the customer's purchases (paid, pending, refunded or canceled), newest first. */
   async list(params: ListPurchasesParams): Promise<ListPage<Purchase>> {
     return this.transport.request({
       method: "GET",
