@@ -822,11 +822,27 @@ export class PaymentService {
     merchantId: string | null,
     invoiceId: string,
   ): Promise<PaymentRef> {
-    const ref = invoiceIdPattern.test(invoiceId) ? await this.findRef(invoiceRefKey(invoiceId)) : undefined;
-    if (!ref || ref.env !== env || (merchantId !== null && ref.merchantId !== merchantId)) {
-      throw new DomainError("invoice_not_found", `no invoice ${invoiceId}`);
-    }
+    const ref = await this.invoiceRefOf(env, merchantId, invoiceId);
+    if (!ref) throw new DomainError("invoice_not_found", `no invoice ${invoiceId}`);
     return ref;
+  }
+
+  private async invoiceRefOf(
+    env: Environment,
+    merchantId: string | null,
+    invoiceId: string,
+  ): Promise<PaymentRef | undefined> {
+    const ref = invoiceIdPattern.test(invoiceId) ? await this.findRef(invoiceRefKey(invoiceId)) : undefined;
+    if (!ref || ref.env !== env || (merchantId !== null && ref.merchantId !== merchantId)) return undefined;
+    return ref;
+  }
+
+  /**
+   * Whether the merchant's invoice is a top-up's, which lives with its payment here: for the billing
+   * routes, which know only subscription and purchase invoices, to tell "not mine" from "no such".
+   */
+  async isTopUpInvoice(env: Environment, merchantId: string, invoiceId: string): Promise<boolean> {
+    return (await this.invoiceRefOf(env, merchantId, invoiceId)) !== undefined;
   }
 
   private findPayment(paymentId: string): Promise<PaymentRef | undefined> {

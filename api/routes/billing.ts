@@ -345,18 +345,12 @@ export function billingOperations(runtime: Runtime): Operation[] {
         const ref = await runtime.billing.invoiceRef(env, merchantId, params.invoiceId);
         if (!ref) {
           // A top-up's invoice exists with the payment that created it; it is paid through that.
-          await runtime.payments.invoice(env, merchantId, params.invoiceId).then(
-            () => {
-              throw new DomainError(
-                "invoice_not_open",
-                `invoice ${params.invoiceId} is a top-up: it is paid through the checkout its top-up returned (POST /v1/customers/{externalId}/wallet/top-ups starts another)`,
-              );
-            },
-            (error: unknown) => {
-              if (error instanceof DomainError && error.code === "invoice_not_found") return;
-              throw error;
-            },
-          );
+          if (await runtime.payments.isTopUpInvoice(env, merchantId, params.invoiceId)) {
+            throw new DomainError(
+              "invoice_not_open",
+              `invoice ${params.invoiceId} is a top-up: it is paid through the checkout its top-up returned (POST /v1/customers/{externalId}/wallet/top-ups starts another)`,
+            );
+          }
           throw new DomainError(
             "invoice_not_found",
             `no subscription or purchase invoice ${params.invoiceId}`,

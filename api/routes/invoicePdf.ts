@@ -32,13 +32,16 @@ export function invoicePdfOperations(runtime: Runtime): Operation[] {
           .renderPdf(env, merchantId, params.invoiceId)
           .catch(async (error: unknown) => {
             // A top-up's invoice lives with its payment: it exists, and has no PDF.
-            if (error instanceof DomainError && error.code === "invoice_not_found")
-              await runtime.payments.invoice(env, merchantId, params.invoiceId).then(() => {
-                throw new DomainError(
-                  "invoice_not_finalized",
-                  `invoice ${params.invoiceId} is a top-up: it has no PDF (its payment is its record)`,
-                );
-              });
+            if (
+              error instanceof DomainError &&
+              error.code === "invoice_not_found" &&
+              (await runtime.payments.isTopUpInvoice(env, merchantId, params.invoiceId))
+            ) {
+              throw new DomainError(
+                "invoice_not_finalized",
+                `invoice ${params.invoiceId} is a top-up: it has no PDF (its payment is its record)`,
+              );
+            }
             throw error;
           });
         ctx.set("Content-Disposition", `attachment; filename="${number.replace(fileNameUnsafe, "_")}.pdf"`);
